@@ -124,7 +124,9 @@ int loy_cert_verify(const struct loy_cert *c,
 		    const uint8_t (*validators)[LOY_PUBKEY_SIZE],
 		    uint32_t n_validators, uint32_t quorum) LOY_MUST_USE;
 
-/* Quorum for n validators: 2f+1 with f = floor((n-1)/3); 1 for n = 1. */
+/* Quorum for n validators with f = floor((n-1)/3): floor((n+f)/2)+1, the
+ * general form, which is 2f+1 when n = 3f+1 and still makes any two quorums
+ * intersect in an honest validator for other n (e.g. 4 of 5, not 3). */
 uint32_t loy_quorum(uint32_t n);
 
 #endif
