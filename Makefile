@@ -43,6 +43,8 @@ SAN_NODE_OBJS := $(filter-out $(BUILD)/san/node/main.o,$(NODE_SRCS:%.c=$(BUILD)/
 SAN_CLI_OBJS  := $(filter-out $(BUILD)/san/cli/loyctl.o,$(CLI_SRCS:%.c=$(BUILD)/san/%.o))
 SAN_TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+NOSAN_SRCS := $(sort $(wildcard tests/nosan/test_*.c))
+UNIT_BINS += $(NOSAN_SRCS:tests/nosan/%.c=$(BUILD)/tests/nosan_%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIB_SRCS := $(call srcs,wire)
 
@@ -93,6 +95,13 @@ $(BUILD)/tests/%: $(BUILD)/san/tests/unit/%.o $(SAN_TESTLIB_OBJS) $(SAN_NODE_OBJ
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD san  $@")
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS_ALL) -lcmocka
+
+# Tests that must see the real allocator (they interpose malloc) are built
+# without sanitizers, against the release objects.
+$(BUILD)/tests/nosan_%: $(BUILD)/rel/tests/nosan/%.o $(BUILD)/rel/libloy.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS_ALL) -lcmocka
 
 # Fuzz targets: clang + libFuzzer + ASan/UBSan over the wire module.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard wire/*.h)

@@ -4,6 +4,7 @@
 # executions ("long N", in make fuzz). A crash fails the run.
 mode=$1; amount=$2; shift 2
 status=0
+export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=32:malloc_context_size=10}"
 for f in "$@"; do
 	name=$(basename "$f")
 	corpus=tests/fuzz/corpus/${name#fuzz_}

@@ -122,7 +122,9 @@ void loy_r_open(struct loy_r *r, const msgpack_object *o, uint32_t min,
 		r->err = LOY_EMALFORMED;
 		return;
 	}
-	if (o->via.array.size < min) {
+	/* a fixed-shape array with the wrong field count is malformed; a list
+	 * past its limit is too big */
+	if (o->via.array.size < min || (min == max && o->via.array.size != min)) {
 		r->err = LOY_EMALFORMED;
 		return;
 	}
