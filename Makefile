@@ -49,10 +49,10 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIB_SRCS := $(call srcs,wire)
 
 BINS :=
-ifneq ($(NODE_SRCS),)
+ifneq ($(wildcard node/main.c),)
 BINS += $(BUILD)/bin/loyd
 endif
-ifneq ($(CLI_SRCS),)
+ifneq ($(wildcard cli/loyctl.c),)
 BINS += $(BUILD)/bin/loyctl
 endif
 
