@@ -33,10 +33,38 @@ static void read_version(struct loy_r *r)
 		loy_r_fail(r, LOY_EVERSION);
 }
 
+/* A str of at most cap-1 bytes with no NUL, copied and terminated. Like
+ * loy_r_str, but safe for an empty str, whose msgpack-c pointer is NULL
+ * (loy_r_str would pass it to memcpy). */
+static void read_str(struct loy_r *r, char *out, size_t cap)
+{
+	const msgpack_object *o = loy_r_obj(r);
+
+	out[0] = '\0';
+	if (o == NULL)
+		return;
+	if (o->type != MSGPACK_OBJECT_STR) {
+		loy_r_fail(r, LOY_EMALFORMED);
+		return;
+	}
+	if (o->via.str.size >= cap) {
+		loy_r_fail(r, LOY_ETOOBIG);
+		return;
+	}
+	if (o->via.str.size == 0)
+		return;
+	if (memchr(o->via.str.ptr, 0, o->via.str.size) != NULL) {
+		loy_r_fail(r, LOY_EMALFORMED);
+		return;
+	}
+	memcpy(out, o->via.str.ptr, o->via.str.size);
+	out[o->via.str.size] = '\0';
+}
+
 /* A chain id: a non-empty str of at most LOY_CHAIN_ID_MAX bytes. */
 static void read_chain_id(struct loy_r *r, char out[LOY_CHAIN_ID_MAX + 1])
 {
-	loy_r_str(r, out, LOY_CHAIN_ID_MAX + 1);
+	read_str(r, out, LOY_CHAIN_ID_MAX + 1);
 	if (r->err == 0 && out[0] == '\0')
 		loy_r_fail(r, LOY_ERANGE);
 }

@@ -18,6 +18,34 @@ static void read_version(struct loy_r *r)
 		loy_r_fail(r, LOY_EVERSION);
 }
 
+/* A str of at most cap-1 bytes with no NUL, copied and terminated. Like
+ * loy_r_str, but safe for an empty str, whose msgpack-c pointer is NULL
+ * (loy_r_str would pass it to memcpy). */
+static void read_str(struct loy_r *r, char *out, size_t cap)
+{
+	const msgpack_object *o = loy_r_obj(r);
+
+	out[0] = '\0';
+	if (o == NULL)
+		return;
+	if (o->type != MSGPACK_OBJECT_STR) {
+		loy_r_fail(r, LOY_EMALFORMED);
+		return;
+	}
+	if (o->via.str.size >= cap) {
+		loy_r_fail(r, LOY_ETOOBIG);
+		return;
+	}
+	if (o->via.str.size == 0)
+		return;
+	if (memchr(o->via.str.ptr, 0, o->via.str.size) != NULL) {
+		loy_r_fail(r, LOY_EMALFORMED);
+		return;
+	}
+	memcpy(out, o->via.str.ptr, o->via.str.size);
+	out[o->via.str.size] = '\0';
+}
+
 static int hello_encode_cb(const void *in, struct loy_w *w)
 {
 	const struct loy_hs_hello *h = in;
@@ -41,7 +69,7 @@ static int hello_decode_cb(const msgpack_object *root, void *out)
 
 	loy_r_open(&r, root, 5, 5);
 	read_version(&r);
-	loy_r_str(&r, h->chain_id, sizeof h->chain_id);
+	read_str(&r, h->chain_id, sizeof h->chain_id);
 	if (r.err == 0 && h->chain_id[0] == '\0')
 		loy_r_fail(&r, LOY_ERANGE);
 	loy_r_bin_fixed(&r, h->validator, LOY_PUBKEY_SIZE);
