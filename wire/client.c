@@ -354,9 +354,12 @@ static int response_decode_cb(const msgpack_object *root, void *out)
 	size_t n;
 	uint8_t kind;
 
-	loy_r_open(&r, root, 6, 6);
+	/* Kind before field count, so an EVENT here reads as LOY_EKIND. */
+	loy_r_open(&r, root, 2, 6);
 	read_version(&r);
 	read_kind(&r, LOY_CLIENT_RESPONSE, LOY_CLIENT_RESPONSE, &kind);
+	if (r.err == 0 && r.n != 6)
+		return LOY_EMALFORMED;
 	resp->request_id = loy_r_u64(&r, 0, UINT64_MAX);
 	resp->code = (uint32_t)loy_r_u64(&r, 0, UINT32_MAX);
 	read_str(&r, resp->message, sizeof resp->message);
@@ -421,9 +424,11 @@ static int event_decode_cb(const msgpack_object *root, void *out)
 	size_t n;
 	uint8_t kind;
 
-	loy_r_open(&r, root, 5, 5);
+	loy_r_open(&r, root, 2, 6);
 	read_version(&r);
 	read_kind(&r, LOY_CLIENT_EVENT, LOY_CLIENT_EVENT, &kind);
+	if (r.err == 0 && r.n != 5)
+		return LOY_EMALFORMED;
 	e->height = loy_r_u64(&r, 0, UINT64_MAX);
 	loy_r_bin_fixed(&r, e->tx_hash, LOY_HASH_SIZE);
 	p = loy_r_bin_view(&r, LOY_CLIENT_EVENT_MAX, &n);

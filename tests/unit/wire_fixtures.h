@@ -9,6 +9,8 @@
 
 #include "wire/block.h"
 #include "wire/crypto.h"
+#include "wire/handshake.h"
+#include "wire/session.h"
 
 #define FX_CHAIN "loy-test"
 
@@ -90,6 +92,29 @@ static inline int fx_cert(struct loy_cert *c, unsigned n)
 		if (fx_vote(&v, k, LOY_VOTE_COMMIT) != 0 || loy_cert_add(c, &v) != 0)
 			return -1;
 	return 0;
+}
+
+/* 32 bytes counting up from first. */
+static inline void fx_bytes(uint8_t *out, size_t n, unsigned first)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)(first + i);
+}
+
+/* The HELLO of validator k (0 initiates, 1 responds) and its ephemeral
+ * key, both from fixed seeds. */
+static inline void fx_hello(struct loy_hs_hello *h, struct loy_eph_key *e,
+			    unsigned k)
+{
+	uint8_t sk[LOY_SECKEY_SIZE], seed[LOY_SEED_SIZE];
+
+	memset(h, 0, sizeof *h);
+	strcpy(h->chain_id, FX_CHAIN);
+	fx_key(k, h->validator, sk);
+	fx_bytes(seed, sizeof seed, 0x41 + 0x40 * k);
+	loy_eph_keygen_seed(e, seed);
+	memcpy(h->ephemeral, e->pk, LOY_X25519_SIZE);
+	fx_bytes(h->nonce, LOY_HS_NONCE_SIZE, 0x61 + 0x40 * k);
 }
 
 #endif
