@@ -1,0 +1,629 @@
+/* Block execution: the per-transaction envelope (decode, chain, signature,
+ * nonce, dispatch, result), execute-without-commit, and apply-block.
+ *
+ * Contract (see also ledger/ledger.h):
+ *  - Invalid (never in a block): undecodable bytes, another chain id, a bad
+ *    signature (checked when asked to), a nonce other than last + 1.
+ *  - Rejected (recorded): everything else that breaks a rule. The tx's
+ *    nonce is consumed, its result code goes into the tx index (hashed) and
+ *    its message into tx_messages (not hashed: wording may improve without
+ *    changing state roots). No other state changes.
+ *  - Client references: the namespace is the acting member for member and
+ *    terminal signers and the customer's own ID for customer signers; a
+ *    reference is claimed only by a transaction that applies, so a rejected
+ *    submission may be retried with the same reference and a new nonce.
+ *  - History (per account, newest first) and daily aggregates are derived
+ *    indexes, written in the same write transaction but not hashed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/internal.h"
+#include "wire/error.h"
+
+int ldg_reject(struct ldg_exec *x, enum loy_reject code, const char *fmt, ...)
+{
+	va_list ap;
+	x->code = (uint16_t)code;
+	va_start(ap, fmt);
+	vsnprintf(x->msg, LOY_ERRMSG_MAX, fmt, ap);
+	va_end(ap);
+	return LOY_EREJECTED;
+}
+
+int ldg_acting_member(struct ldg_exec *x, bool allow_terminal,
+		      uint8_t member[LOY_ID_SIZE])
+{
+	struct ldg_account *a = &x->sacct;
+	if (!x->sacct_found)
+		return ldg_reject(x, LOY_REJ_NOT_AUTHORIZED,
+				  "signer is not a member%s",
+				  allow_terminal ? " or terminal" : "");
+	if (a->type == LDG_MEMBER && a->active) {
+		memcpy(member, x->signer, LOY_ID_SIZE);
+		return 0;
+	}
+	if (a->type == LDG_TERMINAL && allow_terminal) {
+		struct ldg_account m;
+		int rc;
+		if (!a->active)
+			return ldg_reject(x, LOY_REJ_NOT_AUTHORIZED,
+					  "terminal was removed");
+		rc = ldg_account_get(&x->t, a->owner, &m);
+		if (rc != 0 && rc != LOY_ENOTFOUND)
+			return rc;
+		if (rc != 0 || m.type != LDG_MEMBER || !m.active)
+			return ldg_reject(x, LOY_REJ_NOT_AUTHORIZED,
+					  "terminal's member is not active");
+		memcpy(member, a->owner, LOY_ID_SIZE);
+		return 0;
+	}
+	return ldg_reject(x, LOY_REJ_NOT_AUTHORIZED,
+			  "signer is not an active member%s",
+			  allow_terminal ? " or terminal" : "");
+}
+
+int ldg_require_customer(struct ldg_exec *x)
+{
+	if (!x->sacct_found || x->sacct.type != LDG_CUSTOMER)
+		return ldg_reject(x, LOY_REJ_NOT_AUTHORIZED,
+				  "signer is not a registered customer");
+	return 0;
+}
+
+int ldg_require_member(struct ldg_exec *x, const uint8_t id[LOY_ID_SIZE],
+		       struct ldg_member *m)
+{
+	char s[LOY_ID_STR_SIZE];
+	int rc = ldg_member_get(&x->t, id, m);
+	if (rc != 0 && rc != LOY_ENOTFOUND)
+		return rc;
+	if (rc == 0 && m->active)
+		return 0;
+	loy_id_format(s, id);
+	return ldg_reject(x, LOY_REJ_UNKNOWN_MEMBER, "unknown member %s", s);
+}
+
+static size_t ref_key(uint8_t *k, const uint8_t owner[LOY_ID_SIZE],
+		      const char *ref)
+{
+	size_t n = strnlen(ref, LOY_REF_MAX);
+	memcpy(k, owner, LOY_ID_SIZE);
+	memcpy(k + LOY_ID_SIZE, ref, n);
+	return LOY_ID_SIZE + n;
+}
+
+int ldg_ref_check(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
+		  const char *ref)
+{
+	uint8_t k[LOY_ID_SIZE + LOY_REF_MAX];
+	MDB_val v;
+	int rc;
+	if (!ref[0])
+		return ldg_reject(x, LOY_REJ_MISSING_REFERENCE,
+				  "a client reference is required");
+	rc = ldg_get(&x->t, LDB_REFS, k, ref_key(k, owner, ref), &v);
+	if (rc == LOY_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	return ldg_reject(x, LOY_REJ_DUPLICATE_REFERENCE,
+			  "duplicate reference \"%s\"", ref);
+}
+
+int ldg_ref_claim(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
+		  const char *ref)
+{
+	uint8_t k[LOY_ID_SIZE + LOY_REF_MAX];
+	return ldg_put(&x->t, LDB_REFS, k, ref_key(k, owner, ref), x->hash,
+		       LOY_HASH_SIZE);
+}
+
+int ldg_daily_touch(struct ldg_exec *x, const uint8_t member[LOY_ID_SIZE],
+		    uint64_t issued, uint64_t redeemed,
+		    const uint8_t *customer)
+{
+	uint8_t k[LOY_ID_SIZE + 4 + LOY_ID_SIZE], b[LDG_DAILY_LEN];
+	struct ldg_daily d = {0};
+	struct ldg_position pos;
+	MDB_val v;
+	uint64_t day = x->time_ms / 86400000u;
+	int rc;
+
+	memcpy(k, member, LOY_ID_SIZE);
+	be32put(k + LOY_ID_SIZE, (uint32_t)day);
+	rc = ldg_get(&x->t, LDB_DAILY, k, LOY_ID_SIZE + 4, &v);
+	if (rc == 0)
+		rc = ldg_daily_dec(&d, &v);
+	if (rc != 0 && rc != LOY_ENOTFOUND)
+		return rc;
+	/* Aggregates saturate rather than fail: they are reports, not
+	 * consensus state. */
+	if (!ldg_add(&d.issued, issued))
+		d.issued = UINT64_MAX;
+	if (!ldg_add(&d.redeemed, redeemed))
+		d.redeemed = UINT64_MAX;
+	d.txs++;
+	if (customer) {
+		memcpy(k + LOY_ID_SIZE + 4, customer, LOY_ID_SIZE);
+		rc = ldg_get(&x->t, LDB_DAYACT, k, sizeof k, &v);
+		if (rc == LOY_ENOTFOUND) {
+			d.active++;
+			rc = ldg_put(&x->t, LDB_DAYACT, k, sizeof k, "", 0);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	rc = ldg_position_get(&x->t, member, &pos);
+	if (rc != 0 && rc != LOY_ENOTFOUND)
+		return rc;
+	d.outstanding = pos.issued - pos.reversed - pos.consumed;
+	ldg_daily_enc(b, &d);
+	return ldg_put(&x->t, LDB_DAILY, k, LOY_ID_SIZE + 4, b, sizeof b);
+}
+
+static int dispatch(struct ldg_exec *x)
+{
+	switch (x->tx->kind) {
+	case LOY_TX_CUSTOMER_REGISTER:
+		return ldg_exec_customer_register(x);
+	case LOY_TX_TERMINAL_ADD:
+	case LOY_TX_TERMINAL_REMOVE:
+		return ldg_exec_terminal(x);
+	case LOY_TX_MEMBER_PROPOSE:
+		return ldg_exec_member_propose(x);
+	case LOY_TX_MEMBER_VOTE:
+		return ldg_exec_member_vote(x);
+	case LOY_TX_RULE_SET:
+		return ldg_exec_rule_set(x);
+	case LOY_TX_PARTNERSHIP_CREATE:
+		return ldg_exec_partnership_create(x);
+	case LOY_TX_PARTNERSHIP_JOIN:
+		return ldg_exec_partnership_join(x);
+	case LOY_TX_PARTNERSHIP_LEAVE:
+		return ldg_exec_partnership_leave(x);
+	case LOY_TX_REWARD_ISSUE:
+		return ldg_exec_reward_issue(x);
+	case LOY_TX_REWARD_REVERSE:
+		return ldg_exec_reward_reverse(x);
+	case LOY_TX_REDEEM:
+		return ldg_exec_redeem(x);
+	case LOY_TX_TRANSFER:
+		return ldg_exec_transfer(x);
+	case LOY_TX_COUPON_ISSUE:
+		return ldg_exec_coupon_issue(x);
+	case LOY_TX_COUPON_REDEEM:
+		return ldg_exec_coupon_redeem(x);
+	case LOY_TX_SETTLE:
+		return ldg_exec_settle(x);
+	default:
+		return ldg_reject(x, LOY_REJ_MALFORMED, "unknown kind %u",
+				  x->tx->kind);
+	}
+}
+
+static int hist_put(struct ldg_exec *x, const uint8_t id[LOY_ID_SIZE],
+		    int64_t delta)
+{
+	uint8_t k[LOY_ID_SIZE + 12], v[LOY_HASH_SIZE + 1 + 2 + 8];
+	memcpy(k, id, LOY_ID_SIZE);
+	be64put(k + LOY_ID_SIZE, x->height);
+	be32put(k + LOY_ID_SIZE + 8, x->pos);
+	memcpy(v, x->hash, LOY_HASH_SIZE);
+	v[32] = x->tx->kind;
+	v[33] = (uint8_t)(x->code >> 8);
+	v[34] = (uint8_t)x->code;
+	be64put(v + 35, (uint64_t)delta);
+	return ldg_put(&x->t, LDB_HIST, k, sizeof k, v, sizeof v);
+}
+
+/* Records what every valid transaction leaves behind, applied or not. */
+static int record(struct ldg_exec *x)
+{
+	uint8_t v[8 + 4 + 2 + 1 + LOY_ID_SIZE];
+	int rc = ldg_u64_put(&x->t, LDB_NONCES, x->signer, LOY_ID_SIZE,
+			     x->tx->nonce);
+	if (rc != 0)
+		return rc;
+	be64put(v, x->height);
+	be32put(v + 8, x->pos);
+	v[12] = (uint8_t)(x->code >> 8);
+	v[13] = (uint8_t)x->code;
+	v[14] = x->tx->kind;
+	memcpy(v + 15, x->signer, LOY_ID_SIZE);
+	rc = ldg_put(&x->t, LDB_TXS, x->hash, LOY_HASH_SIZE, v, sizeof v);
+	if (rc == 0 && x->code != LOY_REJ_OK)
+		rc = ldg_put(&x->t, LDB_TXMSG, x->hash, LOY_HASH_SIZE, x->msg,
+			     strlen(x->msg));
+	if (rc == 0)
+		rc = hist_put(x, x->signer, x->delta);
+	if (rc == 0 && x->has_other && x->code == LOY_REJ_OK)
+		rc = hist_put(x, x->other, x->other_delta);
+	if (rc == 0 && x->has_member &&
+	    memcmp(x->member, x->signer, LOY_ID_SIZE) != 0 &&
+	    (!x->has_other || memcmp(x->member, x->other, LOY_ID_SIZE) != 0))
+		rc = hist_put(x, x->member, 0);
+	return rc;
+}
+
+/* Runs one transaction. Returns 0 with res->code set (OK, a rejection,
+ * or an invalid code; invalid ones wrote nothing), or a store error. */
+static int exec_one(struct ldg_exec *x, const struct loy_buf *b,
+		    unsigned flags, struct loy_tx_result *res)
+{
+	struct loy_tx tx;
+	uint8_t hash[LOY_HASH_SIZE];
+	uint64_t last;
+	int rc;
+
+	res->code = LOY_REJ_OK;
+	res->msg[0] = '\0';
+	x->code = LOY_REJ_OK;
+	x->msg = res->msg;
+	if (b->len > LOY_MAX_TX_BYTES ||
+	    loy_tx_decode(&tx, b->data, b->len) != 0) {
+		res->code = LOY_REJ_MALFORMED;
+		snprintf(res->msg, sizeof res->msg, "malformed transaction");
+		return 0;
+	}
+	if (strcmp(tx.chain_id, x->t.l->chain_id) != 0) {
+		res->code = LOY_REJ_WRONG_CHAIN;
+		snprintf(res->msg, sizeof res->msg, "chain id \"%s\" is not \"%s\"",
+			 tx.chain_id, x->t.l->chain_id);
+		goto out;
+	}
+	if ((flags & LOY_EXEC_VERIFY_SIGS) &&
+	    loy_tx_verify_encoded(&tx, b->data, b->len) != 0) {
+		res->code = LOY_REJ_BAD_SIGNATURE;
+		snprintf(res->msg, sizeof res->msg, "bad signature");
+		goto out;
+	}
+	loy_tx_signer_id(&tx, x->signer);
+	rc = ldg_u64_get(&x->t, LDB_NONCES, x->signer, LOY_ID_SIZE, &last);
+	if (rc != 0 && rc != LOY_ENOTFOUND)
+		goto fail;
+	if (last == UINT64_MAX || tx.nonce != last + 1) {
+		res->code = LOY_REJ_BAD_NONCE;
+		snprintf(res->msg, sizeof res->msg,
+			 "nonce %llu, expected %llu",
+			 (unsigned long long)tx.nonce,
+			 (unsigned long long)last + 1);
+		goto out;
+	}
+	loy_tx_hash(hash, b->data, b->len);
+	x->tx = &tx;
+	x->hash = hash;
+	x->delta = 0;
+	x->has_other = false;
+	x->has_member = false;
+	rc = ldg_account_get(&x->t, x->signer, &x->sacct);
+	if (rc != 0 && rc != LOY_ENOTFOUND)
+		goto fail;
+	x->sacct_found = rc == 0;
+	rc = dispatch(x);
+	if (rc == LOY_EREJECTED) {
+		x->delta = 0;
+		rc = 0;
+	}
+	if (rc != 0)
+		goto fail;
+	res->code = x->code;
+	rc = record(x);
+	if (rc != 0)
+		goto fail;
+out:
+	loy_tx_free(&tx);
+	return 0;
+fail:
+	loy_tx_free(&tx);
+	return rc;
+}
+
+struct tip {
+	uint64_t height, time_ms;
+	uint8_t hash[LOY_HASH_SIZE], root[LOY_HASH_SIZE];
+};
+
+static int tip_read(struct ldg_txn *t, struct tip *tp)
+{
+	MDB_val v;
+	int rc = ldg_get(t, LDB_META, "tip", 3, &v);
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 80)
+		return LOY_ECORRUPT;
+	const uint8_t *p = v.mv_data;
+	tp->height = be64get(p);
+	memcpy(tp->hash, p + 8, 32);
+	memcpy(tp->root, p + 40, 32);
+	tp->time_ms = be64get(p + 72);
+	return 0;
+}
+
+/* Executes a block's transactions inside txn as block `height` and computes
+ * its state root. *bad is the position of the first invalid transaction
+ * when LOY_EREJECTED is returned. */
+static int run_block(struct ldg_txn *t, const struct tip *tp,
+		     const struct loy_buf *txs, uint32_t n, uint64_t time_ms,
+		     unsigned flags, struct loy_tx_result *res,
+		     uint8_t root[LOY_HASH_SIZE], uint32_t *bad)
+{
+	struct ldg_exec x;
+	uint32_t pos = 0;
+	int rc = 0;
+
+	memset(&x, 0, sizeof x);
+	x.t = *t;
+	x.height = tp->height + 1;
+	x.time_ms = time_ms;
+	for (uint32_t i = 0; i < n; i++) {
+		x.pos = pos;
+		rc = exec_one(&x, &txs[i], flags, &res[i]);
+		if (rc != 0)
+			return rc;
+		if (res[i].code != LOY_REJ_OK &&
+		    res[i].code <= LOY_REJ_INVALID_MAX) {
+			if (!(flags & LOY_EXEC_SKIP_INVALID)) {
+				*bad = i;
+				return LOY_EREJECTED;
+			}
+			continue;
+		}
+		pos++;
+	}
+	if (x.valset_dirty) {
+		rc = ldg_valset_write(t, x.height + 1);
+		if (rc != 0)
+			return rc;
+	}
+	return ldg_state_root(t->ws, x.height, tp->root, root);
+}
+
+static int begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
+{
+	int mrc;
+	l->errmsg[0] = '\0';
+	if (l->halted)
+		return ldg_fail(l, LOY_ESTATE, "ledger: %s: halted after a "
+					       "divergence", what);
+	if (l->flags & LOY_LEDGER_RDONLY)
+		return ldg_fail(l, LOY_ESTATE, "ledger: %s: read-only", what);
+	if (!l->have_genesis)
+		return ldg_fail(l, LOY_ESTATE, "ledger: %s: no genesis", what);
+	mrc = mdb_txn_begin(l->env, NULL, 0, txn);
+	if (mrc != 0)
+		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: %s: %s", what,
+				mdb_strerror(mrc));
+	return 0;
+}
+
+int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
+		       uint32_t n, uint64_t time_ms, unsigned flags,
+		       struct loy_tx_result *results,
+		       uint8_t state_root[LOY_HASH_SIZE])
+{
+	struct ldg_ws ws;
+	struct ldg_txn t = {.l = l, .ws = &ws};
+	struct tip tp;
+	uint32_t bad = 0;
+	int rc;
+
+	if (n > LOY_MAX_BLOCK_TXS)
+		return ldg_fail(l, LOY_ETOOBIG, "ledger: execute: %u txs", n);
+	rc = begin(l, "execute", &t.txn);
+	if (rc != 0)
+		return rc;
+	ldg_ws_init(&ws);
+	rc = tip_read(&t, &tp);
+	if (rc != 0) {
+		ldg_fail(l, rc, "ledger: execute: tip: %s", loy_strerror(rc));
+		goto out;
+	}
+	if (time_ms < tp.time_ms) {
+		rc = ldg_fail(l, LOY_EINVAL,
+			      "ledger: execute: time %llu before tip time %llu",
+			      (unsigned long long)time_ms,
+			      (unsigned long long)tp.time_ms);
+		goto out;
+	}
+	rc = run_block(&t, &tp, txs, n, time_ms, flags, results, state_root,
+		       &bad);
+	if (rc == LOY_EREJECTED)
+		ldg_fail(l, rc, "ledger: execute block %llu: tx %u invalid: %s",
+			 (unsigned long long)tp.height + 1, bad,
+			 results[bad].msg);
+	else if (rc != 0)
+		ldg_fail(l, rc, "ledger: execute block %llu: %s",
+			 (unsigned long long)tp.height + 1, loy_strerror(rc));
+out:
+	mdb_txn_abort(t.txn);
+	ldg_ws_free(&ws);
+	return rc;
+}
+
+int loy_ledger_check_tx(struct loy_ledger *l, const uint8_t *tx, size_t len,
+			uint64_t time_ms, unsigned flags,
+			struct loy_tx_result *result)
+{
+	struct loy_buf b = {(uint8_t *)tx, len};
+	uint8_t root[LOY_HASH_SIZE];
+	return loy_ledger_execute(l, &b, 1, time_ms,
+				  flags & ~(unsigned)LOY_EXEC_SKIP_INVALID,
+				  result, root);
+}
+
+static int check_block(struct loy_ledger *l, struct ldg_txn *t,
+		       const struct tip *tp, const struct loy_block *b,
+		       const struct loy_cert *c, const uint8_t bhash[32],
+		       unsigned flags)
+{
+	const struct loy_block_header *h = &b->header;
+	uint8_t keys[LOY_MAX_VALIDATORS][LOY_PUBKEY_SIZE];
+	uint8_t root[LOY_HASH_SIZE];
+	uint32_t nv, i;
+	unsigned long long ht = (unsigned long long)h->height;
+	int rc;
+
+	if (strcmp(h->chain_id, l->chain_id) != 0)
+		return ldg_fail(l, LOY_EINVAL, "ledger: block %llu: chain id "
+					       "\"%s\"", ht, h->chain_id);
+	if (h->height != tp->height + 1)
+		return ldg_fail(l, LOY_EINVAL,
+				"ledger: block %llu: expected height %llu", ht,
+				(unsigned long long)tp->height + 1);
+	if (memcmp(h->prev_hash, tp->hash, LOY_HASH_SIZE) != 0)
+		return ldg_fail(l, LOY_EINVAL,
+				"ledger: block %llu: previous hash does not "
+				"match block %llu", ht,
+				(unsigned long long)tp->height);
+	if (h->time_ms < tp->time_ms)
+		return ldg_fail(l, LOY_EINVAL,
+				"ledger: block %llu: time goes backwards", ht);
+	loy_tx_root(root, b->txs, b->tx_count);
+	if (memcmp(root, h->tx_root, LOY_HASH_SIZE) != 0)
+		return ldg_fail(l, LOY_EINVAL,
+				"ledger: block %llu: transaction root does not "
+				"match its transactions", ht);
+	rc = ldg_valset_read(t, h->height, keys, &nv);
+	if (rc != 0)
+		return ldg_fail(l, rc, "ledger: block %llu: validator set: %s",
+				ht, loy_strerror(rc));
+	for (i = 0; i < nv; i++)
+		if (!memcmp(keys[i], h->proposer, LOY_PUBKEY_SIZE))
+			break;
+	if (i == nv)
+		return ldg_fail(l, LOY_EINVAL,
+				"ledger: block %llu: proposer is not a "
+				"validator", ht);
+	if (c->type != LOY_VOTE_COMMIT || c->height != h->height ||
+	    strcmp(c->chain_id, h->chain_id) != 0 ||
+	    memcmp(c->block_hash, bhash, LOY_HASH_SIZE) != 0)
+		return ldg_fail(l, LOY_EINVAL,
+				"ledger: block %llu: certificate is not a "
+				"commit certificate for this block", ht);
+	if (!(flags & LOY_APPLY_TRUST_CERT)) {
+		rc = loy_cert_verify(c, (const uint8_t(*)[LOY_PUBKEY_SIZE])keys,
+				     nv, loy_quorum(nv));
+		if (rc != 0)
+			return ldg_fail(l, LOY_EINVAL,
+					"ledger: block %llu: commit certificate "
+					"does not verify: %s", ht,
+					loy_strerror(rc));
+	}
+	return 0;
+}
+
+int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
+			   size_t block_len, const uint8_t *cert,
+			   size_t cert_len, unsigned flags,
+			   struct loy_tx_result *results)
+{
+	struct loy_block b;
+	struct loy_cert *c;
+	struct ldg_ws ws;
+	struct ldg_txn t = {.l = l, .ws = &ws};
+	struct tip tp;
+	struct loy_tx_result *res = results;
+	uint8_t bhash[LOY_HASH_SIZE], root[LOY_HASH_SIZE], kb[8], tip[80];
+	uint32_t bad = 0;
+	unsigned long long ht;
+	int rc, mrc;
+
+	c = malloc(sizeof *c);
+	if (!c)
+		return ldg_fail(l, LOY_ENOMEM, "ledger: apply block: no memory");
+	rc = loy_block_decode(&b, block, block_len);
+	if (rc != 0) {
+		free(c);
+		return ldg_fail(l, LOY_EINVAL, "ledger: apply block: %s",
+				loy_strerror(rc));
+	}
+	ht = (unsigned long long)b.header.height;
+	rc = loy_cert_decode(c, cert, cert_len);
+	if (rc != 0) {
+		ldg_fail(l, LOY_EINVAL, "ledger: apply block %llu: certificate: "
+					"%s", ht, loy_strerror(rc));
+		rc = LOY_EINVAL;
+		goto out_block;
+	}
+	rc = loy_block_header_hash(&b.header, bhash);
+	if (rc != 0)
+		goto out_block;
+	if (!res && b.tx_count > 0) {
+		res = malloc(b.tx_count * sizeof *res);
+		if (!res) {
+			rc = ldg_fail(l, LOY_ENOMEM, "ledger: apply block %llu: "
+						     "no memory", ht);
+			goto out_block;
+		}
+	}
+	rc = begin(l, "apply block", &t.txn);
+	if (rc != 0)
+		goto out_res;
+	ldg_ws_init(&ws);
+	rc = tip_read(&t, &tp);
+	if (rc != 0) {
+		ldg_fail(l, rc, "ledger: apply block %llu: tip: %s", ht,
+			 loy_strerror(rc));
+		goto abort;
+	}
+	rc = check_block(l, &t, &tp, &b, c, bhash, flags);
+	if (rc != 0)
+		goto abort;
+	rc = run_block(&t, &tp, b.txs, b.tx_count, b.header.time_ms,
+		       (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS : 0,
+		       res, root, &bad);
+	if (rc == LOY_EREJECTED) {
+		ldg_fail(l, rc, "ledger: apply block %llu: tx %u invalid: %s",
+			 ht, bad, res[bad].msg);
+		goto abort;
+	}
+	if (rc != 0) {
+		char ctx[sizeof l->errmsg];
+		snprintf(ctx, sizeof ctx, "%s", l->errmsg);
+		ldg_fail(l, rc, "ledger: apply block %llu: %s%s%s", ht,
+			 loy_strerror(rc), ctx[0] ? ": " : "", ctx);
+		goto abort;
+	}
+	if (memcmp(root, b.header.state_root, LOY_HASH_SIZE) != 0) {
+		l->halted = true;
+		rc = ldg_fail(l, LOY_ECORRUPT,
+			      "ledger: apply block %llu: state root mismatch: "
+			      "this node computes a different state than the "
+			      "block's proposer; halting", ht);
+		goto abort;
+	}
+	be64put(kb, b.header.height);
+	rc = ldg_put(&t, LDB_BLOCKS, kb, 8, block, block_len);
+	if (rc == 0)
+		rc = ldg_put(&t, LDB_CERTS, kb, 8, cert, cert_len);
+	be64put(tip, b.header.height);
+	memcpy(tip + 8, bhash, 32);
+	memcpy(tip + 40, root, 32);
+	be64put(tip + 72, b.header.time_ms);
+	if (rc == 0)
+		rc = ldg_put(&t, LDB_META, "tip", 3, tip, sizeof tip);
+	if (rc != 0) {
+		ldg_fail(l, rc, "ledger: apply block %llu: %s", ht,
+			 loy_strerror(rc));
+		goto abort;
+	}
+	mrc = mdb_txn_commit(t.txn);
+	if (mrc != 0) {
+		rc = ldg_fail(l, ldg_mdb_err(mrc),
+			      "ledger: apply block %llu: commit: %s", ht,
+			      mdb_strerror(mrc));
+	}
+	goto out_ws;
+abort:
+	mdb_txn_abort(t.txn);
+out_ws:
+	ldg_ws_free(&ws);
+out_res:
+	if (res != results)
+		free(res);
+out_block:
+	loy_block_free(&b);
+	free(c);
+	return rc;
+}

@@ -1,0 +1,409 @@
+/* Internal to ledger/: the store schema (named databases and record
+ * layouts), the write-set recorder behind the state root, and the execution
+ * context shared by the per-family transaction handlers. */
+#ifndef LOY_LEDGER_INTERNAL_H
+#define LOY_LEDGER_INTERNAL_H
+
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger/ledger.h"
+
+#define LDG_SCHEMA 1u
+
+/* Named databases. Records are fixed layouts of big-endian integers and
+ * byte strings written field by field (ledger/store.c), never structs.
+ * "hashed" databases are the consensus state: every put and delete in them
+ * goes into the block's write set and so into the state root. The others
+ * are the chain itself or indexes derived from it. */
+enum ldb {
+	/* hashed */
+	LDB_PARAMS,    /* "genesis" -> chain parameters */
+	LDB_TOTALS,    /* "totals" -> global counters */
+	LDB_ACCOUNTS,  /* id20 -> account record */
+	LDB_NONCES,    /* id20 -> last used nonce (u64) */
+	LDB_MEMBERS,   /* id20 -> member record */
+	LDB_VALSETS,   /* height8 (first height it applies to) -> n4, keys */
+	LDB_POSITIONS, /* member id20 -> settlement position */
+	LDB_LOTS,      /* customer id20 || issuer id20 -> points (u64) */
+	LDB_REFS,      /* owner id20 || reference -> tx hash */
+	LDB_RULES,     /* member id20 -> rule */
+	LDB_PARTS,     /* partnership name -> partnership */
+	LDB_PMEMBERS,  /* name || 0 || member id20 -> flags */
+	LDB_ISSUES,    /* reward.issue tx hash -> issue record */
+	LDB_PROPOSALS, /* member.propose tx hash -> proposal */
+	LDB_VOTES,     /* proposal hash || voter id20 -> approve (1 byte) */
+	LDB_BATCHES,   /* coupon.issue tx hash -> batch */
+	LDB_COUPONS,   /* batch hash || index4 -> coupon */
+	LDB_CUSES,     /* batch hash || customer id20 -> coupons used (u32) */
+	LDB_SETTLES,   /* settle tx hash -> settlement claim */
+	LDB_TXS,       /* tx hash -> height8 pos4 code2 kind1 signer id20 */
+	LDB_HASHED_COUNT,
+	/* not hashed */
+	LDB_META = LDB_HASHED_COUNT, /* "tip", "genesis_hash", "schema" */
+	LDB_BLOCKS,    /* height8 -> encoded block */
+	LDB_CERTS,     /* height8 -> encoded commit certificate */
+	LDB_TXMSG,     /* tx hash -> rejection message */
+	LDB_HIST,      /* id20 || height8 || pos4 -> hash32 kind1 code2 delta8 */
+	LDB_CCPN,      /* customer id20 || batch hash || index4 -> "" */
+	LDB_DAILY,     /* member id20 || day4 -> daily aggregate */
+	LDB_DAYACT,    /* member id20 || day4 || customer id20 -> "" */
+	LDB_COUNT
+};
+
+struct loy_ledger {
+	MDB_env *env;
+	MDB_dbi dbi[LDB_COUNT];
+	unsigned flags;
+	bool halted;
+	bool have_genesis;
+	char chain_id[LOY_CHAIN_ID_MAX + 1];
+	uint32_t commission_bps;
+	uint64_t point_value;
+	uint8_t genesis_hash[LOY_HASH_SIZE];
+	char errmsg[512];
+};
+
+/* --- byte order --- */
+static inline void be64put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+static inline uint64_t be64get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+static inline void be32put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+static inline uint32_t be32get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Translates an LMDB code into a project code. */
+int ldg_mdb_err(int rc);
+
+/* Formats into l->errmsg; returns code. */
+int ldg_fail(struct loy_ledger *l, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* --- records --- */
+
+enum ldg_acct_type {
+	LDG_CUSTOMER = 1,
+	LDG_MEMBER = 2,
+	LDG_TERMINAL = 3,
+};
+
+struct ldg_account {
+	uint8_t type;   /* enum ldg_acct_type */
+	uint8_t active; /* terminals: 0 once removed; members: 0 once removed */
+	uint8_t pubkey[LOY_PUBKEY_SIZE];
+	uint8_t owner[LOY_ID_SIZE]; /* terminal: its member */
+	uint64_t balance;           /* customers */
+	uint64_t created;           /* height */
+};
+#define LDG_ACCOUNT_LEN (2 + 32 + 20 + 8 + 8)
+
+struct ldg_member {
+	uint8_t pubkey[LOY_PUBKEY_SIZE];
+	uint8_t active;
+	uint64_t admitted, removed; /* heights */
+	char name[LOY_NAME_MAX + 1];
+	char address[LOY_ADDR_MAX + 1];
+};
+#define LDG_MEMBER_LEN (32 + 1 + 8 + 8 + LOY_NAME_MAX + 1 + LOY_ADDR_MAX + 1)
+
+/* A member's settlement position; every field only grows. */
+struct ldg_position {
+	uint64_t issued;        /* points it issued (liability) */
+	uint64_t reversed;      /* of those, taken back */
+	uint64_t redeemed_at;   /* points redeemed at it (claim) */
+	uint64_t coupon_owed;   /* coupon value it must pay for its coupons */
+	uint64_t coupon_at;     /* coupon value redeemed at it (claim) */
+	uint64_t comm_paid;     /* commission charged to it */
+	uint64_t comm_earned;   /* commission credited to it */
+	uint64_t paid;          /* confirmed settlements it paid */
+	uint64_t received;      /* confirmed settlements it received */
+	uint64_t consumed;      /* its points spent anywhere (from lots) */
+};
+#define LDG_POSITION_LEN (10 * 8)
+
+struct ldg_totals {
+	uint64_t issued, reversed, redeemed, coupon_redeemed, customers;
+};
+#define LDG_TOTALS_LEN (5 * 8)
+
+struct ldg_rule {
+	uint64_t rate_num, rate_den, bonus, min_purchase, from, until;
+};
+#define LDG_RULE_LEN (6 * 8)
+
+struct ldg_part {
+	uint8_t creator[LOY_ID_SIZE];
+	struct ldg_rule rule;
+	uint64_t created;
+};
+#define LDG_PART_LEN (20 + LDG_RULE_LEN + 8)
+
+enum { LDG_PM_REQUESTED = 1, LDG_PM_APPROVED = 2 };
+
+struct ldg_issue {
+	uint8_t customer[LOY_ID_SIZE];
+	uint8_t issuer[LOY_ID_SIZE];
+	uint64_t points;
+	uint8_t reversed;
+};
+#define LDG_ISSUE_LEN (20 + 20 + 8 + 1)
+
+enum { LDG_PROP_OPEN = 1, LDG_PROP_PASSED = 2 };
+
+struct ldg_proposal {
+	uint8_t action;
+	uint8_t key[LOY_PUBKEY_SIZE];
+	uint8_t proposer[LOY_ID_SIZE];
+	uint8_t status;
+	uint32_t yes, no;
+	char name[LOY_NAME_MAX + 1];
+	char address[LOY_ADDR_MAX + 1];
+};
+#define LDG_PROPOSAL_LEN (1 + 32 + 20 + 1 + 4 + 4 + LOY_NAME_MAX + 1 + LOY_ADDR_MAX + 1)
+
+struct ldg_batch {
+	uint8_t issuer[LOY_ID_SIZE];
+	uint64_t value, from, until;
+	uint8_t has_geo;
+	int32_t lat, lon;
+	uint32_t radius_m, limit, site_count, count, redeemed;
+	uint8_t sites[LOY_MAX_REDEEM_SITES][LOY_ID_SIZE];
+	uint64_t height;
+};
+#define LDG_BATCH_LEN (20 + 24 + 1 + 8 + 20 + 16 * 20 + 8)
+
+struct ldg_coupon {
+	uint8_t kind;
+	uint8_t holder[LOY_HASH_SIZE];
+	uint8_t used;
+	uint64_t used_height;
+	uint8_t site[LOY_ID_SIZE];
+};
+#define LDG_COUPON_LEN (1 + 32 + 1 + 8 + 20)
+
+enum { LDG_SETTLE_PENDING = 1, LDG_SETTLE_CONFIRMED = 2 };
+
+struct ldg_settle {
+	uint8_t payer[LOY_ID_SIZE], payee[LOY_ID_SIZE];
+	uint64_t amount;
+	uint8_t status;
+};
+#define LDG_SETTLE_LEN (20 + 20 + 8 + 1)
+
+struct ldg_daily {
+	uint64_t issued, redeemed, outstanding;
+	uint32_t active, txs;
+};
+#define LDG_DAILY_LEN (3 * 8 + 2 * 4)
+
+/* Encoders write exactly LEN bytes; decoders return 0 or LOY_ECORRUPT when
+ * the stored value has the wrong size. */
+void ldg_account_enc(uint8_t *p, const struct ldg_account *a);
+int ldg_account_dec(struct ldg_account *a, const MDB_val *v);
+void ldg_member_enc(uint8_t *p, const struct ldg_member *m);
+int ldg_member_dec(struct ldg_member *m, const MDB_val *v);
+void ldg_position_enc(uint8_t *p, const struct ldg_position *s);
+int ldg_position_dec(struct ldg_position *s, const MDB_val *v);
+void ldg_totals_enc(uint8_t *p, const struct ldg_totals *t);
+int ldg_totals_dec(struct ldg_totals *t, const MDB_val *v);
+void ldg_rule_enc(uint8_t *p, const struct ldg_rule *r);
+int ldg_rule_dec(struct ldg_rule *r, const MDB_val *v);
+void ldg_part_enc(uint8_t *p, const struct ldg_part *r);
+int ldg_part_dec(struct ldg_part *r, const MDB_val *v);
+void ldg_issue_enc(uint8_t *p, const struct ldg_issue *r);
+int ldg_issue_dec(struct ldg_issue *r, const MDB_val *v);
+void ldg_proposal_enc(uint8_t *p, const struct ldg_proposal *r);
+int ldg_proposal_dec(struct ldg_proposal *r, const MDB_val *v);
+void ldg_batch_enc(uint8_t *p, const struct ldg_batch *r);
+int ldg_batch_dec(struct ldg_batch *r, const MDB_val *v);
+void ldg_coupon_enc(uint8_t *p, const struct ldg_coupon *r);
+int ldg_coupon_dec(struct ldg_coupon *r, const MDB_val *v);
+void ldg_settle_enc(uint8_t *p, const struct ldg_settle *r);
+int ldg_settle_dec(struct ldg_settle *r, const MDB_val *v);
+void ldg_daily_enc(uint8_t *p, const struct ldg_daily *r);
+int ldg_daily_dec(struct ldg_daily *r, const MDB_val *v);
+
+/* Net settlement position: what it is owed minus what it owes, plus
+ * settlements paid minus received (negative = payable). Returns 0 or
+ * LOY_ERANGE if it does not fit an int64. */
+int ldg_position_net(const struct ldg_position *s, int64_t *net);
+
+/* --- store access inside one transaction --- */
+
+/* The write set of the block being executed: every put/delete on a hashed
+ * database, in order. See ledger/root.c for how it becomes the root. */
+struct ldg_ws {
+	uint8_t *data;
+	size_t len, cap;
+	size_t count;
+	int err;
+};
+
+struct ldg_txn {
+	struct loy_ledger *l;
+	MDB_txn *txn;
+	struct ldg_ws *ws; /* NULL: writes are not recorded (genesis uses one) */
+};
+
+/* Gets a value; returns 0, LOY_ENOTFOUND, or a translated LMDB error. */
+int ldg_get(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
+	    MDB_val *val);
+/* Puts / deletes and records the change in the write set for hashed
+ * databases. Deleting a missing key is not an error. */
+int ldg_put(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
+	    const void *val, size_t vlen);
+int ldg_del(struct ldg_txn *t, enum ldb db, const void *key, size_t klen);
+
+/* Typed helpers over ldg_get/ldg_put. *_get return LOY_ENOTFOUND when
+ * absent (the record is then zeroed). */
+int ldg_account_get(struct ldg_txn *t, const uint8_t id[LOY_ID_SIZE],
+		    struct ldg_account *a);
+int ldg_account_put(struct ldg_txn *t, const uint8_t id[LOY_ID_SIZE],
+		    const struct ldg_account *a);
+int ldg_member_get(struct ldg_txn *t, const uint8_t id[LOY_ID_SIZE],
+		   struct ldg_member *m);
+int ldg_member_put(struct ldg_txn *t, const uint8_t id[LOY_ID_SIZE],
+		   const struct ldg_member *m);
+int ldg_position_get(struct ldg_txn *t, const uint8_t id[LOY_ID_SIZE],
+		     struct ldg_position *s);
+int ldg_position_put(struct ldg_txn *t, const uint8_t id[LOY_ID_SIZE],
+		     const struct ldg_position *s);
+int ldg_totals_get(struct ldg_txn *t, struct ldg_totals *tt);
+int ldg_totals_put(struct ldg_txn *t, const struct ldg_totals *tt);
+int ldg_u64_get(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
+		uint64_t *v);
+int ldg_u64_put(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
+		uint64_t v);
+
+/* Writes the validator set that applies from height from: the active
+ * members' keys, sorted. */
+int ldg_valset_write(struct ldg_txn *t, uint64_t from);
+/* Reads the set for a height (greatest entry <= height). */
+int ldg_valset_read(struct ldg_txn *t, uint64_t height,
+		    uint8_t keys[][LOY_PUBKEY_SIZE], uint32_t *n);
+
+/* Loads the chain parameters from LDB_PARAMS into l. */
+int ldg_load_params(struct loy_ledger *l, MDB_txn *txn);
+
+/* --- write set and state root (ledger/root.c) --- */
+
+void ldg_ws_init(struct ldg_ws *ws);
+void ldg_ws_free(struct ldg_ws *ws);
+void ldg_ws_record(struct ldg_ws *ws, unsigned db, const void *key,
+		   size_t klen, const void *val, size_t vlen, bool del);
+/* root = H("loy/state/v1" || height || prev_root || H(sorted net write
+ * set)). Returns 0 or LOY_ENOMEM. */
+int ldg_state_root(struct ldg_ws *ws, uint64_t height,
+		   const uint8_t prev_root[LOY_HASH_SIZE],
+		   uint8_t root[LOY_HASH_SIZE]);
+
+/* --- execution --- */
+
+/* Everything a transaction handler needs. A handler reads and checks
+ * everything first and writes only once it knows the transaction applies;
+ * a rejection returns LOY_EREJECTED with code and msg set and nothing
+ * written. Any other non-zero return is a store failure that aborts the
+ * whole block. */
+struct ldg_exec {
+	struct ldg_txn t;
+	uint64_t height, time_ms;
+	uint32_t pos;
+	const struct loy_tx *tx;
+	const uint8_t *hash;            /* this tx's hash */
+	uint8_t signer[LOY_ID_SIZE];     /* signer's ID */
+	struct ldg_account sacct;       /* signer's account (if found) */
+	bool sacct_found;
+	uint16_t code;
+	char *msg;                      /* LOY_ERRMSG_MAX bytes */
+	int64_t delta;                  /* signer's point change (history) */
+	uint8_t other[LOY_ID_SIZE];     /* second party for history, if any */
+	bool has_other;
+	int64_t other_delta;
+	uint8_t member[LOY_ID_SIZE];    /* member for history/daily, if any */
+	bool has_member;
+	bool valset_dirty;
+};
+
+/* Sets code and message; returns LOY_EREJECTED. */
+int ldg_reject(struct ldg_exec *x, enum loy_reject code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The member a signer acts for: the signer itself if it is an active
+ * member; its member if it is an active terminal of an active member (only
+ * when allow_terminal). Otherwise rejects NOT_AUTHORIZED. */
+int ldg_acting_member(struct ldg_exec *x, bool allow_terminal,
+		      uint8_t member[LOY_ID_SIZE]);
+/* Rejects unless the signer is a registered customer. */
+int ldg_require_customer(struct ldg_exec *x);
+/* Loads an active member; rejects UNKNOWN_MEMBER otherwise. */
+int ldg_require_member(struct ldg_exec *x, const uint8_t id[LOY_ID_SIZE],
+		       struct ldg_member *m);
+/* Reference checks: non-empty and unused for owner; ldg_ref_claim records
+ * it (call only once the tx applies). */
+int ldg_ref_check(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
+		  const char *ref);
+int ldg_ref_claim(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
+		  const char *ref);
+/* Daily aggregate update for a member (issued/redeemed deltas and whether a
+ * customer was active). */
+int ldg_daily_touch(struct ldg_exec *x, const uint8_t member[LOY_ID_SIZE],
+		    uint64_t issued, uint64_t redeemed,
+		    const uint8_t *customer);
+
+/* Per-family handlers. */
+int ldg_exec_customer_register(struct ldg_exec *x);
+int ldg_exec_terminal(struct ldg_exec *x);
+int ldg_exec_member_propose(struct ldg_exec *x);
+int ldg_exec_member_vote(struct ldg_exec *x);
+int ldg_exec_settle(struct ldg_exec *x);
+int ldg_exec_rule_set(struct ldg_exec *x);
+int ldg_exec_partnership_create(struct ldg_exec *x);
+int ldg_exec_partnership_join(struct ldg_exec *x);
+int ldg_exec_partnership_leave(struct ldg_exec *x);
+int ldg_exec_reward_issue(struct ldg_exec *x);
+int ldg_exec_reward_reverse(struct ldg_exec *x);
+int ldg_exec_redeem(struct ldg_exec *x);
+int ldg_exec_transfer(struct ldg_exec *x);
+int ldg_exec_coupon_issue(struct ldg_exec *x);
+int ldg_exec_coupon_redeem(struct ldg_exec *x);
+
+/* Integer distance check: is point p within radius_m metres of c? See
+ * ledger/exec_coupon.c for the approximation. */
+bool ldg_geo_within(struct loy_geo c, struct loy_geo p, uint32_t radius_m);
+
+/* Checked arithmetic: return false on overflow/underflow. */
+static inline bool ldg_add(uint64_t *acc, uint64_t v)
+{
+	return !__builtin_add_overflow(*acc, v, acc);
+}
+static inline bool ldg_sub(uint64_t *acc, uint64_t v)
+{
+	if (*acc < v)
+		return false;
+	*acc -= v;
+	return true;
+}
+
+#endif

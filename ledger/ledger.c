@@ -1,0 +1,371 @@
+/* Opening and closing the store, genesis, the tip and validator sets. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/internal.h"
+#include "wire/error.h"
+
+static const char *const db_names[LDB_COUNT] = {
+	[LDB_PARAMS] = "params",       [LDB_TOTALS] = "totals",
+	[LDB_ACCOUNTS] = "accounts",   [LDB_NONCES] = "nonces",
+	[LDB_MEMBERS] = "members",     [LDB_VALSETS] = "valsets",
+	[LDB_POSITIONS] = "positions", [LDB_LOTS] = "lots",
+	[LDB_REFS] = "refs",           [LDB_RULES] = "rules",
+	[LDB_PARTS] = "partnerships",  [LDB_PMEMBERS] = "partners",
+	[LDB_ISSUES] = "issues",       [LDB_PROPOSALS] = "proposals",
+	[LDB_VOTES] = "votes",         [LDB_BATCHES] = "batches",
+	[LDB_COUPONS] = "coupons",     [LDB_CUSES] = "coupon_uses",
+	[LDB_SETTLES] = "settles",     [LDB_TXS] = "txs",
+	[LDB_META] = "meta",           [LDB_BLOCKS] = "blocks",
+	[LDB_CERTS] = "certs",         [LDB_TXMSG] = "tx_messages",
+	[LDB_HIST] = "history",        [LDB_CCPN] = "customer_coupons",
+	[LDB_DAILY] = "daily",         [LDB_DAYACT] = "daily_active",
+};
+
+static const char *const reject_names[LOY_REJ_MAX + 1] = {
+	[LOY_REJ_OK] = "ok",
+	[LOY_REJ_MALFORMED] = "malformed",
+	[LOY_REJ_WRONG_CHAIN] = "wrong_chain",
+	[LOY_REJ_BAD_SIGNATURE] = "bad_signature",
+	[LOY_REJ_BAD_NONCE] = "bad_nonce",
+	[LOY_REJ_NOT_AUTHORIZED] = "not_authorized",
+	[LOY_REJ_ALREADY_REGISTERED] = "already_registered",
+	[LOY_REJ_UNKNOWN_CUSTOMER] = "unknown_customer",
+	[LOY_REJ_UNKNOWN_MEMBER] = "unknown_member",
+	[LOY_REJ_UNKNOWN_TERMINAL] = "unknown_terminal",
+	[LOY_REJ_DUPLICATE_REFERENCE] = "duplicate_reference",
+	[LOY_REJ_ZERO_AMOUNT] = "zero_amount",
+	[LOY_REJ_OVERFLOW] = "overflow",
+	[LOY_REJ_INSUFFICIENT_POINTS] = "insufficient_points",
+	[LOY_REJ_NO_RULE] = "no_rule",
+	[LOY_REJ_BELOW_MINIMUM] = "below_minimum",
+	[LOY_REJ_OUTSIDE_WINDOW] = "outside_window",
+	[LOY_REJ_NO_POINTS] = "no_points",
+	[LOY_REJ_UNKNOWN_PARTNERSHIP] = "unknown_partnership",
+	[LOY_REJ_NOT_PARTNER] = "not_partner",
+	[LOY_REJ_PARTNERSHIP_EXISTS] = "partnership_exists",
+	[LOY_REJ_ALREADY_PARTNER] = "already_partner",
+	[LOY_REJ_UNKNOWN_ISSUE] = "unknown_issue",
+	[LOY_REJ_ALREADY_REVERSED] = "already_reversed",
+	[LOY_REJ_POINTS_SPENT] = "points_spent",
+	[LOY_REJ_UNKNOWN_COUPON] = "unknown_coupon",
+	[LOY_REJ_COUPON_USED] = "coupon_used",
+	[LOY_REJ_NOT_HOLDER] = "not_holder",
+	[LOY_REJ_OUTSIDE_GEOFENCE] = "outside_geofence",
+	[LOY_REJ_WRONG_SITE] = "wrong_site",
+	[LOY_REJ_COUPON_LIMIT] = "coupon_limit",
+	[LOY_REJ_UNKNOWN_PROPOSAL] = "unknown_proposal",
+	[LOY_REJ_ALREADY_VOTED] = "already_voted",
+	[LOY_REJ_PROPOSAL_CLOSED] = "proposal_closed",
+	[LOY_REJ_MEMBER_EXISTS] = "member_exists",
+	[LOY_REJ_UNKNOWN_SETTLEMENT] = "unknown_settlement",
+	[LOY_REJ_SETTLEMENT_MISMATCH] = "settlement_mismatch",
+	[LOY_REJ_EXCEEDS_POSITION] = "exceeds_position",
+	[LOY_REJ_INVALID_PARAM] = "invalid_param",
+	[LOY_REJ_TOO_MANY_VALIDATORS] = "too_many_validators",
+	[LOY_REJ_TERMINAL_EXISTS] = "terminal_exists",
+	[LOY_REJ_MISSING_REFERENCE] = "missing_reference",
+};
+
+const char *loy_reject_name(unsigned code)
+{
+	if (code > LOY_REJ_MAX || !reject_names[code])
+		return "unknown";
+	return reject_names[code];
+}
+
+static void set_err(char *errmsg, size_t errlen, const char *path,
+		    const char *detail)
+{
+	if (errmsg && errlen)
+		snprintf(errmsg, errlen, "ledger: open %s: %s", path, detail);
+}
+
+int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
+		    struct loy_ledger **out, char *errmsg, size_t errlen)
+{
+	struct loy_ledger *l;
+	MDB_txn *txn;
+	unsigned envflags = MDB_NOTLS;
+	int rc, mrc;
+
+	*out = NULL;
+	l = calloc(1, sizeof *l);
+	if (!l) {
+		set_err(errmsg, errlen, path,
+			"out of memory");
+		return LOY_ENOMEM;
+	}
+	l->flags = flags;
+	if (flags & LOY_LEDGER_RDONLY)
+		envflags |= MDB_RDONLY;
+	if (flags & LOY_LEDGER_NOSYNC)
+		envflags |= MDB_NOSYNC;
+	mrc = mdb_env_create(&l->env);
+	if (mrc != 0)
+		goto fail_env;
+	if (!mapsize)
+		mapsize = LOY_LEDGER_MAPSIZE_DEFAULT;
+	mrc = mdb_env_set_mapsize(l->env, (size_t)mapsize);
+	if (mrc == 0)
+		mrc = mdb_env_set_maxdbs(l->env, LDB_COUNT + 2);
+	if (mrc == 0)
+		mrc = mdb_env_set_maxreaders(l->env, 256);
+	if (mrc == 0)
+		mrc = mdb_env_open(l->env, path, envflags, 0600);
+	if (mrc != 0)
+		goto fail_open;
+	mrc = mdb_txn_begin(l->env, NULL,
+			    (flags & LOY_LEDGER_RDONLY) ? MDB_RDONLY : 0, &txn);
+	if (mrc != 0)
+		goto fail_open;
+	for (int i = 0; i < LDB_COUNT; i++) {
+		unsigned f = (flags & LOY_LEDGER_RDONLY) ? 0 : MDB_CREATE;
+		mrc = mdb_dbi_open(txn, db_names[i], f, &l->dbi[i]);
+		if (mrc != 0) {
+			mdb_txn_abort(txn);
+			goto fail_open;
+		}
+	}
+	{
+		MDB_val k = {6, "schema"}, v;
+		uint8_t b[4];
+		mrc = mdb_get(txn, l->dbi[LDB_META], &k, &v);
+		if (mrc == MDB_NOTFOUND && !(flags & LOY_LEDGER_RDONLY)) {
+			be32put(b, LDG_SCHEMA);
+			v.mv_size = 4;
+			v.mv_data = b;
+			mrc = mdb_put(txn, l->dbi[LDB_META], &k, &v, 0);
+		} else if (mrc == 0 &&
+			   (v.mv_size != 4 || be32get(v.mv_data) != LDG_SCHEMA)) {
+			mdb_txn_abort(txn);
+			set_err(errmsg, errlen, path,
+				"store has another schema version");
+			rc = LOY_ECORRUPT;
+			goto fail;
+		}
+		if (mrc != 0) {
+			mdb_txn_abort(txn);
+			goto fail_open;
+		}
+	}
+	rc = ldg_load_params(l, txn);
+	if (rc != 0 && rc != LOY_ENOTFOUND) {
+		mdb_txn_abort(txn);
+		set_err(errmsg, errlen, path,
+			"damaged chain parameters");
+		goto fail;
+	}
+	mrc = mdb_txn_commit(txn);
+	if (mrc != 0)
+		goto fail_open;
+	*out = l;
+	return 0;
+
+fail_open:
+	rc = ldg_mdb_err(mrc);
+	if (rc == LOY_ENOTFOUND || mrc == EACCES || mrc == ENOENT)
+		rc = LOY_EIO;
+	set_err(errmsg, errlen, path,
+		mdb_strerror(mrc));
+	goto fail;
+fail_env:
+	rc = LOY_ENOMEM;
+	set_err(errmsg, errlen, path,
+		mdb_strerror(mrc));
+fail:
+	if (l->env)
+		mdb_env_close(l->env);
+	free(l);
+	return rc;
+}
+
+void loy_ledger_close(struct loy_ledger *l)
+{
+	if (!l)
+		return;
+	mdb_env_close(l->env);
+	free(l);
+}
+
+const char *loy_ledger_errmsg(const struct loy_ledger *l)
+{
+	return l->errmsg;
+}
+
+bool loy_ledger_halted(const struct loy_ledger *l)
+{
+	return l->halted;
+}
+
+const char *loy_ledger_chain_id(const struct loy_ledger *l)
+{
+	return l->chain_id;
+}
+
+static int genesis_check(const struct loy_genesis *g, char *why, size_t n)
+{
+	size_t cl = strnlen(g->chain_id, sizeof g->chain_id);
+	if (cl == 0 || cl > LOY_CHAIN_ID_MAX)
+		return snprintf(why, n, "bad chain id"), LOY_EINVAL;
+	if (g->commission_bps > 10000)
+		return snprintf(why, n, "commission over 10000 bps"), LOY_EINVAL;
+	if (g->member_count == 0 || g->member_count > LOY_MAX_VALIDATORS)
+		return snprintf(why, n, "member count %u out of range",
+				g->member_count),
+		       LOY_EINVAL;
+	for (uint32_t i = 0; i < g->member_count; i++) {
+		for (uint32_t j = 0; j < i; j++)
+			if (!memcmp(g->members[i].pubkey, g->members[j].pubkey,
+				    LOY_PUBKEY_SIZE))
+				return snprintf(why, n, "member %u repeats a key",
+						i),
+				       LOY_EINVAL;
+		if (!g->members[i].name[0])
+			return snprintf(why, n, "member %u has no name", i),
+			       LOY_EINVAL;
+	}
+	return 0;
+}
+
+int loy_ledger_init_genesis(struct loy_ledger *l, const struct loy_genesis *g)
+{
+	struct ldg_ws ws;
+	struct ldg_txn t = {.l = l, .ws = &ws};
+	uint8_t zero[LOY_HASH_SIZE] = {0}, root[LOY_HASH_SIZE];
+	uint8_t gh[LOY_HASH_SIZE], params[LOY_CHAIN_ID_MAX + 1 + 8 + 4 + 8];
+	uint8_t tip[8 + 32 + 32 + 8];
+	char why[128];
+	int rc, mrc;
+
+	if (l->flags & LOY_LEDGER_RDONLY)
+		return ldg_fail(l, LOY_ESTATE, "ledger: genesis: read-only");
+	if (l->have_genesis)
+		return ldg_fail(l, LOY_ESTATE,
+				"ledger: genesis: store already initialised");
+	rc = genesis_check(g, why, sizeof why);
+	if (rc != 0)
+		return ldg_fail(l, rc, "ledger: genesis: %s", why);
+	ldg_ws_init(&ws);
+	mrc = mdb_txn_begin(l->env, NULL, 0, &t.txn);
+	if (mrc != 0) {
+		ldg_ws_free(&ws);
+		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: genesis: %s",
+				mdb_strerror(mrc));
+	}
+	memset(params, 0, sizeof params);
+	memcpy(params, g->chain_id, strnlen(g->chain_id, LOY_CHAIN_ID_MAX));
+	be64put(params + LOY_CHAIN_ID_MAX + 1, g->time_ms);
+	be32put(params + LOY_CHAIN_ID_MAX + 9, g->commission_bps);
+	be64put(params + LOY_CHAIN_ID_MAX + 13, g->point_value);
+	rc = ldg_put(&t, LDB_PARAMS, "genesis", 7, params, sizeof params);
+	for (uint32_t i = 0; rc == 0 && i < g->member_count; i++) {
+		const struct loy_genesis_member *gm = &g->members[i];
+		struct ldg_member m = {.active = 1};
+		struct ldg_account a = {.type = LDG_MEMBER, .active = 1};
+		uint8_t id[LOY_ID_SIZE];
+		memcpy(m.pubkey, gm->pubkey, LOY_PUBKEY_SIZE);
+		snprintf(m.name, sizeof m.name, "%s", gm->name);
+		snprintf(m.address, sizeof m.address, "%s", gm->address);
+		memcpy(a.pubkey, gm->pubkey, LOY_PUBKEY_SIZE);
+		loy_id_from_pubkey(id, gm->pubkey);
+		rc = ldg_member_put(&t, id, &m);
+		if (rc == 0)
+			rc = ldg_account_put(&t, id, &a);
+	}
+	if (rc == 0) {
+		struct ldg_totals tt = {0};
+		rc = ldg_totals_put(&t, &tt);
+	}
+	if (rc == 0)
+		rc = ldg_valset_write(&t, 0);
+	if (rc == 0)
+		rc = ldg_state_root(&ws, 0, zero, root);
+	if (rc != 0)
+		goto abort;
+	loy_hash2(gh, "loy/genesis/v1", 14, root, sizeof root);
+	be64put(tip, 0);
+	memcpy(tip + 8, gh, 32);
+	memcpy(tip + 40, root, 32);
+	be64put(tip + 72, g->time_ms);
+	rc = ldg_put(&t, LDB_META, "tip", 3, tip, sizeof tip);
+	if (rc == 0)
+		rc = ldg_put(&t, LDB_META, "genesis_hash", 12, gh, sizeof gh);
+	if (rc != 0)
+		goto abort;
+	mrc = mdb_txn_commit(t.txn);
+	ldg_ws_free(&ws);
+	if (mrc != 0)
+		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: genesis: commit: %s",
+				mdb_strerror(mrc));
+	snprintf(l->chain_id, sizeof l->chain_id, "%s", g->chain_id);
+	l->commission_bps = g->commission_bps;
+	l->point_value = g->point_value;
+	memcpy(l->genesis_hash, gh, sizeof gh);
+	l->have_genesis = true;
+	return 0;
+
+abort:
+	mdb_txn_abort(t.txn);
+	ldg_ws_free(&ws);
+	return ldg_fail(l, rc, "ledger: genesis: %s", loy_strerror(rc));
+}
+
+int loy_ledger_genesis_hash(struct loy_ledger *l, uint8_t out[LOY_HASH_SIZE])
+{
+	if (!l->have_genesis)
+		return LOY_ENOTFOUND;
+	memcpy(out, l->genesis_hash, LOY_HASH_SIZE);
+	return 0;
+}
+
+int loy_ledger_tip(struct loy_ledger *l, uint64_t *height,
+		   uint8_t hash[LOY_HASH_SIZE], uint8_t state_root[LOY_HASH_SIZE],
+		   uint64_t *time_ms)
+{
+	MDB_txn *txn;
+	MDB_val k = {3, "tip"}, v;
+	int mrc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &txn);
+	if (mrc != 0)
+		return ldg_mdb_err(mrc);
+	mrc = mdb_get(txn, l->dbi[LDB_META], &k, &v);
+	if (mrc != 0) {
+		mdb_txn_abort(txn);
+		return ldg_mdb_err(mrc);
+	}
+	if (v.mv_size != 80) {
+		mdb_txn_abort(txn);
+		return LOY_ECORRUPT;
+	}
+	const uint8_t *p = v.mv_data;
+	if (height)
+		*height = be64get(p);
+	if (hash)
+		memcpy(hash, p + 8, 32);
+	if (state_root)
+		memcpy(state_root, p + 40, 32);
+	if (time_ms)
+		*time_ms = be64get(p + 72);
+	mdb_txn_abort(txn);
+	return 0;
+}
+
+int loy_ledger_validators(struct loy_ledger *l, uint64_t height,
+			  uint8_t keys[][LOY_PUBKEY_SIZE], uint32_t *n)
+{
+	uint64_t tip;
+	int rc = loy_ledger_tip(l, &tip, NULL, NULL, NULL);
+	if (rc != 0)
+		return rc;
+	if (height > tip + 1)
+		return LOY_ENOTFOUND;
+	struct ldg_txn t = {.l = l};
+	int mrc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t.txn);
+	if (mrc != 0)
+		return ldg_mdb_err(mrc);
+	rc = ldg_valset_read(&t, height, keys, n);
+	mdb_txn_abort(t.txn);
+	return rc;
+}
