@@ -274,6 +274,8 @@ int loy_peer_net_start(uv_loop_t *loop, const struct loy_peer_net_config *cfg,
 	n->max_queued = cfg->max_queued;
 	n->reconnect_min_ms = cfg->reconnect_min_ms;
 	n->reconnect_max_ms = cfg->reconnect_max_ms;
+	n->hs_timeout_ms = cfg->handshake_timeout_ms != 0 ?
+				   cfg->handshake_timeout_ms : PEER_HS_TIMEOUT_MS;
 	/* Peers are checked before the listener exists: no handle to undo. */
 	for (uint32_t i = 0; i < cfg->n_peers; i++) {
 		struct sockaddr_storage sa;

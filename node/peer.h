@@ -36,6 +36,8 @@ struct loy_peer_net_config {
 	size_t max_frame;                    /* plaintext bytes; <= LOY_MAX_FRAME */
 	size_t max_queued;                   /* unsent bytes per peer before we drop it */
 	uint64_t reconnect_min_ms, reconnect_max_ms;
+	uint64_t handshake_timeout_ms;       /* 0: 5000; a stalled handshake
+					      * is closed after this */
 };
 
 /* Callbacks, on the loop thread. Pointers are borrowed for the call. */

@@ -13,9 +13,10 @@
 #include "wire/handshake.h"
 #include "wire/session.h"
 
-#define PEER_HS_TIMEOUT_MS 5000u  /* a handshake must finish by then */
+#define PEER_HS_TIMEOUT_MS 5000u  /* default handshake deadline */
 #define PEER_HS_MAX_FRAME 1024u   /* HELLO and AUTH are far smaller */
 #define PEER_RBUF_BASE 65536u     /* read buffer kept between frames */
+#define PEER_MAX_PENDING (2u * LOY_MAX_VALIDATORS) /* handshakes at once */
 #define PEER_NAME_MAX 160u
 
 enum link_state {
@@ -39,6 +40,7 @@ struct link {
 	enum loy_hs_role role;  /* ours */
 	enum link_state state;
 	int open_handles;
+	int pending;            /* counted in net->pending */
 	char name[PEER_NAME_MAX]; /* for log lines */
 
 	uint8_t *rbuf;          /* received bytes not yet consumed */
@@ -80,10 +82,12 @@ struct loy_peer_net {
 	size_t max_msg;     /* message bytes, without the channel byte */
 	size_t max_queued;
 	uint64_t reconnect_min_ms, reconnect_max_ms;
+	uint64_t hs_timeout_ms;
 	uint32_t n_peers;
 	struct peer *peers[LOY_MAX_VALIDATORS];
 	struct link *links;
 	int open_handles;   /* every handle not yet closed */
+	uint32_t pending;   /* incoming links still in their handshake */
 	int closing;
 	void (*done)(void *data);
 	void *done_data;

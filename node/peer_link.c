@@ -42,6 +42,10 @@ void peer_link_close(struct link *l, const char *reason)
 	if (reason != NULL)
 		peer_log("%s: %s; closing", l->name, reason);
 	l->state = LINK_CLOSING;
+	if (l->pending) {
+		l->pending = 0;
+		n->pending--;
+	}
 	if (l->prev != NULL)
 		l->prev->next = l->next;
 	else
@@ -82,10 +86,11 @@ static struct link *link_new(struct loy_peer_net *n, enum loy_hs_role role)
 
 	if (l == NULL)
 		return NULL;
-	l->rbuf = malloc(PEER_RBUF_BASE);
+	/* small until authenticated: strangers get no big buffers */
+	l->rcap = LOY_FRAME_HEADER_SIZE + PEER_HS_MAX_FRAME;
+	l->rbuf = malloc(l->rcap);
 	if (l->rbuf == NULL)
 		goto err_link;
-	l->rcap = PEER_RBUF_BASE;
 	rv = uv_tcp_init(n->loop, &l->tcp);
 	if (rv != 0)
 		goto err_rbuf;
@@ -111,7 +116,7 @@ static struct link *link_new(struct loy_peer_net *n, enum loy_hs_role role)
 	if (n->links != NULL)
 		n->links->prev = l;
 	n->links = l;
-	uv_timer_start(&l->hs_timer, hs_timeout_cb, PEER_HS_TIMEOUT_MS, 0);
+	uv_timer_start(&l->hs_timer, hs_timeout_cb, n->hs_timeout_ms, 0);
 	return l;
 err_rbuf:
 	free(l->rbuf);
@@ -350,6 +355,10 @@ static void link_on_auth(struct link *l, const uint8_t *data, size_t len)
 	}
 	loy_eph_key_wipe(&l->eph);
 	uv_timer_stop(&l->hs_timer);
+	if (l->pending) {
+		l->pending = 0;
+		n->pending--;
+	}
 	l->state = LINK_UP;
 	peer_link_up(l);
 }
@@ -426,6 +435,8 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	if (loy_frame_peek(l->rbuf, l->rlen, link_max_body(l), &body) ==
 	    LOY_FRAME_MORE && body > 0)
 		need = LOY_FRAME_HEADER_SIZE + body;
+	if (l->state == LINK_UP && need < PEER_RBUF_BASE)
+		need = PEER_RBUF_BASE;
 	if (need > l->rcap) {
 		uint8_t *nb = realloc(l->rbuf, need);
 		if (nb == NULL) {
@@ -514,6 +525,8 @@ void peer_link_accept(struct loy_peer_net *n)
 		return;
 	}
 	l->state = LINK_WAIT_HELLO;
+	l->pending = 1;
+	n->pending++;
 	snprintf(l->name, sizeof l->name, "incoming connection");
 	rv = uv_accept((uv_stream_t *)n->listener, (uv_stream_t *)&l->tcp);
 	if (rv != 0) {
@@ -531,6 +544,10 @@ void peer_link_accept(struct loy_peer_net *n)
 			 sa.ss_family == AF_INET6 ?
 				 ntohs(((struct sockaddr_in6 *)&sa)->sin6_port) :
 				 ntohs(((struct sockaddr_in *)&sa)->sin_port));
+	}
+	if (n->pending > PEER_MAX_PENDING) {
+		peer_link_close(l, "too many handshakes in progress");
+		return;
 	}
 	(void)link_start_reading(l);
 }
