@@ -278,7 +278,8 @@ void loy_r_str(struct loy_r *r, char *out, size_t cap)
 		loy_r_fail(r, LOY_EMALFORMED);
 		return;
 	}
-	memcpy(out, o->via.str.ptr, o->via.str.size);
+	if (o->via.str.size) /* msgpack-c gives an empty str a NULL pointer */
+		memcpy(out, o->via.str.ptr, o->via.str.size);
 	out[o->via.str.size] = '\0';
 }
 
