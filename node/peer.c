@@ -93,8 +93,12 @@ void peer_link_gone(struct peer *p, int was_up)
 	if (n->closing || p->removed || !p->we_dial || p->link != NULL ||
 	    p->dial != NULL)
 		return;
-	if (was_up)
+	if (was_up) {
 		p->backoff_ms = n->reconnect_min_ms;
+		p->fails = 0;
+	} else {
+		p->fails++;
+	}
 	delay = backoff_delay(p);
 	p->backoff_ms *= 2;
 	if (p->backoff_ms > n->reconnect_max_ms)
@@ -113,6 +117,7 @@ void peer_link_up(struct link *l)
 		p->dial = NULL;
 	p->link = l;
 	p->backoff_ms = n->reconnect_min_ms;
+	p->fails = 0;
 	snprintf(l->name, sizeof l->name, "peer %s (%s)", p->hex, p->address);
 	peer_log("%s: link up (%s)", l->name,
 		 l->role == LOY_HS_INITIATOR ? "we dialed" : "it dialed");
@@ -140,8 +145,9 @@ static void peer_drop(struct peer *p)
 	for (l = n->links; l != NULL; l = next) {
 		next = l->next;
 		if (l->peer == p)
-			peer_link_close(l, n->closing ? NULL :
-					"validator removed from the set");
+			peer_link_close(
+			    l, n->closing ? NULL
+					  : "validator removed from the set");
 	}
 	uv_close((uv_handle_t *)&p->retry, peer_closed_cb);
 }
@@ -172,8 +178,8 @@ static struct peer *peer_new(struct loy_peer_net *n,
 	p->addr_ok = parse_addr(a->address, &p->addr) == 0;
 	if (p->we_dial && !p->addr_ok) {
 		snprintf(err, err_size,
-			 "peer: %s: address \"%s\" is not IP:PORT",
-			 p->hex, a->address);
+			 "peer: %s: address \"%s\" is not IP:PORT", p->hex,
+			 a->address);
 		free(p);
 		return NULL;
 	}
@@ -254,8 +260,9 @@ int loy_peer_net_start(uv_loop_t *loop, const struct loy_peer_net_config *cfg,
 	if (cfg->n_peers > LOY_MAX_VALIDATORS || cfg->chain_id[0] == '\0' ||
 	    cfg->reconnect_min_ms == 0 ||
 	    cfg->reconnect_max_ms < cfg->reconnect_min_ms) {
-		snprintf(err, err_size, "peer: invalid configuration (peers, "
-					"chain id or reconnect delays)");
+		snprintf(err, err_size,
+			 "peer: invalid configuration (peers, "
+			 "chain id or reconnect delays)");
 		return LOY_EINVAL;
 	}
 	n = calloc(1, sizeof *n);
@@ -269,13 +276,15 @@ int loy_peer_net_start(uv_loop_t *loop, const struct loy_peer_net_config *cfg,
 	snprintf(n->chain_id, sizeof n->chain_id, "%s", cfg->chain_id);
 	memcpy(n->sk, cfg->sk, LOY_SECKEY_SIZE);
 	loy_seckey_pubkey(n->pk, n->sk);
-	n->max_msg = cfg->max_frame == 0 || cfg->max_frame > cap ? cap :
-								  cfg->max_frame;
-	n->max_queued = cfg->max_queued;
+	n->max_msg =
+	    cfg->max_frame == 0 || cfg->max_frame > cap ? cap : cfg->max_frame;
+	n->max_queued =
+	    cfg->max_queued != 0 ? cfg->max_queued : PEER_DEFAULT_MAX_QUEUED;
 	n->reconnect_min_ms = cfg->reconnect_min_ms;
 	n->reconnect_max_ms = cfg->reconnect_max_ms;
-	n->hs_timeout_ms = cfg->handshake_timeout_ms != 0 ?
-				   cfg->handshake_timeout_ms : PEER_HS_TIMEOUT_MS;
+	n->hs_timeout_ms = cfg->handshake_timeout_ms != 0
+			       ? cfg->handshake_timeout_ms
+			       : PEER_HS_TIMEOUT_MS;
 	/* Peers are checked before the listener exists: no handle to undo. */
 	for (uint32_t i = 0; i < cfg->n_peers; i++) {
 		struct sockaddr_storage sa;
@@ -358,8 +367,8 @@ void loy_peer_net_set_peers(struct loy_peer_net *n,
 		struct peer *p = n->peers[i];
 		int listed = 0;
 		for (uint32_t j = 0; j < count && !listed; j++)
-			listed = memcmp(p->key, peers[j].key,
-					LOY_PUBKEY_SIZE) == 0;
+			listed =
+			    memcmp(p->key, peers[j].key, LOY_PUBKEY_SIZE) == 0;
 		if (listed) {
 			keep[nkeep++] = p;
 		} else {

@@ -29,18 +29,28 @@ struct loy_peer_addr {
 
 struct loy_peer_net_config {
 	char chain_id[LOY_CHAIN_ID_MAX + 1];
-	uint8_t sk[LOY_SECKEY_SIZE];         /* our validator key (copied) */
-	char listen[LOY_HOSTPORT_MAX];       /* host:port to accept on */
-	uint32_t n_peers;                    /* every validator but us */
+	uint8_t sk[LOY_SECKEY_SIZE];   /* our validator key (copied) */
+	char listen[LOY_HOSTPORT_MAX]; /* host:port to accept on */
+	uint32_t n_peers;              /* every validator but us */
 	struct loy_peer_addr peers[LOY_MAX_VALIDATORS];
-	size_t max_frame;                    /* plaintext bytes; <= LOY_MAX_FRAME */
-	size_t max_queued;                   /* unsent bytes per peer before we drop it */
+	size_t max_frame;  /* message bytes (channel byte and
+			    * AEAD tag not counted); 0 or more
+			    * than fits in LOY_MAX_FRAME: the
+			    * most that fits */
+	size_t max_queued; /* unsent bytes per peer before we
+			    * drop it (0: 64 MiB); one frame
+			    * always goes out on an idle link */
 	uint64_t reconnect_min_ms, reconnect_max_ms;
-	uint64_t handshake_timeout_ms;       /* 0: 5000; a stalled handshake
-					      * is closed after this */
+	uint64_t handshake_timeout_ms; /* 0: 5000; a stalled handshake
+					* is closed after this */
 };
 
-/* Callbacks, on the loop thread. Pointers are borrowed for the call. */
+/* Callbacks, on the loop thread. Pointers are borrowed for the call. A
+ * callback may call any function here, loy_peer_net_close included. on_up
+ * runs once a link is authenticated; on_down once for each on_up, when that
+ * link is lost (also from inside send/broadcast when a link is dropped for
+ * its queue, and from set_peers), never after loy_peer_net_close. A newer
+ * link to the same peer replaces an older one: on_down then on_up. */
 struct loy_peer_net_cb {
 	void *data;
 	void (*on_up)(void *data, const uint8_t key[LOY_PUBKEY_SIZE]);
@@ -51,23 +61,42 @@ struct loy_peer_net_cb {
 
 struct loy_peer_net;
 
-/* Starts listening and dialing. Returns 0 or a LOY_E* code with the reason
- * in err (e.g. "peer: listen 127.0.0.1:7101: address already in use"). */
+/* Starts listening and dialing. cfg is copied. Returns 0 or a LOY_E* code
+ * with the reason in err (e.g. "peer: listen 127.0.0.1:7101: address
+ * already in use"); on failure *out is NULL, nothing is left for the caller
+ * to free, and the loop needs to run once more to release an internal
+ * handle. Addresses are IP literals (IPv4 or [IPv6]), not host names.
+ *
+ * Dial rule: of each pair, the node with the lexicographically smaller
+ * validator key dials, the other only accepts (a dial from the larger key
+ * is refused), so there is one link per pair whatever the restart order. A
+ * dialer retries with backoff doubling from reconnect_min_ms up to
+ * reconnect_max_ms. The handshake (HELLO both ways, then AUTH initiator
+ * first) must finish within handshake_timeout_ms; handshake frames are
+ * capped at 1 KiB and at most 128 may be in progress at once. */
 int loy_peer_net_start(uv_loop_t *loop, const struct loy_peer_net_config *cfg,
 		       const struct loy_peer_net_cb *cb,
 		       struct loy_peer_net **out, char *err, size_t err_size);
 
-/* Queues msg (copied) for one peer. Returns 0, LOY_ENOTFOUND when that peer
- * has no authenticated link now, LOY_ETOOBIG. */
-int loy_peer_net_send(struct loy_peer_net *n, const uint8_t key[LOY_PUBKEY_SIZE],
-		      uint8_t channel, const uint8_t *msg, size_t len);
+/* Queues msg (copied) for one peer. Returns 0 (also when that peer is
+ * blocked: the message is dropped), LOY_ENOTFOUND when that peer has no
+ * authenticated link now or its link had to be dropped (queue over
+ * max_queued, write error), LOY_ETOOBIG (len over max_frame) or LOY_EINVAL
+ * (channel not in 1..LOY_CHAN_MAX). */
+int loy_peer_net_send(struct loy_peer_net *n,
+		      const uint8_t key[LOY_PUBKEY_SIZE], uint8_t channel,
+		      const uint8_t *msg, size_t len);
 
-/* Queues msg for every connected peer. */
+/* Queues msg (copied) for every connected, unblocked peer; a bad channel
+ * or a len over max_frame sends nothing. */
 void loy_peer_net_broadcast(struct loy_peer_net *n, uint8_t channel,
 			    const uint8_t *msg, size_t len);
 
 /* Replaces the peer list (validator set changed): links to peers no longer
- * listed are closed, new ones are dialed. */
+ * listed are closed (on_down), new ones are dialed (or awaited, by the dial
+ * rule); a kept peer's new address is used from its next dial. Entries with
+ * our own key or, for a peer we dial, an unusable address are skipped with
+ * a log line. */
 void loy_peer_net_set_peers(struct loy_peer_net *n,
 			    const struct loy_peer_addr *peers, uint32_t count);
 
@@ -82,7 +111,8 @@ uint32_t loy_peer_net_connected(const struct loy_peer_net *n,
 				uint8_t (*keys)[LOY_PUBKEY_SIZE], uint32_t max);
 
 /* Closes every link and the listener; done(data) runs once every handle is
- * closed, after which n is freed. */
+ * closed (always from a close callback, never from inside this call), after
+ * which n is freed. No on_up/on_down/on_message runs after this call. */
 void loy_peer_net_close(struct loy_peer_net *n, void (*done)(void *data),
 			void *data);
 

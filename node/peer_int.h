@@ -13,18 +13,19 @@
 #include "wire/handshake.h"
 #include "wire/session.h"
 
-#define PEER_HS_TIMEOUT_MS 5000u  /* default handshake deadline */
-#define PEER_HS_MAX_FRAME 1024u   /* HELLO and AUTH are far smaller */
-#define PEER_RBUF_BASE 65536u     /* read buffer kept between frames */
-#define PEER_MAX_PENDING (2u * LOY_MAX_VALIDATORS) /* handshakes at once */
-#define PEER_NAME_MAX 160u
+#define PEER_HS_TIMEOUT_MS      5000u  /* default handshake deadline */
+#define PEER_HS_MAX_FRAME       1024u  /* HELLO and AUTH are far smaller */
+#define PEER_RBUF_BASE          65536u /* read buffer kept between frames */
+#define PEER_MAX_PENDING        (2u * LOY_MAX_VALIDATORS) /* handshakes at once */
+#define PEER_NAME_MAX           160u
+#define PEER_DEFAULT_MAX_QUEUED (64u << 20)
 
 enum link_state {
 	LINK_CONNECTING = 0, /* initiator: TCP connect pending */
 	LINK_WAIT_HELLO,     /* waiting for the peer's HELLO */
 	LINK_WAIT_AUTH,      /* HELLOs exchanged, waiting for the peer's AUTH */
 	LINK_UP,             /* authenticated; frames are sealed */
-	LINK_CLOSING,        /* uv_close called; freed once both handles close */
+	LINK_CLOSING, /* uv_close called; freed once both handles close */
 };
 
 struct peer;
@@ -35,15 +36,15 @@ struct link {
 	uv_timer_t hs_timer;
 	uv_connect_t connect_req;
 	struct loy_peer_net *net;
-	struct peer *peer;      /* NULL until a responder has read the HELLO */
+	struct peer *peer; /* NULL until a responder has read the HELLO */
 	struct link *prev, *next; /* net->links */
-	enum loy_hs_role role;  /* ours */
+	enum loy_hs_role role;    /* ours */
 	enum link_state state;
 	int open_handles;
-	int pending;            /* counted in net->pending */
+	int pending;              /* counted in net->pending */
 	char name[PEER_NAME_MAX]; /* for log lines */
 
-	uint8_t *rbuf;          /* received bytes not yet consumed */
+	uint8_t *rbuf; /* received bytes not yet consumed */
 	size_t rlen, rcap;
 
 	struct loy_eph_key eph;
@@ -62,14 +63,15 @@ struct peer {
 	char address[LOY_HOSTPORT_MAX];
 	struct sockaddr_storage addr;
 	int addr_ok;
-	int we_dial;         /* our key is the smaller one */
-	int blocked;         /* fault layer: drop frames both ways */
+	int we_dial; /* our key is the smaller one */
+	int blocked; /* fault layer: drop frames both ways */
 	int removed;
-	struct link *link;   /* the authenticated link, or NULL */
-	struct link *dial;   /* our outgoing attempt in progress, or NULL */
+	struct link *link; /* the authenticated link, or NULL */
+	struct link *dial; /* our outgoing attempt in progress, or NULL */
 	uv_timer_t retry;
 	uint64_t backoff_ms;
-	char hex[9];         /* short key for log lines */
+	uint32_t fails; /* dials in a row that did not come up */
+	char hex[9];    /* short key for log lines */
 };
 
 struct loy_peer_net {
@@ -79,15 +81,15 @@ struct loy_peer_net {
 	char chain_id[LOY_CHAIN_ID_MAX + 1];
 	uint8_t sk[LOY_SECKEY_SIZE];
 	uint8_t pk[LOY_PUBKEY_SIZE];
-	size_t max_msg;     /* message bytes, without the channel byte */
+	size_t max_msg; /* message bytes, without the channel byte */
 	size_t max_queued;
 	uint64_t reconnect_min_ms, reconnect_max_ms;
 	uint64_t hs_timeout_ms;
 	uint32_t n_peers;
 	struct peer *peers[LOY_MAX_VALIDATORS];
 	struct link *links;
-	int open_handles;   /* every handle not yet closed */
-	uint32_t pending;   /* incoming links still in their handshake */
+	int open_handles; /* every handle not yet closed */
+	uint32_t pending; /* incoming links still in their handshake */
 	int closing;
 	void (*done)(void *data);
 	void *done_data;

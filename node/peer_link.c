@@ -39,8 +39,16 @@ void peer_link_close(struct link *l, const char *reason)
 
 	if (l->state == LINK_CLOSING)
 		return;
-	if (reason != NULL)
+	/* A peer that stays down is reported on the first failures and then
+	 * once in a while, not on every redial. */
+	if (reason != NULL && p != NULL && l->role == LOY_HS_INITIATOR &&
+	    !was_up && p->fails >= 3) {
+		if (p->fails % 32 == 0)
+			peer_log("%s: %s (%u failed dials in a row)", l->name,
+				 reason, p->fails);
+	} else if (reason != NULL) {
 		peer_log("%s: %s; closing", l->name, reason);
+	}
 	l->state = LINK_CLOSING;
 	if (l->pending) {
 		l->pending = 0;
@@ -64,7 +72,8 @@ void peer_link_close(struct link *l, const char *reason)
 	if (p->link == l)
 		p->link = NULL;
 	else
-		was_up = 0; /* replaced: the new link already announced itself */
+		was_up =
+		    0; /* replaced: the new link already announced itself */
 	l->peer = NULL;
 	if (was_up && !n->closing && n->cb.on_down != NULL)
 		n->cb.on_down(n->cb.data, p->key);
@@ -144,11 +153,14 @@ static int link_write(struct link *l, struct write_req *w)
 	struct loy_peer_net *n = l->net;
 	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned int)w->len);
 	int rv;
+	size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&l->tcp);
 
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&l->tcp) + w->len >
-	    n->max_queued && l->state == LINK_UP) {
+	/* One frame may always go out on an idle link, whatever its size. */
+	if (l->state == LINK_UP && queued > 0 &&
+	    queued + w->len > n->max_queued) {
 		free(w);
-		peer_link_close(l, "send queue over max_queued (peer too slow)");
+		peer_link_close(l,
+				"send queue over max_queued (peer too slow)");
 		return LOY_ENOTFOUND;
 	}
 	w->req.data = l;
@@ -165,8 +177,8 @@ static int link_write(struct link *l, struct write_req *w)
 
 static struct write_req *write_req_new(size_t body_len)
 {
-	struct write_req *w = malloc(sizeof *w + LOY_FRAME_HEADER_SIZE +
-				     body_len);
+	struct write_req *w =
+	    malloc(sizeof *w + LOY_FRAME_HEADER_SIZE + body_len);
 
 	if (w == NULL)
 		return NULL;
@@ -269,8 +281,9 @@ static void link_on_hello(struct link *l, const uint8_t *data, size_t len)
 	}
 	if (strncmp(h.chain_id, n->chain_id, sizeof h.chain_id) != 0) {
 		char why[128];
-		snprintf(why, sizeof why, "HELLO for chain \"%s\", ours is \"%s\"",
-			 h.chain_id, n->chain_id);
+		snprintf(why, sizeof why,
+			 "HELLO for chain \"%s\", ours is \"%s\"", h.chain_id,
+			 n->chain_id);
 		peer_link_close(l, why);
 		return;
 	}
@@ -286,7 +299,8 @@ static void link_on_hello(struct link *l, const uint8_t *data, size_t len)
 	}
 	if (l->role == LOY_HS_INITIATOR) {
 		if (l->peer != p) {
-			peer_link_close(l, "answered with another validator's key");
+			peer_link_close(
+			    l, "answered with another validator's key");
 			return;
 		}
 		if (loy_hs_hello_check(&l->ours, &h) != 0) {
@@ -331,8 +345,8 @@ static void link_on_hello(struct link *l, const uint8_t *data, size_t len)
 static void link_on_auth(struct link *l, const uint8_t *data, size_t len)
 {
 	struct loy_peer_net *n = l->net;
-	enum loy_hs_role theirs = l->role == LOY_HS_INITIATOR ?
-					  LOY_HS_RESPONDER : LOY_HS_INITIATOR;
+	enum loy_hs_role theirs =
+	    l->role == LOY_HS_INITIATOR ? LOY_HS_RESPONDER : LOY_HS_INITIATOR;
 	struct loy_hs_auth a;
 	int rv;
 
@@ -433,14 +447,16 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	(void)suggested;
 
 	if (loy_frame_peek(l->rbuf, l->rlen, link_max_body(l), &body) ==
-	    LOY_FRAME_MORE && body > 0)
+		LOY_FRAME_MORE &&
+	    body > 0)
 		need = LOY_FRAME_HEADER_SIZE + body;
 	if (l->state == LINK_UP && need < PEER_RBUF_BASE)
 		need = PEER_RBUF_BASE;
 	if (need > l->rcap) {
 		uint8_t *nb = realloc(l->rbuf, need);
 		if (nb == NULL) {
-			*buf = uv_buf_init(NULL, 0); /* read_cb gets UV_ENOBUFS */
+			*buf =
+			    uv_buf_init(NULL, 0); /* read_cb gets UV_ENOBUFS */
 			return;
 		}
 		l->rbuf = nb;
@@ -461,8 +477,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread < 0) {
 		char why[96];
 		snprintf(why, sizeof why, "read: %s",
-			 nread == UV_EOF ? "closed by peer" :
-					   uv_strerror((int)nread));
+			 nread == UV_EOF ? "closed by peer"
+					 : uv_strerror((int)nread));
 		peer_link_close(l, why);
 		return;
 	}
@@ -470,7 +486,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	while (l->state != LINK_CLOSING) {
 		size_t body = 0;
 		enum loy_frame_state st = loy_frame_peek(
-			l->rbuf + off, l->rlen - off, link_max_body(l), &body);
+		    l->rbuf + off, l->rlen - off, link_max_body(l), &body);
 		if (st == LOY_FRAME_TOOBIG) {
 			char why[96];
 			snprintf(why, sizeof why,
@@ -537,13 +553,15 @@ void peer_link_accept(struct loy_peer_net *n)
 	}
 	if (uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&sa, &salen) == 0) {
 		if (sa.ss_family == AF_INET6)
-			uv_ip6_name((struct sockaddr_in6 *)&sa, host, sizeof host);
+			uv_ip6_name((struct sockaddr_in6 *)&sa, host,
+				    sizeof host);
 		else
-			uv_ip4_name((struct sockaddr_in *)&sa, host, sizeof host);
+			uv_ip4_name((struct sockaddr_in *)&sa, host,
+				    sizeof host);
 		snprintf(l->name, sizeof l->name, "incoming %s:%u", host,
-			 sa.ss_family == AF_INET6 ?
-				 ntohs(((struct sockaddr_in6 *)&sa)->sin6_port) :
-				 ntohs(((struct sockaddr_in *)&sa)->sin_port));
+			 sa.ss_family == AF_INET6
+			     ? ntohs(((struct sockaddr_in6 *)&sa)->sin6_port)
+			     : ntohs(((struct sockaddr_in *)&sa)->sin_port));
 	}
 	if (n->pending > PEER_MAX_PENDING) {
 		peer_link_close(l, "too many handshakes in progress");

@@ -26,8 +26,8 @@
 #include "wire/handshake.h"
 #include "wire/session.h"
 
-#define NKEYS 4
-#define CHAIN "loy-test"
+#define NKEYS    4
+#define CHAIN    "loy-test"
 #define MAX_MSGS 256
 
 static uint8_t pks[NKEYS][LOY_PUBKEY_SIZE]; /* ascending */
@@ -43,7 +43,7 @@ struct rx {
 struct tnode {
 	struct loy_peer_net *net;
 	struct loy_peer_net_config cfg;
-	int key;      /* index in pks */
+	int key; /* index in pks */
 	int ups, downs, up_now;
 	int nrx;
 	uint64_t rx_bytes;
@@ -91,7 +91,8 @@ static int group_setup(void **state)
 	for (int i = 0; i < NKEYS; i++)
 		for (int j = i + 1; j < NKEYS; j++)
 			if (key_cmp(pks[j], pks[i]) < 0) {
-				uint8_t tp[LOY_PUBKEY_SIZE], ts[LOY_SECKEY_SIZE];
+				uint8_t tp[LOY_PUBKEY_SIZE],
+				    ts[LOY_SECKEY_SIZE];
 				memcpy(tp, pks[i], sizeof tp);
 				memcpy(ts, sks[i], sizeof ts);
 				memcpy(pks[i], pks[j], sizeof tp);
@@ -230,7 +231,8 @@ static void close_node(struct fixture *f, int i)
 static void walk_cb(uv_handle_t *h, void *arg)
 {
 	(void)arg;
-	fprintf(stderr, "leaked handle type %s\n", uv_handle_type_name(h->type));
+	fprintf(stderr, "leaked handle type %s\n",
+		uv_handle_type_name(h->type));
 }
 
 static int teardown(void **state)
@@ -287,19 +289,19 @@ static void test_mesh_exchange(void **state)
 	mesh3(f);
 	for (int i = 0; i < 3; i++) {
 		uint8_t keys[4][LOY_PUBKEY_SIZE];
-		assert_int_equal(loy_peer_net_connected(f->nodes[i].net, keys, 4),
-				 2);
+		assert_int_equal(
+		    loy_peer_net_connected(f->nodes[i].net, keys, 4), 2);
 		for (int j = 0; j < 3; j++) {
 			if (j == i)
 				continue;
 			for (uint8_t c = 1; c <= LOY_CHAN_MAX; c++) {
 				int len = snprintf(msg, sizeof msg, "%d>%d#%u",
 						   i, j, c);
-				assert_int_equal(loy_peer_net_send(
-							 f->nodes[i].net, pks[j],
-							 c, (uint8_t *)msg,
-							 (size_t)len),
-						 0);
+				assert_int_equal(
+				    loy_peer_net_send(f->nodes[i].net, pks[j],
+						      c, (uint8_t *)msg,
+						      (size_t)len),
+				    0);
 			}
 		}
 		snprintf(msg, sizeof msg, "all from %d", i);
@@ -314,7 +316,8 @@ static void test_mesh_exchange(void **state)
 			struct rx *r = &t->rx[k];
 			int from = -1;
 			for (int i = 0; i < 3; i++)
-				if (memcmp(r->from, pks[i], LOY_PUBKEY_SIZE) == 0)
+				if (memcmp(r->from, pks[i], LOY_PUBKEY_SIZE) ==
+				    0)
 					from = i;
 			assert_true(from >= 0 && from != j);
 			if (r->len > 0 && r->data[0] == 'a') {
@@ -342,9 +345,9 @@ static void test_mesh_exchange(void **state)
 	assert_int_equal(loy_peer_net_send(f->nodes[0].net, pks[1], 0,
 					   (const uint8_t *)"x", 1),
 			 LOY_EINVAL);
-	assert_int_equal(loy_peer_net_send(f->nodes[0].net, pks[1], 1, NULL,
-					   (1u << 20) + 1),
-			 LOY_ETOOBIG);
+	assert_int_equal(
+	    loy_peer_net_send(f->nodes[0].net, pks[1], 1, NULL, (1u << 20) + 1),
+	    LOY_ETOOBIG);
 }
 
 static int up_0_1(struct fixture *f)
@@ -445,10 +448,10 @@ static void raw_connected(uv_connect_t *c, int status)
 	uv_buf_t b = uv_buf_init((char *)r->bytes, (unsigned int)r->len);
 
 	assert_int_equal(status, 0);
-	assert_int_equal(uv_write(&r->wr, (uv_stream_t *)&r->tcp, &b, 1,
-				  raw_written), 0);
-	assert_int_equal(uv_read_start((uv_stream_t *)&r->tcp, raw_alloc,
-				       raw_read), 0);
+	assert_int_equal(
+	    uv_write(&r->wr, (uv_stream_t *)&r->tcp, &b, 1, raw_written), 0);
+	assert_int_equal(
+	    uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, raw_read), 0);
 }
 
 static struct raw *raw_current;
@@ -472,8 +475,8 @@ static void raw_expect_close(struct fixture *f, int i, const uint8_t *bytes,
 	r.conn.data = &r;
 	uv_ip4_addr("127.0.0.1", f->ports[i], &sa);
 	assert_int_equal(uv_tcp_init(&f->loop, &r.tcp), 0);
-	assert_int_equal(uv_tcp_connect(&r.conn, &r.tcp,
-					(struct sockaddr *)&sa, raw_connected),
+	assert_int_equal(uv_tcp_connect(&r.conn, &r.tcp, (struct sockaddr *)&sa,
+					raw_connected),
 			 0);
 	raw_current = &r;
 	if (!run_until(f, raw_done, 3000))
@@ -562,12 +565,12 @@ static void test_send_unconnected(void **state)
 	start(f, 0);
 	run_until(f, never, 30);
 	assert_int_equal(loy_peer_net_send(f->nodes[0].net, pks[1],
-					   LOY_CHAN_TXS,
-					   (const uint8_t *)"x", 1),
+					   LOY_CHAN_TXS, (const uint8_t *)"x",
+					   1),
 			 LOY_ENOTFOUND);
 	assert_int_equal(loy_peer_net_send(f->nodes[0].net, pks[3],
-					   LOY_CHAN_TXS,
-					   (const uint8_t *)"x", 1),
+					   LOY_CHAN_TXS, (const uint8_t *)"x",
+					   1),
 			 LOY_ENOTFOUND);
 	assert_int_equal(loy_peer_net_connected(f->nodes[0].net, NULL, 0), 0);
 	loy_peer_net_broadcast(f->nodes[0].net, LOY_CHAN_TXS,
@@ -674,7 +677,6 @@ static void test_start_errors(void **state)
 	uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
-
 /* --- A hand-driven initiator over a plain socket, to reach the sealed
  * phase with bytes the peer net would never send itself. --- */
 
@@ -730,9 +732,10 @@ static size_t fake_pop(struct fixture *f, struct fake *k, uint8_t *out)
 	fake_cur = k;
 	if (!run_until(f, fake_has_frame, 3000))
 		fail_msg("no frame from the node");
-	memcpy(out, k->in + LOY_FRAME_HEADER_SIZE, body = (size_t)
-	       ((uint32_t)k->in[0] << 24 | (uint32_t)k->in[1] << 16 |
-		(uint32_t)k->in[2] << 8 | k->in[3]));
+	memcpy(out, k->in + LOY_FRAME_HEADER_SIZE,
+	       body = (size_t)((uint32_t)k->in[0] << 24 |
+			       (uint32_t)k->in[1] << 16 |
+			       (uint32_t)k->in[2] << 8 | k->in[3]));
 	k->inlen -= LOY_FRAME_HEADER_SIZE + body;
 	memmove(k->in, k->in + LOY_FRAME_HEADER_SIZE + body, k->inlen);
 	return body;
@@ -797,10 +800,11 @@ static void fake_handshake(struct fixture *f, struct fake *k, int node, int as)
 	fake_send_frame(k, ab.data, ab.len);
 	alen = fake_pop(f, k, rauth);
 	assert_int_equal(loy_hs_auth_decode(&a, rauth, alen), 0);
-	assert_int_equal(loy_hs_auth_verify(&a, LOY_HS_RESPONDER, CHAIN, tr,
-					    pks[node]), 0);
-	assert_int_equal(loy_session_derive(&k->s, LOY_HS_INITIATOR, &eph,
-					    hr.ephemeral, tr), 0);
+	assert_int_equal(
+	    loy_hs_auth_verify(&a, LOY_HS_RESPONDER, CHAIN, tr, pks[node]), 0);
+	assert_int_equal(
+	    loy_session_derive(&k->s, LOY_HS_INITIATOR, &eph, hr.ephemeral, tr),
+	    0);
 	loy_eph_key_wipe(&eph);
 	loy_buf_free(&hb);
 	loy_buf_free(&ab);
@@ -879,8 +883,9 @@ static void test_sealed_phase_faults(void **state)
 	fake_handshake(f, &k, 1, 0);
 	{
 		uint8_t h[LOY_FRAME_HEADER_SIZE];
-		assert_int_equal(loy_frame_header(h, (1u << 20) + 2 +
-						  LOY_SESSION_TAG_SIZE), 0);
+		assert_int_equal(
+		    loy_frame_header(h, (1u << 20) + 2 + LOY_SESSION_TAG_SIZE),
+		    0);
 		fake_send_raw(&k, h, sizeof h);
 	}
 	fake_expect_closed(f, &k);
@@ -935,28 +940,27 @@ static void test_handshake_timeout_and_dial_rule(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_mesh_exchange, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_key_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_chain_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_closed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_restart_reconnects, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_send_unconnected, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_block_unblock, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_queue_limit_drops_link,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_start_errors, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_sealed_phase_faults, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_handshake_timeout_and_dial_rule, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mesh_exchange, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_key_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_chain_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_closed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_reconnects, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_send_unconnected, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_block_unblock, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_limit_drops_link, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sealed_phase_faults, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_handshake_timeout_and_dial_rule, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
