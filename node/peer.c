@@ -62,6 +62,21 @@ static int parse_addr(const char *s, struct sockaddr_storage *sa)
 	return LOY_EINVAL;
 }
 
+/* An IP literal is parsed once; a host name is resolved at each dial. */
+static int peer_set_address(struct peer *p, const char *address)
+{
+	char host[LOY_HOSTPORT_MAX];
+	uint16_t port;
+
+	if (loy_hostport_parse(address, host, &port) != 0)
+		return LOY_EINVAL;
+	snprintf(p->address, sizeof p->address, "%s", address);
+	p->addr_ok = parse_addr(address, &p->addr) == 0;
+	memcpy(p->host, host, sizeof p->host);
+	snprintf(p->port, sizeof p->port, "%u", port);
+	return 0;
+}
+
 /* The first delay after a failure, with up to a quarter of jitter drawn
  * from the key bytes so that a cluster restarted at once does not redial
  * in lockstep. */
@@ -175,10 +190,9 @@ static struct peer *peer_new(struct loy_peer_net *n,
 	snprintf(p->hex, sizeof p->hex, "%02x%02x%02x%02x", a->key[0],
 		 a->key[1], a->key[2], a->key[3]);
 	p->we_dial = memcmp(n->pk, a->key, LOY_PUBKEY_SIZE) < 0;
-	p->addr_ok = parse_addr(a->address, &p->addr) == 0;
-	if (p->we_dial && !p->addr_ok) {
+	if (peer_set_address(p, a->address) != 0 && p->we_dial) {
 		snprintf(err, err_size,
-			 "peer: %s: address \"%s\" is not IP:PORT", p->hex,
+			 "peer: %s: address \"%s\" is not HOST:PORT", p->hex,
 			 a->address);
 		free(p);
 		return NULL;
@@ -287,13 +301,15 @@ int loy_peer_net_start(uv_loop_t *loop, const struct loy_peer_net_config *cfg,
 			       : PEER_HS_TIMEOUT_MS;
 	/* Peers are checked before the listener exists: no handle to undo. */
 	for (uint32_t i = 0; i < cfg->n_peers; i++) {
-		struct sockaddr_storage sa;
+		char host[LOY_HOSTPORT_MAX];
+		uint16_t port;
 		if (memcmp(cfg->peers[i].key, n->pk, LOY_PUBKEY_SIZE) == 0 ||
 		    (memcmp(n->pk, cfg->peers[i].key, LOY_PUBKEY_SIZE) < 0 &&
-		     parse_addr(cfg->peers[i].address, &sa) != 0)) {
+		     loy_hostport_parse(cfg->peers[i].address, host, &port) !=
+			 0)) {
 			snprintf(err, err_size,
 				 "peer: peer %u (%s): our own key, or an "
-				 "address that is not IP:PORT",
+				 "address that is not HOST:PORT",
 				 i, cfg->peers[i].address);
 			rv = LOY_EINVAL;
 			goto err_net;
@@ -381,14 +397,11 @@ void loy_peer_net_set_peers(struct loy_peer_net *n,
 	for (uint32_t j = 0; j < count; j++) {
 		struct peer *p = peer_find(n, peers[j].key);
 		if (p != NULL) {
-			struct sockaddr_storage sa;
 			if (strcmp(p->address, peers[j].address) != 0 &&
-			    parse_addr(peers[j].address, &sa) == 0) {
-				snprintf(p->address, sizeof p->address, "%s",
-					 peers[j].address);
-				p->addr = sa;
-				p->addr_ok = 1;
-			}
+			    peer_set_address(p, peers[j].address) != 0)
+				peer_log("peer %s: address \"%s\" is not "
+					 "HOST:PORT; keeping the old one",
+					 p->hex, peers[j].address);
 			continue;
 		}
 		p = peer_new(n, &peers[j], err, sizeof err);

@@ -65,7 +65,8 @@ struct loy_peer_net;
  * with the reason in err (e.g. "peer: listen 127.0.0.1:7101: address
  * already in use"); on failure *out is NULL, nothing is left for the caller
  * to free, and the loop needs to run once more to release an internal
- * handle. Addresses are IP literals (IPv4 or [IPv6]), not host names.
+ * handle. listen is an IP literal (IPv4 or [IPv6]); a peer's address may
+ * also be a host name, resolved (IPv4 first) at each dial.
  *
  * Dial rule: of each pair, the node with the lexicographically smaller
  * validator key dials, the other only accepts (a dial from the larger key

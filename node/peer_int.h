@@ -35,6 +35,8 @@ struct link {
 	uv_tcp_t tcp;
 	uv_timer_t hs_timer;
 	uv_connect_t connect_req;
+	uv_getaddrinfo_t gai; /* resolving a peer's host name */
+	int gai_pending;
 	struct loy_peer_net *net;
 	struct peer *peer; /* NULL until a responder has read the HELLO */
 	struct link *prev, *next; /* net->links */
@@ -62,7 +64,9 @@ struct peer {
 	uint8_t key[LOY_PUBKEY_SIZE];
 	char address[LOY_HOSTPORT_MAX];
 	struct sockaddr_storage addr;
-	int addr_ok;
+	int addr_ok;                 /* addr holds an IP literal's address */
+	char host[LOY_HOSTPORT_MAX]; /* else: a name resolved at each dial */
+	char port[8];
 	int we_dial; /* our key is the smaller one */
 	int blocked; /* fault layer: drop frames both ways */
 	int removed;

@@ -15,9 +15,9 @@ struct write_req {
 	uint8_t data[];
 };
 
-static void link_handle_closed(uv_handle_t *h)
+/* Drops one of the link's handles or requests; frees it after the last. */
+static void link_unref(struct link *l)
 {
-	struct link *l = h->data;
 	struct loy_peer_net *n = l->net;
 
 	if (--l->open_handles > 0)
@@ -29,6 +29,11 @@ static void link_handle_closed(uv_handle_t *h)
 	loy_session_wipe(&l->sess);
 	free(l);
 	peer_net_handle_closed(n);
+}
+
+static void link_handle_closed(uv_handle_t *h)
+{
+	link_unref(h->data);
 }
 
 void peer_link_close(struct link *l, const char *reason)
@@ -61,6 +66,8 @@ void peer_link_close(struct link *l, const char *reason)
 	if (l->next != NULL)
 		l->next->prev = l->prev;
 	l->prev = l->next = NULL;
+	if (l->gai_pending)
+		uv_cancel((uv_req_t *)&l->gai); /* its callback still runs */
 	uv_close((uv_handle_t *)&l->tcp, link_handle_closed);
 	uv_close((uv_handle_t *)&l->hs_timer, link_handle_closed);
 	loy_eph_key_wipe(&l->eph);
@@ -594,9 +601,56 @@ static void connect_cb(uv_connect_t *req, int status)
 	(void)link_send_plain(l, &l->init_hello);
 }
 
+static void link_connect(struct link *l, const struct sockaddr *sa)
+{
+	int rv = uv_tcp_connect(&l->connect_req, &l->tcp, sa, connect_cb);
+
+	if (rv != 0) {
+		char why[96];
+		snprintf(why, sizeof why, "connect: %s", uv_strerror(rv));
+		peer_link_close(l, why);
+	}
+}
+
+static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct link *l = req->data;
+	const struct addrinfo *a, *pick = NULL;
+	struct sockaddr_storage sa;
+
+	l->gai_pending = 0;
+	if (l->state == LINK_CLOSING) {
+		uv_freeaddrinfo(res);
+		link_unref(l);
+		return;
+	}
+	l->open_handles--; /* the tcp handle and timer still hold it */
+	if (status < 0) {
+		char why[128];
+		snprintf(why, sizeof why, "resolve host: %s",
+			 uv_strerror(status));
+		peer_link_close(l, why);
+		return;
+	}
+	/* IPv4 first: "localhost" should reach a 127.0.0.1 listener */
+	for (a = res; a != NULL; a = a->ai_next)
+		if (pick == NULL ||
+		    (a->ai_family == AF_INET && pick->ai_family != AF_INET))
+			pick = a;
+	if (pick == NULL || pick->ai_addrlen > sizeof sa) {
+		uv_freeaddrinfo(res);
+		peer_link_close(l, "resolve host: no usable address");
+		return;
+	}
+	memcpy(&sa, pick->ai_addr, pick->ai_addrlen);
+	uv_freeaddrinfo(res);
+	link_connect(l, (const struct sockaddr *)&sa);
+}
+
 int peer_link_dial(struct peer *p)
 {
 	struct link *l = link_new(p->net, LOY_HS_INITIATOR);
+	struct addrinfo hints;
 	int rv;
 
 	if (l == NULL)
@@ -604,13 +658,24 @@ int peer_link_dial(struct peer *p)
 	l->peer = p;
 	p->dial = l;
 	snprintf(l->name, sizeof l->name, "peer %s (%s)", p->hex, p->address);
-	rv = uv_tcp_connect(&l->connect_req, &l->tcp,
-			    (const struct sockaddr *)&p->addr, connect_cb);
+	if (p->addr_ok) {
+		link_connect(l, (const struct sockaddr *)&p->addr);
+		return 0;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	l->gai.data = l;
+	l->open_handles++;
+	l->gai_pending = 1;
+	rv = uv_getaddrinfo(p->net->loop, &l->gai, gai_cb, p->host, p->port,
+			    &hints);
 	if (rv != 0) {
-		char why[96];
-		snprintf(why, sizeof why, "connect: %s", uv_strerror(rv));
+		char why[128];
+		l->open_handles--;
+		l->gai_pending = 0;
+		snprintf(why, sizeof why, "resolve host: %s", uv_strerror(rv));
 		peer_link_close(l, why);
-		return LOY_EIO;
 	}
 	return 0;
 }

@@ -649,6 +649,28 @@ static void test_queue_limit_drops_link(void **state)
 	assert_true(run_until(f, reup, 3000));
 }
 
+static void test_host_names(void **state)
+{
+	struct fixture *f = *state;
+	const int p0[] = {1, 2}, p1[] = {0};
+
+	make_cfg(f, 0, p0, 2, CHAIN);
+	make_cfg(f, 1, p1, 1, CHAIN);
+	snprintf(f->nodes[0].cfg.peers[0].address,
+		 sizeof f->nodes[0].cfg.peers[0].address, "localhost:%u",
+		 f->ports[1]);
+	snprintf(f->nodes[0].cfg.peers[1].address,
+		 sizeof f->nodes[0].cfg.peers[1].address,
+		 "no-such-host.invalid:%u", f->ports[2]);
+	start(f, 1);
+	start(f, 0);
+	assert_true(run_until(f, up_0_1, 3000));
+	/* the unresolvable one keeps failing without harm to the other */
+	run_until(f, never, 100);
+	assert_int_equal(f->nodes[0].up_now, 1);
+	assert_int_equal(f->nodes[0].downs, 0);
+}
+
 static void test_start_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -956,6 +978,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_limit_drops_link, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_host_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sealed_phase_faults, setup,
 					    teardown),
