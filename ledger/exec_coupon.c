@@ -60,7 +60,7 @@ bool ldg_geo_within(struct loy_geo c, struct loy_geo p, uint32_t radius_m)
 		    1000000;
 	unsigned __int128 d2 = (unsigned __int128)(x * x) +
 			       (unsigned __int128)(dlat * dlat);
-	unsigned __int128 lhs = d2 * (111320u * 111320u);
+	unsigned __int128 lhs = d2 * 111320u * 111320u;
 	unsigned __int128 rhs = (unsigned __int128)radius_m * radius_m *
 				1000000000000u;
 	return lhs <= rhs;

@@ -549,3 +549,8 @@ int loy_ledger_totals(struct loy_ledger *l, struct loy_totals *out)
 	}
 	return rend(&t, rc);
 }
+
+bool loy_geo_within(struct loy_geo c, struct loy_geo p, uint32_t radius_m)
+{
+	return ldg_geo_within(c, p, radius_m);
+}

@@ -171,6 +171,11 @@ int loy_ledger_daily(struct loy_ledger *l, const uint8_t member[LOY_ID_SIZE],
 		     uint32_t from_day, uint32_t to_day, struct loy_daily *out,
 		     uint32_t max, uint32_t *n) LOY_MUST_USE;
 
+/* The ledger's integer geofence test: is p within radius_m metres of c?
+ * (Equirectangular approximation in micro-degrees; see
+ * ledger/exec_coupon.c.) Exactly what execution uses. */
+bool loy_geo_within(struct loy_geo c, struct loy_geo p, uint32_t radius_m);
+
 /* Consortium totals. */
 struct loy_totals {
 	uint64_t issued, reversed, redeemed, coupon_redeemed, customers;
