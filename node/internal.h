@@ -1,0 +1,127 @@
+/* Internal to node/: the node's state shared by its files. */
+#ifndef LOY_NODE_INTERNAL_H
+#define LOY_NODE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "consensus/consensus.h"
+#include "ledger/ledger.h"
+#include "node/config.h"
+#include "node/log.h"
+#include "node/mempool.h"
+#include "node/node.h"
+#include "node/peer.h"
+#include "node/persist.h"
+#include "wire/block.h"
+
+struct loy_client_api;
+
+/* A piece of blocking work for the thread pool. run() runs on a pool
+ * thread and must not touch loop-thread state; done() runs on the loop
+ * thread afterwards and frees the job. */
+struct loy_job {
+	uv_work_t req;
+	struct loy_node *node;
+	void (*run)(struct loy_job *j);
+	void (*done)(struct loy_job *j);
+	struct loy_job *next;
+};
+
+struct loy_node {
+	uv_loop_t *loop;
+	struct loy_config cfg;
+	struct loy_genesis genesis;
+	struct loy_log log;
+	uint8_t sk[LOY_SECKEY_SIZE], pk[LOY_PUBKEY_SIZE];
+
+	struct loy_ledger *ledger;
+	struct loy_cons *cons;
+	struct loy_mempool *mempool;
+	struct loy_peer_net *net;
+	struct loy_client_api *api;
+
+	uv_timer_t timer;
+	uint64_t timer_at; /* armed deadline, UINT64_MAX when none */
+
+	/* Ledger writer calls run one at a time, in order. */
+	struct loy_job *ledger_head, *ledger_tail;
+	bool ledger_busy;
+
+	/* Consensus record persistence: one write in flight, the newest
+	 * record waiting behind it. */
+	bool persist_busy;
+	bool persist_pending;
+	struct loy_persist_copy persist_next;
+
+	/* What the status command shows. */
+	uint64_t tip_height;
+	uint8_t tip_hash[LOY_HASH_SIZE];
+	uint8_t tip_root[LOY_HASH_SIZE];
+	struct loy_valset valset; /* of tip_height + 1 */
+	uint64_t committed_txs;
+	bool fetching;
+	uint64_t fetch_from;
+
+	bool stopping;
+	int exit_code;
+	unsigned open_handles;
+	unsigned pool_jobs; /* in flight outside the ledger queue */
+	void (*on_stopped)(void *data, int exit_code);
+	void *stop_data;
+};
+
+/* Wall-clock milliseconds (block times are Unix ms). */
+uint64_t loy_node_now_ms(void);
+
+/* Feeds one event to the consensus core and carries out its update. */
+void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev);
+
+/* Queues a ledger writer job (runs after the ones before it). */
+void loy_node_ledger_job(struct loy_node *n, struct loy_job *j);
+/* Runs a job on the pool right away (read-only ledger work, signature
+ * checks). */
+void loy_node_pool_job(struct loy_node *n, struct loy_job *j);
+
+/* node_chain.c: what the consensus update asks of the ledger. */
+void loy_node_build(struct loy_node *n, const struct loy_cons_update *up);
+void loy_node_check(struct loy_node *n, const struct loy_cons_check *chk);
+void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up);
+
+/* node_sync.c: block sync over peer links. */
+void loy_node_fetch(struct loy_node *n, uint64_t from,
+		    const uint8_t peer[LOY_PUBKEY_SIZE]);
+void loy_node_on_sync_request(struct loy_node *n,
+			      const uint8_t peer[LOY_PUBKEY_SIZE],
+			      const uint8_t *msg, size_t len);
+void loy_node_on_sync_response(struct loy_node *n,
+			       const uint8_t peer[LOY_PUBKEY_SIZE],
+			       const uint8_t *msg, size_t len);
+
+/* node_txs.c: admission of transactions from clients and peers. source is
+ * NULL for a client (then they are gossiped) or the peer's key. cb, if not
+ * NULL, is told each transaction's outcome in order (code 0 = admitted or
+ * already known; hash set for every decodable tx). */
+typedef void (*loy_admit_cb)(void *data, uint32_t i, int code,
+			     const uint8_t hash[LOY_HASH_SIZE],
+			     const char *why);
+void loy_node_on_gossip(struct loy_node *n, const uint8_t peer[LOY_PUBKEY_SIZE],
+			const uint8_t *msg, size_t len);
+void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,
+		    uint32_t count, const uint8_t *source, loy_admit_cb cb,
+		    void *data, void (*all_done)(void *data));
+
+/* client_api.c */
+int loy_client_api_start(struct loy_node *n, struct loy_client_api **out,
+			 char *err, size_t err_size);
+void loy_client_api_close(struct loy_client_api *a, void (*done)(void *),
+			  void *data);
+/* A block was applied: results per tx; tells waiting clients and
+ * subscribers. */
+void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
+			      const struct loy_block *b,
+			      const uint8_t (*hashes)[LOY_HASH_SIZE],
+			      const struct loy_tx_result *results);
+
+#endif

@@ -1,0 +1,594 @@
+/* The node's life cycle and the consensus driver: every consensus update is
+ * carried out here, in a fixed order (persist, commit, send, build, check,
+ * fetch, timer), and every finished piece of I/O comes back as an event. */
+#include "node/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ledger/genesis_json.h"
+#include "wire/error.h"
+
+uint64_t loy_node_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* --- thread pool jobs --- */
+
+static void job_run(uv_work_t *req)
+{
+	struct loy_job *j = req->data;
+	j->run(j);
+}
+
+static void ledger_next(struct loy_node *n);
+static void maybe_finish(struct loy_node *n);
+
+static void ledger_job_done(uv_work_t *req, int status)
+{
+	struct loy_job *j = req->data;
+	struct loy_node *n = j->node;
+
+	(void)status;
+	n->ledger_busy = false;
+	j->done(j);
+	ledger_next(n);
+	if (n->stopping)
+		maybe_finish(n);
+}
+
+static void ledger_next(struct loy_node *n)
+{
+	struct loy_job *j = n->ledger_head;
+
+	if (n->ledger_busy || j == NULL)
+		return;
+	n->ledger_head = j->next;
+	if (n->ledger_head == NULL)
+		n->ledger_tail = NULL;
+	n->ledger_busy = true;
+	j->req.data = j;
+	if (uv_queue_work(n->loop, &j->req, job_run, ledger_job_done) != 0) {
+		/* cannot happen with a live loop; run inline rather than lose it */
+		n->ledger_busy = false;
+		j->run(j);
+		j->done(j);
+	}
+}
+
+void loy_node_ledger_job(struct loy_node *n, struct loy_job *j)
+{
+	j->node = n;
+	j->next = NULL;
+	if (n->ledger_tail)
+		n->ledger_tail->next = j;
+	else
+		n->ledger_head = j;
+	n->ledger_tail = j;
+	ledger_next(n);
+}
+
+static void pool_job_done(uv_work_t *req, int status)
+{
+	struct loy_job *j = req->data;
+	struct loy_node *n = j->node;
+
+	(void)status;
+	n->pool_jobs--;
+	j->done(j);
+	if (n->stopping)
+		maybe_finish(n);
+}
+
+void loy_node_pool_job(struct loy_node *n, struct loy_job *j)
+{
+	j->node = n;
+	j->req.data = j;
+	n->pool_jobs++;
+	if (uv_queue_work(n->loop, &j->req, job_run, pool_job_done) != 0) {
+		n->pool_jobs--;
+		j->run(j);
+		j->done(j);
+	}
+}
+
+/* --- persisting the consensus record --- */
+
+struct persist_job {
+	struct loy_job job;
+	struct loy_persist_copy rec;
+	int rv;
+	char err[256];
+};
+
+static void persist_start(struct loy_node *n);
+
+static void persist_run(struct loy_job *j)
+{
+	struct persist_job *p = (struct persist_job *)j;
+	p->rv = loy_persist_save(j->node->cfg.data_dir, &p->rec, p->err,
+				 sizeof p->err);
+}
+
+static void persist_done(struct loy_job *j)
+{
+	struct persist_job *p = (struct persist_job *)j;
+	struct loy_node *n = j->node;
+	uint64_t seq = p->rec.seq;
+
+	n->persist_busy = false;
+	if (p->rv != 0) {
+		/* Without a durable record no vote may leave: stop loudly. */
+		LOG_ERR(&n->log, "persist", "%s; stopping", p->err);
+		loy_persist_copy_free(&p->rec);
+		free(p);
+		loy_node_stop(n, 1);
+		return;
+	}
+	loy_persist_copy_free(&p->rec);
+	free(p);
+	if (!n->stopping) {
+		struct loy_cons_event ev = {.type = LOY_CONS_PERSISTED};
+		ev.persisted.seq = seq;
+		loy_node_cons_event(n, &ev);
+	}
+	persist_start(n);
+}
+
+static void persist_start(struct loy_node *n)
+{
+	struct persist_job *p;
+
+	if (n->persist_busy || !n->persist_pending || n->stopping)
+		return;
+	p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		LOG_ERR(&n->log, "persist", "out of memory");
+		return;
+	}
+	p->rec = n->persist_next; /* moves ownership of the block copy */
+	memset(&n->persist_next, 0, sizeof n->persist_next);
+	n->persist_pending = false;
+	n->persist_busy = true;
+	p->job.run = persist_run;
+	p->job.done = persist_done;
+	loy_node_pool_job(n, &p->job);
+}
+
+static void persist_request(struct loy_node *n,
+			    const struct loy_cons_persist *rec, uint64_t seq)
+{
+	/* Only the newest record matters: a later one supersedes a waiting one
+	 * (the core counts durability by the highest seq written). */
+	if (n->persist_pending)
+		loy_persist_copy_free(&n->persist_next);
+	if (loy_persist_copy(&n->persist_next, rec, seq) != 0) {
+		LOG_ERR(&n->log, "persist", "out of memory");
+		n->persist_pending = false;
+		return;
+	}
+	n->persist_pending = true;
+	persist_start(n);
+}
+
+/* --- the consensus driver --- */
+
+static void on_timer(uv_timer_t *t)
+{
+	struct loy_node *n = t->data;
+	struct loy_cons_event ev = {.type = LOY_CONS_TICK};
+
+	n->timer_at = UINT64_MAX;
+	loy_node_cons_event(n, &ev);
+}
+
+static void arm_timer(struct loy_node *n, uint64_t at, uint64_t now)
+{
+	if (at == UINT64_MAX) {
+		uv_timer_stop(&n->timer);
+		n->timer_at = UINT64_MAX;
+		return;
+	}
+	if (at == n->timer_at)
+		return;
+	n->timer_at = at;
+	uv_timer_start(&n->timer, on_timer, at > now ? at - now : 0, 0);
+}
+
+void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev)
+{
+	struct loy_cons_update up;
+	int rv;
+
+	if (n->stopping || n->cons == NULL)
+		return;
+	ev->now_ms = loy_node_now_ms();
+	rv = loy_cons_step(n->cons, ev, &up);
+	if (rv != 0)
+		LOG_WARN(&n->log, "consensus", "step: %s", loy_strerror(rv));
+	/* 1. persist before anything it covers is sent (the core holds those
+	 *    messages back until PERSISTED) */
+	if (up.flags & LOY_CONS_UPDATE_PERSIST)
+		persist_request(n, up.persist, up.persist_seq);
+	/* 2. apply a committed block */
+	if (up.flags & LOY_CONS_UPDATE_COMMIT)
+		loy_node_commit(n, &up);
+	/* 3. send */
+	for (uint32_t i = 0; i < up.n_sends; i++) {
+		const struct loy_cons_send *s = &up.sends[i];
+		if (s->broadcast)
+			loy_peer_net_broadcast(n->net, LOY_CHAN_CONSENSUS,
+					       s->data, s->len);
+		else
+			(void)loy_peer_net_send(n->net, s->to,
+						LOY_CHAN_CONSENSUS, s->data,
+						s->len);
+	}
+	/* 4. build, check, fetch */
+	if (up.flags & LOY_CONS_UPDATE_BUILD)
+		loy_node_build(n, &up);
+	for (uint32_t i = 0; i < up.n_checks; i++)
+		loy_node_check(n, &up.checks[i]);
+	if (up.flags & LOY_CONS_UPDATE_FETCH)
+		loy_node_fetch(n, up.fetch.from_height, up.fetch.peer);
+	for (uint32_t i = 0; i < up.n_evidence; i++) {
+		char who[9];
+		loy_log_short(who, up.evidence[i].validator);
+		LOG_WARN(&n->log, "consensus",
+			 "evidence: validator %s signed two conflicting messages "
+			 "(kind %u) at height %llu view %llu; not counted",
+			 who, up.evidence[i].kind,
+			 (unsigned long long)up.evidence[i].height,
+			 (unsigned long long)up.evidence[i].view);
+	}
+	/* 5. timer */
+	arm_timer(n, up.timer_ms, ev->now_ms);
+}
+
+/* --- peer links --- */
+
+static void on_peer_up(void *data, const uint8_t key[LOY_PUBKEY_SIZE])
+{
+	struct loy_node *n = data;
+	char who[9];
+
+	loy_log_short(who, key);
+	LOG_INFO(&n->log, "peer", "link to %s up", who);
+}
+
+static void on_peer_down(void *data, const uint8_t key[LOY_PUBKEY_SIZE])
+{
+	struct loy_node *n = data;
+	char who[9];
+
+	loy_log_short(who, key);
+	LOG_INFO(&n->log, "peer", "link to %s down", who);
+}
+
+static void on_peer_message(void *data, const uint8_t key[LOY_PUBKEY_SIZE],
+			    uint8_t channel, const uint8_t *msg, size_t len)
+{
+	struct loy_node *n = data;
+
+	if (n->stopping)
+		return;
+	switch (channel) {
+	case LOY_CHAN_CONSENSUS: {
+		struct loy_cons_event ev = {.type = LOY_CONS_RECEIVE};
+		ev.receive.data = msg;
+		ev.receive.len = len;
+		loy_node_cons_event(n, &ev);
+		break;
+	}
+	case LOY_CHAN_TXS:
+		loy_node_on_gossip(n, key, msg, len);
+		break;
+	case LOY_CHAN_SYNC_REQ:
+		loy_node_on_sync_request(n, key, msg, len);
+		break;
+	case LOY_CHAN_SYNC_RESP:
+		loy_node_on_sync_response(n, key, msg, len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- start and stop --- */
+
+static int ensure_dir(const char *path, char *err, size_t err_size)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, err_size, "%s: not a directory", path);
+			return LOY_EINVAL;
+		}
+		return 0;
+	}
+	if (mkdir(path, 0700) != 0) {
+		snprintf(err, err_size, "%s: cannot create: %s", path,
+			 strerror(errno));
+		return LOY_EIO;
+	}
+	return 0;
+}
+
+static int open_ledger(struct loy_node *n, char *err, size_t err_size)
+{
+	uint64_t height;
+	uint8_t hash[LOY_HASH_SIZE], root[LOY_HASH_SIZE];
+	int rv;
+
+	rv = loy_ledger_open(n->cfg.data_dir, 0,
+			     n->cfg.map_size_mb << 20, &n->ledger, err, err_size);
+	if (rv != 0)
+		return rv;
+	if (loy_ledger_tip(n->ledger, &height, hash, root, NULL) ==
+	    LOY_ENOTFOUND) {
+		rv = loy_ledger_init_genesis(n->ledger, &n->genesis);
+		if (rv != 0) {
+			snprintf(err, err_size, "genesis: %s",
+				 loy_ledger_errmsg(n->ledger));
+			return rv;
+		}
+		LOG_INFO(&n->log, "ledger", "created chain %s from genesis (%u members)",
+			 n->genesis.chain_id, n->genesis.member_count);
+	} else if (strcmp(loy_ledger_chain_id(n->ledger), n->genesis.chain_id) != 0) {
+		snprintf(err, err_size,
+			 "%s holds chain \"%s\" but the genesis file is for \"%s\"",
+			 n->cfg.data_dir, loy_ledger_chain_id(n->ledger),
+			 n->genesis.chain_id);
+		return LOY_EINVAL;
+	}
+	rv = loy_ledger_tip(n->ledger, &n->tip_height, n->tip_hash, n->tip_root,
+			    NULL);
+	if (rv != 0) {
+		snprintf(err, err_size, "ledger: cannot read the tip");
+		return rv;
+	}
+	return 0;
+}
+
+/* Reads the validator set of a height from the ledger. */
+int loy_node_valset(struct loy_node *n, uint64_t height, struct loy_valset *vs);
+int loy_node_valset(struct loy_node *n, uint64_t height, struct loy_valset *vs)
+{
+	memset(vs, 0, sizeof *vs);
+	return loy_ledger_validators(n->ledger, height, vs->keys, &vs->n);
+}
+
+static int start_consensus(struct loy_node *n, char *err, size_t err_size)
+{
+	struct loy_cons_config cc;
+	struct loy_cons_start st;
+	struct loy_persist_copy rec;
+	uint64_t time_ms;
+	int rv, have_rec;
+
+	loy_cons_config_default(&cc);
+	snprintf(cc.chain_id, sizeof cc.chain_id, "%s", n->genesis.chain_id);
+	memcpy(cc.sk, n->sk, sizeof cc.sk);
+	cc.max_block_txs = (uint32_t)n->cfg.block_max_txs;
+	cc.max_block_bytes = (uint32_t)n->cfg.block_max_bytes;
+	cc.batch_ms = n->cfg.batch_ms;
+	cc.view_timeout_ms = n->cfg.view_timeout_ms;
+
+	memset(&st, 0, sizeof st);
+	if (loy_ledger_tip(n->ledger, &st.committed_height, st.last_hash, NULL,
+			   &time_ms) != 0) {
+		snprintf(err, err_size, "ledger: cannot read the tip");
+		return LOY_EIO;
+	}
+	st.last_time_ms = time_ms;
+	rv = loy_node_valset(n, st.committed_height + 1, &st.valset);
+	if (rv != 0) {
+		snprintf(err, err_size, "ledger: no validator set for height %llu",
+			 (unsigned long long)st.committed_height + 1);
+		return rv;
+	}
+	n->valset = st.valset;
+	rv = loy_persist_load(n->cfg.data_dir, &rec, err, err_size);
+	if (rv != 0 && rv != LOY_ENOTFOUND)
+		return rv;
+	have_rec = rv == 0;
+	st.persist = have_rec ? &rec.rec : NULL;
+	st.pending_txs = (uint32_t)loy_mempool_count(n->mempool);
+	st.now_ms = loy_node_now_ms();
+	rv = loy_cons_new(&n->cons, &cc, &st);
+	loy_wipe(cc.sk, sizeof cc.sk);
+	if (have_rec)
+		loy_persist_copy_free(&rec);
+	if (rv != 0) {
+		snprintf(err, err_size, "consensus: cannot start: %s",
+			 loy_strerror(rv));
+		return rv;
+	}
+	return 0;
+}
+
+static int start_peers(struct loy_node *n, char *err, size_t err_size)
+{
+	struct loy_peer_net_config *pc = calloc(1, sizeof *pc);
+	struct loy_peer_net_cb cb = {n, on_peer_up, on_peer_down, on_peer_message};
+	int rv;
+
+	if (pc == NULL)
+		return LOY_ENOMEM;
+	snprintf(pc->chain_id, sizeof pc->chain_id, "%s", n->genesis.chain_id);
+	memcpy(pc->sk, n->sk, sizeof pc->sk);
+	snprintf(pc->listen, sizeof pc->listen, "%s", n->cfg.peer_listen);
+	for (uint32_t i = 0; i < n->genesis.member_count; i++) {
+		const struct loy_genesis_member *m = &n->genesis.members[i];
+		if (memcmp(m->pubkey, n->pk, LOY_PUBKEY_SIZE) == 0)
+			continue;
+		memcpy(pc->peers[pc->n_peers].key, m->pubkey, LOY_PUBKEY_SIZE);
+		snprintf(pc->peers[pc->n_peers].address,
+			 sizeof pc->peers[0].address, "%s", m->address);
+		pc->n_peers++;
+	}
+	pc->max_frame = LOY_MAX_FRAME;
+	pc->max_queued = 256u << 20;
+	pc->reconnect_min_ms = 100;
+	pc->reconnect_max_ms = 5000;
+	rv = loy_peer_net_start(n->loop, pc, &cb, &n->net, err, err_size);
+	loy_wipe(pc->sk, sizeof pc->sk);
+	free(pc);
+	return rv;
+}
+
+int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
+		   struct loy_node **out, char *err, size_t err_size)
+{
+	struct loy_node *n = calloc(1, sizeof *n);
+	struct loy_mempool_limits ml;
+	struct loy_cons_event ev = {.type = LOY_CONS_TICK};
+	char idstr[LOY_ID_STR_SIZE];
+	uint8_t id[LOY_ID_SIZE];
+	int rv;
+
+	if (n == NULL)
+		return LOY_ENOMEM;
+	n->loop = loop;
+	n->cfg = *p->cfg;
+	n->on_stopped = p->on_stopped;
+	n->stop_data = p->data;
+	n->timer_at = UINT64_MAX;
+	loy_log_init(&n->log, n->cfg.name, n->cfg.log_level);
+
+	rv = loy_keyfile_read(n->cfg.key_file, p->passphrase, 0, n->sk);
+	if (rv != 0) {
+		snprintf(err, err_size, "%s: %s", n->cfg.key_file,
+			 rv == LOY_EIO ? strerror(errno) : loy_strerror(rv));
+		goto fail;
+	}
+	loy_seckey_pubkey(n->pk, n->sk);
+	rv = loy_genesis_load(&n->genesis, n->cfg.genesis, err, err_size);
+	if (rv != 0)
+		goto fail;
+	rv = ensure_dir(n->cfg.data_dir, err, err_size);
+	if (rv != 0)
+		goto fail;
+	rv = open_ledger(n, err, err_size);
+	if (rv != 0)
+		goto fail;
+	ml.max_txs = n->cfg.mempool_max_txs;
+	ml.max_bytes = (size_t)n->cfg.mempool_max_txs * 1024u;
+	ml.max_per_signer = n->cfg.mempool_max_per_signer;
+	rv = loy_mempool_new(&n->mempool, &ml);
+	if (rv != 0) {
+		snprintf(err, err_size, "mempool: out of memory");
+		goto fail;
+	}
+	rv = start_consensus(n, err, err_size);
+	if (rv != 0)
+		goto fail;
+	uv_timer_init(loop, &n->timer);
+	n->timer.data = n;
+	n->open_handles++;
+	rv = start_peers(n, err, err_size);
+	if (rv != 0)
+		goto fail_timer;
+	rv = loy_client_api_start(n, &n->api, err, err_size);
+	if (rv != 0)
+		goto fail_timer;
+
+	loy_id_from_pubkey(id, n->pk);
+	loy_id_format(idstr, id);
+	LOG_INFO(&n->log, "node",
+		 "started: chain %s, member %s, height %llu, peers on %s, clients on %s",
+		 n->genesis.chain_id, idstr, (unsigned long long)n->tip_height,
+		 n->cfg.peer_listen, n->cfg.client_listen);
+	*out = n;
+	loy_node_cons_event(n, &ev);
+	return 0;
+
+fail_timer:
+	/* Handles are open: close them through the normal path (the caller
+	 * keeps running the loop; on_stopped is not called for a failed
+	 * start). */
+	n->on_stopped = NULL;
+	loy_node_stop(n, 1);
+	return rv ? rv : LOY_EIO;
+fail:
+	loy_wipe(n->sk, sizeof n->sk);
+	if (n->cons)
+		loy_cons_free(n->cons);
+	if (n->mempool)
+		loy_mempool_free(n->mempool);
+	if (n->ledger)
+		loy_ledger_close(n->ledger);
+	free(n);
+	return rv ? rv : LOY_EIO;
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct loy_node *n = h->data;
+	n->open_handles--;
+	maybe_finish(n);
+}
+
+static void sub_closed(void *data)
+{
+	struct loy_node *n = data;
+	n->open_handles--;
+	maybe_finish(n);
+}
+
+static void maybe_finish(struct loy_node *n)
+{
+	void (*done)(void *, int);
+	void *data;
+	int code;
+
+	if (n->open_handles > 0 || n->ledger_busy || n->ledger_head ||
+	    n->persist_busy || n->pool_jobs > 0)
+		return;
+	done = n->on_stopped;
+	data = n->stop_data;
+	code = n->exit_code;
+	if (n->persist_pending)
+		loy_persist_copy_free(&n->persist_next);
+	loy_cons_free(n->cons);
+	loy_mempool_free(n->mempool);
+	loy_ledger_close(n->ledger);
+	loy_wipe(n->sk, sizeof n->sk);
+	LOG_INFO(&n->log, "node", "stopped");
+	free(n);
+	if (done)
+		done(data, code);
+}
+
+void loy_node_stop(struct loy_node *n, int exit_code)
+{
+	if (n->stopping) {
+		if (exit_code > n->exit_code)
+			n->exit_code = exit_code;
+		return;
+	}
+	LOG_INFO(&n->log, "node", "stopping");
+	n->stopping = true;
+	n->exit_code = exit_code;
+	uv_timer_stop(&n->timer);
+	uv_close((uv_handle_t *)&n->timer, handle_closed);
+	if (n->net) {
+		n->open_handles++;
+		loy_peer_net_close(n->net, sub_closed, n);
+		n->net = NULL;
+	}
+	if (n->api) {
+		n->open_handles++;
+		loy_client_api_close(n->api, sub_closed, n);
+		n->api = NULL;
+	}
+}

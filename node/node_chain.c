@@ -1,0 +1,413 @@
+/* What consensus asks of the ledger: build a block (leader), check a
+ * proposed block (replica), apply a committed block. All on the ledger's
+ * one-at-a-time job queue, off the loop thread. */
+#include "node/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/error.h"
+#include "wire/tx.h"
+
+int loy_node_valset(struct loy_node *n, uint64_t height, struct loy_valset *vs);
+
+/* --- build --- */
+
+struct build_job {
+	struct loy_job job;
+	uint64_t height, view, time_ms;
+	uint8_t prev_hash[LOY_HASH_SIZE], proposer[LOY_PUBKEY_SIZE];
+	uint32_t n_txs;
+	struct loy_buf *txs;       /* copies of the picked transactions */
+	struct loy_tx_result *results;
+	struct loy_buf block;      /* the encoded block, on success */
+	uint32_t n_included;
+	int rv;
+	char err[256];
+};
+
+static void build_run(struct loy_job *j)
+{
+	struct build_job *b = (struct build_job *)j;
+	struct loy_node *n = j->node;
+	struct loy_block blk;
+	uint32_t k = 0;
+
+	memset(&blk, 0, sizeof blk);
+	b->rv = loy_ledger_execute(n->ledger, b->txs, b->n_txs, b->time_ms,
+				   LOY_EXEC_SKIP_INVALID, b->results,
+				   blk.header.state_root);
+	if (b->rv != 0) {
+		snprintf(b->err, sizeof b->err, "%s", loy_ledger_errmsg(n->ledger));
+		return;
+	}
+	/* Invalid transactions (codes 1..19) are left out; rejected ones stay
+	 * in the block with their result. */
+	blk.txs = calloc(b->n_txs ? b->n_txs : 1, sizeof *blk.txs);
+	if (blk.txs == NULL) {
+		b->rv = LOY_ENOMEM;
+		return;
+	}
+	for (uint32_t i = 0; i < b->n_txs; i++)
+		if (b->results[i].code == LOY_REJ_OK ||
+		    b->results[i].code > LOY_REJ_INVALID_MAX)
+			blk.txs[k++] = b->txs[i];
+	blk.tx_count = k;
+	b->n_included = k;
+	snprintf(blk.header.chain_id, sizeof blk.header.chain_id, "%s",
+		 n->genesis.chain_id);
+	blk.header.height = b->height;
+	blk.header.view = b->view;
+	blk.header.time_ms = b->time_ms;
+	memcpy(blk.header.prev_hash, b->prev_hash, LOY_HASH_SIZE);
+	memcpy(blk.header.proposer, b->proposer, LOY_PUBKEY_SIZE);
+	loy_tx_root(blk.header.tx_root, blk.txs, blk.tx_count);
+	b->rv = loy_block_encode(&blk, &b->block);
+	free(blk.txs); /* the bufs themselves belong to b->txs */
+}
+
+static void build_free(struct build_job *b)
+{
+	for (uint32_t i = 0; i < b->n_txs; i++)
+		loy_buf_free(&b->txs[i]);
+	free(b->txs);
+	free(b->results);
+	loy_buf_free(&b->block);
+	free(b);
+}
+
+static void build_done(struct loy_job *j)
+{
+	struct build_job *b = (struct build_job *)j;
+	struct loy_node *n = j->node;
+	struct loy_cons_event ev = {.type = LOY_CONS_BLOCK_BUILT};
+
+	if (b->rv != 0) {
+		LOG_WARN(&n->log, "chain", "cannot build block %llu: %s (%s)",
+			 (unsigned long long)b->height, loy_strerror(b->rv), b->err);
+	} else {
+		/* Invalid ones would fail again: drop them from the mempool. */
+		uint32_t dropped = 0;
+		for (uint32_t i = 0; i < b->n_txs; i++) {
+			uint16_t code = b->results[i].code;
+			if (code != LOY_REJ_OK && code <= LOY_REJ_INVALID_MAX) {
+				uint8_t h[LOY_HASH_SIZE];
+				loy_tx_hash(h, b->txs[i].data, b->txs[i].len);
+				dropped += loy_mempool_remove(n->mempool, h);
+			}
+		}
+		if (dropped)
+			LOG_DEBUG(&n->log, "chain", "dropped %u invalid txs from the mempool", dropped);
+	}
+	ev.built.height = b->height;
+	ev.built.view = b->view;
+	ev.built.data = b->rv == 0 ? b->block.data : NULL;
+	ev.built.len = b->rv == 0 ? b->block.len : 0;
+	loy_node_cons_event(n, &ev);
+	build_free(b);
+}
+
+void loy_node_build(struct loy_node *n, const struct loy_cons_update *up)
+{
+	struct build_job *b = calloc(1, sizeof *b);
+	struct loy_mempool_tx *picked = NULL;
+	uint32_t max = up->build.max_txs ? up->build.max_txs : 1;
+
+	if (b == NULL)
+		goto oom;
+	b->height = up->build.height;
+	b->view = up->build.view;
+	b->time_ms = up->build.time_ms;
+	memcpy(b->prev_hash, up->build.prev_hash, LOY_HASH_SIZE);
+	memcpy(b->proposer, up->build.proposer, LOY_PUBKEY_SIZE);
+	picked = calloc(max, sizeof *picked);
+	if (picked == NULL)
+		goto oom;
+	/* leave room for the header and framing */
+	b->n_txs = loy_mempool_take(n->mempool, up->build.max_txs,
+				    up->build.max_bytes > 4096 ? up->build.max_bytes - 4096 : 0,
+				    picked);
+	b->txs = calloc(b->n_txs ? b->n_txs : 1, sizeof *b->txs);
+	b->results = calloc(b->n_txs ? b->n_txs : 1, sizeof *b->results);
+	if (b->txs == NULL || b->results == NULL)
+		goto oom;
+	for (uint32_t i = 0; i < b->n_txs; i++)
+		if (loy_buf_copy(&b->txs[i], picked[i].data, picked[i].len) != 0)
+			goto oom;
+	free(picked);
+	b->job.run = build_run;
+	b->job.done = build_done;
+	loy_node_ledger_job(n, &b->job);
+	return;
+oom:
+	free(picked);
+	if (b) {
+		b->rv = LOY_ENOMEM;
+		b->job.node = n;
+		build_done(&b->job);
+	}
+}
+
+/* --- check a proposal --- */
+
+struct check_job {
+	struct loy_job job;
+	uint64_t height;
+	uint8_t hash[LOY_HASH_SIZE];
+	struct loy_buf block;
+	uint8_t *known;  /* per tx: 1 if already verified (in our mempool) */
+	uint32_t n_known;
+	int ok;
+	char why[256];
+};
+
+static void check_run(struct loy_job *j)
+{
+	struct check_job *c = (struct check_job *)j;
+	struct loy_node *n = j->node;
+	struct loy_block blk;
+	struct loy_tx_result *results = NULL;
+	uint8_t root[LOY_HASH_SIZE], hh[LOY_HASH_SIZE];
+	int rv;
+
+	c->ok = 0;
+	if (loy_block_decode(&blk, c->block.data, c->block.len) != 0) {
+		snprintf(c->why, sizeof c->why, "does not decode");
+		return;
+	}
+	if (loy_block_header_hash(&blk.header, hh) != 0 ||
+	    memcmp(hh, c->hash, LOY_HASH_SIZE) != 0) {
+		snprintf(c->why, sizeof c->why, "hash mismatch");
+		goto out;
+	}
+	if (strcmp(blk.header.chain_id, n->genesis.chain_id) != 0 ||
+	    blk.header.height != c->height) {
+		snprintf(c->why, sizeof c->why, "wrong chain or height");
+		goto out;
+	}
+	loy_tx_root(root, blk.txs, blk.tx_count);
+	if (memcmp(root, blk.header.tx_root, LOY_HASH_SIZE) != 0) {
+		snprintf(c->why, sizeof c->why, "transaction root mismatch");
+		goto out;
+	}
+	/* Signatures: once per node. Transactions we admitted ourselves were
+	 * verified then; the others are verified now. */
+	for (uint32_t i = 0; i < blk.tx_count; i++) {
+		struct loy_tx tx;
+		if (i < c->n_known && c->known[i])
+			continue;
+		if (loy_tx_decode(&tx, blk.txs[i].data, blk.txs[i].len) != 0) {
+			snprintf(c->why, sizeof c->why, "tx %u does not decode", i);
+			goto out;
+		}
+		rv = loy_tx_verify_encoded(&tx, blk.txs[i].data, blk.txs[i].len);
+		loy_tx_free(&tx);
+		if (rv != 0) {
+			snprintf(c->why, sizeof c->why, "tx %u: bad signature", i);
+			goto out;
+		}
+	}
+	results = calloc(blk.tx_count ? blk.tx_count : 1, sizeof *results);
+	if (results == NULL) {
+		snprintf(c->why, sizeof c->why, "out of memory");
+		goto out;
+	}
+	rv = loy_ledger_execute(n->ledger, blk.txs, blk.tx_count,
+				blk.header.time_ms, 0, results, root);
+	if (rv != 0) {
+		snprintf(c->why, sizeof c->why, "%s", loy_ledger_errmsg(n->ledger));
+		goto out;
+	}
+	if (memcmp(root, blk.header.state_root, LOY_HASH_SIZE) != 0) {
+		snprintf(c->why, sizeof c->why, "state root differs from ours");
+		goto out;
+	}
+	c->ok = 1;
+out:
+	free(results);
+	loy_block_free(&blk);
+}
+
+static void check_done(struct loy_job *j)
+{
+	struct check_job *c = (struct check_job *)j;
+	struct loy_node *n = j->node;
+	struct loy_cons_event ev = {.type = LOY_CONS_BLOCK_CHECKED};
+
+	if (!c->ok)
+		LOG_WARN(&n->log, "chain", "proposed block %llu rejected: %s",
+			 (unsigned long long)c->height, c->why);
+	memcpy(ev.checked.hash, c->hash, LOY_HASH_SIZE);
+	ev.checked.ok = c->ok;
+	loy_node_cons_event(n, &ev);
+	loy_buf_free(&c->block);
+	free(c->known);
+	free(c);
+}
+
+/* Marks which of a block's transactions sit in our mempool (verified at
+ * admission), reading the block on the loop thread. */
+static void mark_known(struct loy_node *n, struct check_job *c)
+{
+	struct loy_block blk;
+
+	if (loy_block_decode(&blk, c->block.data, c->block.len) != 0)
+		return;
+	c->known = calloc(blk.tx_count ? blk.tx_count : 1, 1);
+	if (c->known != NULL) {
+		c->n_known = blk.tx_count;
+		for (uint32_t i = 0; i < blk.tx_count; i++) {
+			uint8_t h[LOY_HASH_SIZE];
+			loy_tx_hash(h, blk.txs[i].data, blk.txs[i].len);
+			c->known[i] = loy_mempool_has(n->mempool, h);
+		}
+	}
+	loy_block_free(&blk);
+}
+
+void loy_node_check(struct loy_node *n, const struct loy_cons_check *chk)
+{
+	struct check_job *c = calloc(1, sizeof *c);
+	struct loy_cons_event ev = {.type = LOY_CONS_BLOCK_CHECKED};
+
+	if (c == NULL || loy_buf_copy(&c->block, chk->block, chk->block_len) != 0) {
+		free(c);
+		LOG_ERR(&n->log, "chain", "out of memory checking a block");
+		memcpy(ev.checked.hash, chk->hash, LOY_HASH_SIZE);
+		ev.checked.ok = 0;
+		loy_node_cons_event(n, &ev);
+		return;
+	}
+	c->height = chk->height;
+	memcpy(c->hash, chk->hash, LOY_HASH_SIZE);
+	mark_known(n, c);
+	c->job.run = check_run;
+	c->job.done = check_done;
+	loy_node_ledger_job(n, &c->job);
+}
+
+/* --- apply a committed block --- */
+
+struct apply_job {
+	struct loy_job job;
+	uint64_t height;
+	struct loy_buf block, cert;
+	struct loy_block decoded;    /* for client notifications */
+	uint8_t (*hashes)[LOY_HASH_SIZE];
+	struct loy_tx_result *results;
+	struct loy_valset next;
+	uint8_t tip_hash[LOY_HASH_SIZE], tip_root[LOY_HASH_SIZE];
+	int rv;
+	int already;                 /* the ledger had it (restart) */
+	char err[512];
+};
+
+static void apply_run(struct loy_job *j)
+{
+	struct apply_job *a = (struct apply_job *)j;
+	struct loy_node *n = j->node;
+	uint64_t tip = 0;
+
+	if (loy_block_decode(&a->decoded, a->block.data, a->block.len) != 0) {
+		a->rv = LOY_EMALFORMED;
+		snprintf(a->err, sizeof a->err, "committed block does not decode");
+		return;
+	}
+	a->results = calloc(a->decoded.tx_count ? a->decoded.tx_count : 1,
+			    sizeof *a->results);
+	a->hashes = calloc(a->decoded.tx_count ? a->decoded.tx_count : 1,
+			   sizeof *a->hashes);
+	if (a->results == NULL || a->hashes == NULL) {
+		a->rv = LOY_ENOMEM;
+		return;
+	}
+	for (uint32_t i = 0; i < a->decoded.tx_count; i++)
+		loy_tx_hash(a->hashes[i], a->decoded.txs[i].data,
+			    a->decoded.txs[i].len);
+	if (loy_ledger_tip(n->ledger, &tip, NULL, NULL, NULL) == 0 &&
+	    tip >= a->height) {
+		a->already = 1;
+	} else {
+		/* The core verified the certificate against the set of this
+		 * height; signatures were verified at admission or check. */
+		a->rv = loy_ledger_apply_block(n->ledger, a->block.data,
+					       a->block.len, a->cert.data,
+					       a->cert.len, LOY_APPLY_TRUST_CERT,
+					       a->results);
+		if (a->rv != 0) {
+			snprintf(a->err, sizeof a->err, "%s",
+				 loy_ledger_errmsg(n->ledger));
+			return;
+		}
+	}
+	if (loy_ledger_tip(n->ledger, NULL, a->tip_hash, a->tip_root, NULL) != 0)
+		memset(a->tip_root, 0, LOY_HASH_SIZE);
+	a->rv = loy_node_valset(n, a->height + 1, &a->next);
+	if (a->rv != 0)
+		snprintf(a->err, sizeof a->err, "no validator set for height %llu",
+			 (unsigned long long)a->height + 1);
+}
+
+static void apply_done(struct loy_job *j)
+{
+	struct apply_job *a = (struct apply_job *)j;
+	struct loy_node *n = j->node;
+	struct loy_cons_event ev = {.type = LOY_CONS_APPLIED};
+
+	if (a->rv != 0) {
+		/* A committed block that does not apply means this node's
+		 * state diverged: halt loudly rather than drift. */
+		LOG_ERR(&n->log, "chain", "cannot apply committed block %llu: %s: %s; halting",
+			(unsigned long long)a->height, loy_strerror(a->rv), a->err);
+		loy_node_stop(n, 1);
+		goto out;
+	}
+	for (uint32_t i = 0; i < a->decoded.tx_count; i++)
+		(void)loy_mempool_remove(n->mempool, a->hashes[i]);
+	n->tip_height = a->height;
+	memcpy(n->tip_hash, a->tip_hash, LOY_HASH_SIZE);
+	memcpy(n->tip_root, a->tip_root, LOY_HASH_SIZE);
+	n->valset = a->next;
+	if (!a->already) {
+		n->committed_txs += a->decoded.tx_count;
+		if (n->api)
+			loy_client_api_on_commit(n->api, a->height, &a->decoded,
+						 (const uint8_t(*)[LOY_HASH_SIZE])a->hashes,
+						 a->results);
+	}
+	LOG_DEBUG(&n->log, "chain", "applied block %llu (%u txs)",
+		  (unsigned long long)a->height, a->decoded.tx_count);
+	ev.applied.height = a->height;
+	ev.applied.next = &a->next;
+	ev.applied.pending_txs = (uint32_t)loy_mempool_count(n->mempool);
+	loy_node_cons_event(n, &ev);
+out:
+	loy_block_free(&a->decoded);
+	loy_buf_free(&a->block);
+	loy_buf_free(&a->cert);
+	free(a->hashes);
+	free(a->results);
+	free(a);
+}
+
+void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
+{
+	struct apply_job *a = calloc(1, sizeof *a);
+
+	if (a == NULL || loy_buf_copy(&a->block, up->commit.block,
+				      up->commit.block_len) != 0 ||
+	    loy_cert_encode(up->commit.cert, &a->cert) != 0) {
+		LOG_ERR(&n->log, "chain", "out of memory committing block %llu; halting",
+			(unsigned long long)up->commit.height);
+		if (a)
+			loy_buf_free(&a->block);
+		free(a);
+		loy_node_stop(n, 1);
+		return;
+	}
+	a->height = up->commit.height;
+	a->job.run = apply_run;
+	a->job.done = apply_done;
+	loy_node_ledger_job(n, &a->job);
+}

@@ -1,0 +1,149 @@
+/* Block sync over peer links: serve runs of committed blocks with their
+ * certificates, and fetch them for a core that is behind. The core checks
+ * every certificate against the validator set of its height. */
+#include "node/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/query.h"
+#include "wire/error.h"
+#include "wire/sync.h"
+
+struct serve_job {
+	struct loy_job job;
+	uint8_t peer[LOY_PUBKEY_SIZE];
+	struct loy_sync_request req;
+	struct loy_buf out;
+	int rv;
+};
+
+static void serve_run(struct loy_job *j)
+{
+	struct serve_job *s = (struct serve_job *)j;
+	struct loy_sync_response resp = {0};
+
+	for (uint32_t i = 0; i < s->req.max_count; i++) {
+		struct loy_buf b = {0}, c = {0};
+		int rv = loy_ledger_block(j->node->ledger, s->req.from_height + i,
+					  &b, &c);
+		if (rv == 0)
+			rv = loy_sync_response_add(&resp, b.data, b.len, c.data,
+						   c.len);
+		loy_buf_free(&b);
+		loy_buf_free(&c);
+		if (rv != 0)
+			break; /* not there yet, or the response is full */
+	}
+	s->rv = loy_sync_response_encode(&resp, &s->out);
+	loy_sync_response_free(&resp);
+}
+
+static void serve_done(struct loy_job *j)
+{
+	struct serve_job *s = (struct serve_job *)j;
+	struct loy_node *n = j->node;
+
+	if (s->rv == 0 && n->net && !n->stopping)
+		(void)loy_peer_net_send(n->net, s->peer, LOY_CHAN_SYNC_RESP,
+					s->out.data, s->out.len);
+	loy_buf_free(&s->out);
+	free(s);
+}
+
+void loy_node_on_sync_request(struct loy_node *n,
+			      const uint8_t peer[LOY_PUBKEY_SIZE],
+			      const uint8_t *msg, size_t len)
+{
+	struct serve_job *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return;
+	if (loy_sync_request_decode(&s->req, msg, len) != 0 ||
+	    s->req.from_height == 0) {
+		char who[9];
+		loy_log_short(who, peer);
+		LOG_WARN(&n->log, "sync", "peer %s sent a malformed sync request", who);
+		free(s);
+		return;
+	}
+	memcpy(s->peer, peer, LOY_PUBKEY_SIZE);
+	s->job.run = serve_run;
+	s->job.done = serve_done;
+	loy_node_pool_job(n, &s->job);
+}
+
+void loy_node_fetch(struct loy_node *n, uint64_t from,
+		    const uint8_t peer[LOY_PUBKEY_SIZE])
+{
+	struct loy_sync_request q = {from, LOY_MAX_SYNC_BLOCKS};
+	struct loy_buf out;
+	char who[9];
+
+	if (n->net == NULL || loy_sync_request_encode(&q, &out) != 0)
+		return;
+	loy_log_short(who, peer);
+	if (loy_peer_net_send(n->net, peer, LOY_CHAN_SYNC_REQ, out.data, out.len) == 0) {
+		if (!n->fetching || n->fetch_from != from)
+			LOG_INFO(&n->log, "sync", "behind: fetching blocks from %llu from %s",
+				 (unsigned long long)from, who);
+		n->fetching = true;
+		n->fetch_from = from;
+	} else {
+		/* no link to that peer now: any connected peer will do */
+		loy_peer_net_broadcast(n->net, LOY_CHAN_SYNC_REQ, out.data, out.len);
+	}
+	loy_buf_free(&out);
+}
+
+void loy_node_on_sync_response(struct loy_node *n,
+			       const uint8_t peer[LOY_PUBKEY_SIZE],
+			       const uint8_t *msg, size_t len)
+{
+	struct loy_sync_response resp;
+	struct loy_cons_fetched *f = NULL;
+	struct loy_block *blocks = NULL;
+	struct loy_cert *certs = NULL;
+	struct loy_cons_event ev = {.type = LOY_CONS_FETCHED};
+	uint32_t k = 0, served;
+	char who[9];
+
+	loy_log_short(who, peer);
+	if (loy_sync_response_decode(&resp, msg, len) != 0) {
+		LOG_WARN(&n->log, "sync", "peer %s sent a malformed sync response", who);
+		return;
+	}
+	served = resp.count;
+	if (resp.count == 0)
+		goto out;
+	f = calloc(resp.count, sizeof *f);
+	blocks = calloc(resp.count, sizeof *blocks);
+	certs = calloc(resp.count, sizeof *certs);
+	if (f == NULL || blocks == NULL || certs == NULL)
+		goto out;
+	for (uint32_t i = 0; i < resp.count; i++) {
+		/* checks that block and certificate belong together; the core
+		 * verifies the signatures against the set of that height */
+		if (loy_sync_entry_open(&resp.entries[i], &blocks[k], &certs[k]) != 0) {
+			LOG_WARN(&n->log, "sync", "peer %s served a bad block entry", who);
+			break;
+		}
+		f[k].block = resp.entries[i].block.data;
+		f[k].block_len = resp.entries[i].block.len;
+		f[k].cert = &certs[k];
+		k++;
+	}
+	ev.fetched.count = k;
+	ev.fetched.blocks = f;
+	if (k > 0)
+		loy_node_cons_event(n, &ev);
+out:
+	for (uint32_t i = 0; i < k; i++)
+		loy_block_free(&blocks[i]);
+	free(f);
+	free(blocks);
+	free(certs);
+	loy_sync_response_free(&resp);
+	if (n->fetching && served == 0)
+		n->fetching = false;
+}
