@@ -36,6 +36,8 @@ CLI_SRCS  := $(call srcs,cli)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+ITEST_SRCS := $(sort $(wildcard tests/integration/*.c))
+ITEST_BIN := $(if $(ITEST_SRCS),$(BUILD)/bin/itest)
 
 REL_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/rel/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
@@ -56,6 +58,8 @@ ifneq ($(wildcard cli/loyctl.c),)
 BINS += $(BUILD)/bin/loyctl
 endif
 
+
+.PHONY: itest
 .PHONY: all deps test unit fuzz fuzz-smoke purity format format-check clean cluster cluster-down bench chaos
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -103,6 +107,12 @@ $(BUILD)/tests/nosan_%: $(BUILD)/rel/tests/nosan/%.o $(BUILD)/rel/libloy.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS_ALL) -lcmocka
 
+# Integration tests: a driver that starts real loyd processes.
+$(BUILD)/bin/itest: $(ITEST_SRCS:%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/libloy.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)
+
 # Fuzz targets: clang + libFuzzer + ASan/UBSan over the wire module.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard wire/*.h)
 	@mkdir -p $(@D)
@@ -110,10 +120,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard wire/*.h)
 	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS_ALL)
 
-test: deps $(BINS) $(UNIT_BINS) $(FUZZ_BINS) purity
+test: deps $(BINS) $(UNIT_BINS) $(FUZZ_BINS) $(ITEST_BIN) purity
 	$(Q)sh tests/run-unit.sh $(BUILD)/tests $(UNIT_BINS)
 	$(Q)sh tests/run-fuzz.sh smoke $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
-	$(Q)if [ -x tests/integration/run.sh ]; then BUILD=$(BUILD) sh tests/integration/run.sh; fi
+	$(Q)$(BUILD)/bin/itest $(BUILD)/bin/loyd
+
+itest: deps $(BINS) $(ITEST_BIN)
+	$(Q)$(BUILD)/bin/itest $(BUILD)/bin/loyd
 
 unit: deps $(UNIT_BINS)
 	$(Q)sh tests/run-unit.sh $(BUILD)/tests $(UNIT_BINS)

@@ -1,0 +1,306 @@
+/* Integration harness: a temp directory with keys, genesis and configs,
+ * loyd processes started and killed for real, and a blocking client. */
+#include "tests/integration/itest.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger/genesis_json.h"
+#include "wire/crypto.h"
+#include "wire/error.h"
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int it_cluster_init(struct it_cluster *c, int n, const char *loyd)
+{
+	struct loy_genesis *g = calloc(1, sizeof *g);
+	char path[1024];
+	int rv = 0;
+
+	memset(c, 0, sizeof *c);
+	snprintf(c->root, sizeof c->root, "/tmp/loy-itest-XXXXXX");
+	if (g == NULL || mkdtemp(c->root) == NULL) {
+		free(g);
+		return -1;
+	}
+	snprintf(c->loyd, sizeof c->loyd, "%s", loyd);
+	snprintf(c->chain_id, sizeof c->chain_id, "loy-itest");
+	c->n = n;
+	/* ports from the pid, so parallel runs do not collide */
+	c->base_port = 20000 + (int)(getpid() % 2000) * 10;
+	snprintf(g->chain_id, sizeof g->chain_id, "%s", c->chain_id);
+	g->time_ms = 1795000000000ull;
+	g->point_value = 1;
+	g->commission_bps = 100;
+	g->member_count = (uint32_t)n;
+	for (int i = 0; i < n; i++) {
+		struct it_node *nd = &c->nodes[i];
+		uint8_t pk[32];
+		FILE *f;
+
+		nd->index = i + 1;
+		nd->peer_port = c->base_port + i;
+		nd->client_port = c->base_port + 100 + i;
+		snprintf(nd->dir, sizeof nd->dir, "%s/node%d", c->root, i + 1);
+		mkdir(nd->dir, 0700);
+		loy_keypair(pk, c->sk[i]);
+		snprintf(path, sizeof path, "%s/key", nd->dir);
+		if (loy_keyfile_write(path, c->sk[i], "itest", loy_kdf_cost_min()) != 0)
+			rv = -1;
+		snprintf(g->members[i].name, sizeof g->members[i].name, "Member %d", i + 1);
+		memcpy(g->members[i].pubkey, pk, 32);
+		snprintf(g->members[i].address, sizeof g->members[i].address,
+			 "127.0.0.1:%d", nd->peer_port);
+		snprintf(path, sizeof path, "%s/loyd.conf", nd->dir);
+		f = fopen(path, "w");
+		if (f == NULL) {
+			rv = -1;
+			continue;
+		}
+		fprintf(f, "[node]\nname = node%d\ndata_dir = %s/data\nkey_file = %s/key\n"
+			   "genesis = %s/genesis.json\nlog_level = info\n"
+			   "[peer]\nlisten = 127.0.0.1:%d\n[client]\nlisten = 127.0.0.1:%d\n"
+			   "[limits]\nview_timeout_ms = 400\nmap_size_mb = 256\n",
+			i + 1, nd->dir, nd->dir, c->root, nd->peer_port, nd->client_port);
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "%s/genesis.json", c->root);
+	if (rv == 0 && loy_genesis_save(g, path) != 0)
+		rv = -1;
+	free(g);
+	return rv;
+}
+
+int it_node_start(struct it_cluster *c, int i)
+{
+	struct it_node *nd = &c->nodes[i - 1];
+	char conf[600], log[600];
+	pid_t pid;
+
+	snprintf(conf, sizeof conf, "%s/loyd.conf", nd->dir);
+	snprintf(log, sizeof log, "%s/loyd.log", nd->dir);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+			close(fd);
+		}
+		setenv("LOYD_PASSPHRASE", "itest", 1);
+		execl(c->loyd, "loyd", "--config", conf, (char *)NULL);
+		_exit(127);
+	}
+	nd->pid = pid;
+	return 0;
+}
+
+int it_node_signal(struct it_cluster *c, int i, int sig)
+{
+	struct it_node *nd = &c->nodes[i - 1];
+	int status;
+	uint64_t deadline = now_ms() + 20000;
+
+	if (nd->pid == 0)
+		return -1;
+	kill(nd->pid, sig);
+	while (now_ms() < deadline) {
+		pid_t r = waitpid(nd->pid, &status, WNOHANG);
+		if (r == nd->pid) {
+			nd->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		usleep(10000);
+	}
+	kill(nd->pid, SIGKILL);
+	waitpid(nd->pid, &status, 0);
+	nd->pid = 0;
+	return -1;
+}
+
+void it_cluster_destroy(struct it_cluster *c)
+{
+	char cmd[700];
+
+	for (int i = 1; i <= c->n; i++)
+		if (c->nodes[i - 1].pid)
+			it_node_signal(c, i, SIGKILL);
+	if (getenv("ITEST_KEEP") == NULL) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", c->root);
+		if (system(cmd) != 0)
+			fprintf(stderr, "itest: could not remove %s\n", c->root);
+	} else {
+		fprintf(stderr, "itest: kept %s\n", c->root);
+	}
+}
+
+static int connect_to(int port, int timeout_ms)
+{
+	struct sockaddr_in a = {0};
+	struct pollfd p;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -1;
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(0x7f000001);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, timeout_ms) != 1) {
+		close(fd);
+		return -1;
+	}
+	{
+		int err = 0;
+		socklen_t len = sizeof err;
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err != 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static int io_all(int fd, void *buf, size_t len, int write_mode, uint64_t deadline)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct pollfd p = {fd, (short)(write_mode ? POLLOUT : POLLIN), 0};
+		uint64_t now = now_ms();
+		ssize_t r;
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) != 1)
+			return -1;
+		r = write_mode ? write(fd, (char *)buf + done, len - done)
+			       : read(fd, (char *)buf + done, len - done);
+		if (r <= 0) {
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+int it_request(struct it_cluster *c, int i, struct loy_client_request *q,
+	       char **out, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	struct loy_client_response r;
+	struct loy_buf b;
+	uint8_t h[4], *body = NULL;
+	size_t len;
+	int fd, code = -1;
+
+	if (out)
+		*out = NULL;
+	fd = connect_to(c->nodes[i - 1].client_port, timeout_ms);
+	if (fd < 0)
+		return -1;
+	if (loy_client_request_encode(q, &b) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (loy_frame_header(h, b.len) == 0 && io_all(fd, h, 4, 1, deadline) == 0 &&
+	    io_all(fd, b.data, b.len, 1, deadline) == 0 &&
+	    io_all(fd, h, 4, 0, deadline) == 0) {
+		len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+		body = len <= LOY_MAX_FRAME ? malloc(len) : NULL;
+		if (body && io_all(fd, body, len, 0, deadline) == 0 &&
+		    loy_client_response_decode(&r, body, len) == 0) {
+			code = (int)r.code;
+			if (out) {
+				*out = malloc(r.payload.len + 1);
+				if (*out) {
+					memcpy(*out, r.payload.data, r.payload.len);
+					(*out)[r.payload.len] = '\0';
+				}
+			}
+			loy_client_response_free(&r);
+		}
+	}
+	free(body);
+	loy_buf_free(&b);
+	close(fd);
+	return code;
+}
+
+/* Pulls "key":number or "key":"text" out of a flat JSON answer. */
+static long json_num(const char *js, const char *key)
+{
+	char pat[64];
+	const char *p;
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	p = strstr(js, pat);
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+long it_height(struct it_cluster *c, int i, char root[65])
+{
+	struct loy_client_request q;
+	char *js = NULL;
+	long h = -1;
+
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_STATUS;
+	q.request_id = 1;
+	if (it_request(c, i, &q, &js, 2000) == 0 && js) {
+		const char *p = strstr(js, "\"state_root\":\"");
+		h = json_num(js, "height");
+		if (root && p)
+			snprintf(root, 65, "%.64s", p + 14);
+	}
+	free(js);
+	return h;
+}
+
+bool it_wait_converged(struct it_cluster *c, long h, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+
+	while (now_ms() < deadline) {
+		char first[65] = "", root[65];
+		long top = -1;
+		bool ok = true;
+		for (int i = 1; i <= c->n && ok; i++) {
+			long hi;
+			if (c->nodes[i - 1].pid == 0)
+				continue;
+			hi = it_height(c, i, root);
+			if (hi < h || (top >= 0 && hi != top) ||
+			    (first[0] && strcmp(first, root) != 0))
+				ok = false;
+			top = hi;
+			snprintf(first, sizeof first, "%s", root);
+		}
+		if (ok)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}

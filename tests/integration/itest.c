@@ -1,0 +1,289 @@
+/* Integration tests: four real loyd processes on 127.0.0.1 agree, survive
+ * kill -9, SIGTERM, a killed leader and a wiped data directory, refuse
+ * hostile bytes, and lose no acknowledged transaction. */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger/query_kinds.h"
+#include "tests/integration/itest.h"
+#include "wire/crypto.h"
+#include "wire/error.h"
+#include "wire/tx.h"
+
+static int passed, failed;
+static struct it_cluster cl;
+
+/* Hashes of every transaction a node acknowledged as committed. */
+static uint8_t (*acked)[LOY_HASH_SIZE];
+static size_t n_acked, cap_acked;
+
+#define CHECK(cond, ...)                                                  \
+	do {                                                              \
+		if (cond) {                                               \
+			passed++;                                         \
+		} else {                                                  \
+			failed++;                                         \
+			fprintf(stderr, "itest: FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                     \
+			fprintf(stderr, "\n");                            \
+		}                                                         \
+	} while (0)
+
+static double secs(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Submits count fresh customer registrations to node i and waits for the
+ * commits. Returns how many were acknowledged committed. */
+static int submit_batch(int i, uint32_t count, int timeout_ms)
+{
+	struct loy_client_request q;
+	char *js = NULL, *p;
+	int code, ok = 0;
+
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_SUBMIT;
+	q.request_id = 7;
+	q.submit.wait = true;
+	q.submit.tx_count = count;
+	q.submit.txs = calloc(count, sizeof *q.submit.txs);
+	for (uint32_t k = 0; k < count; k++) {
+		struct loy_tx tx;
+		uint8_t pk[32], sk[64];
+		memset(&tx, 0, sizeof tx);
+		loy_keypair(pk, sk);
+		tx.kind = LOY_TX_CUSTOMER_REGISTER;
+		snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
+		tx.nonce = 1;
+		if (loy_tx_sign(&tx, sk) != 0 || loy_tx_encode(&tx, &q.submit.txs[k]) != 0)
+			abort();
+	}
+	code = it_request(&cl, i, &q, &js, timeout_ms);
+	/* count the committed ones and remember their hashes */
+	for (p = js; code == 0 && p && (p = strstr(p, "\"hash\":\"")) != NULL; p += 8) {
+		char hex[65];
+		snprintf(hex, sizeof hex, "%.64s", p + 8);
+		if (strncmp(p + 8 + 64, "\",\"status\":\"committed\"", 22) != 0)
+			continue;
+		if (n_acked == cap_acked) {
+			cap_acked = cap_acked ? cap_acked * 2 : 1024;
+			acked = realloc(acked, cap_acked * sizeof *acked);
+		}
+		for (int b = 0; b < 32; b++) {
+			unsigned v;
+			sscanf(hex + 2 * b, "%2x", &v);
+			acked[n_acked][b] = (uint8_t)v;
+		}
+		n_acked++;
+		ok++;
+	}
+	free(js);
+	for (uint32_t k = 0; k < count; k++)
+		loy_buf_free(&q.submit.txs[k]);
+	free(q.submit.txs);
+	return ok;
+}
+
+static int leader_index(void)
+{
+	struct loy_client_request q;
+	char *js = NULL, *p;
+	int idx = -1;
+
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_STATUS;
+	for (int i = 1; i <= cl.n && idx < 0; i++) {
+		if (cl.nodes[i - 1].pid == 0 || it_request(&cl, i, &q, &js, 2000) != 0)
+			continue;
+		p = js ? strstr(js, "\"leader\":\"") : NULL;
+		if (p) {
+			/* find which node's validator key this is */
+			for (int k = 1; k <= cl.n; k++) {
+				uint8_t pk[32];
+				char hex[65];
+				loy_seckey_pubkey(pk, cl.sk[k - 1]);
+				for (int b = 0; b < 32; b++)
+					snprintf(hex + 2 * b, 3, "%02x", pk[b]);
+				if (strncmp(p + 10, hex, 64) == 0)
+					idx = k;
+			}
+		}
+		free(js);
+		js = NULL;
+	}
+	return idx;
+}
+
+static void test_agree(void)
+{
+	double t0 = secs();
+	int ok = submit_batch(1, 200, 20000);
+
+	CHECK(ok == 200, "200 registrations committed through node 1 (got %d)", ok);
+	ok = submit_batch(3, 200, 20000);
+	CHECK(ok == 200, "200 more committed through node 3 (got %d)", ok);
+	CHECK(it_wait_converged(&cl, 1, 10000), "four nodes agree on height and state root");
+	fprintf(stderr, "itest: agreement: 400 txs in %.2f s\n", secs() - t0);
+}
+
+static void test_kill9_and_catch_up(void)
+{
+	long h;
+	double t0;
+
+	CHECK(it_node_signal(&cl, 4, SIGKILL) >= 0, "kill -9 node 4");
+	CHECK(submit_batch(2, 100, 20000) == 100, "3 of 4 nodes keep committing");
+	h = it_height(&cl, 2, NULL);
+	t0 = secs();
+	CHECK(it_node_start(&cl, 4) == 0, "restart node 4");
+	CHECK(it_wait_converged(&cl, h, 20000), "node 4 catches up to height %ld", h);
+	fprintf(stderr, "itest: kill -9 recovery: %.2f s\n", secs() - t0);
+}
+
+static void test_leader_killed(void)
+{
+	int leader = leader_index();
+	double t0;
+	long h;
+
+	CHECK(leader >= 1, "status names the leader");
+	if (leader < 1)
+		return;
+	CHECK(it_node_signal(&cl, leader, SIGKILL) >= 0, "kill -9 the leader (node %d)", leader);
+	t0 = secs();
+	CHECK(submit_batch(leader % cl.n + 1, 50, 30000) == 50,
+	      "a new leader commits after a view change");
+	fprintf(stderr, "itest: leader killed: commit after %.2f s\n", secs() - t0);
+	h = it_height(&cl, leader % cl.n + 1, NULL);
+	CHECK(it_node_start(&cl, leader) == 0, "restart the old leader");
+	CHECK(it_wait_converged(&cl, h, 20000), "old leader catches up");
+}
+
+static void test_sigterm(void)
+{
+	int rc = it_node_signal(&cl, 2, SIGTERM);
+	long h;
+
+	CHECK(rc == 0, "SIGTERM: loyd exits 0 (got %d)", rc);
+	CHECK(submit_batch(1, 50, 20000) == 50, "commits continue without node 2");
+	h = it_height(&cl, 1, NULL);
+	CHECK(it_node_start(&cl, 2) == 0, "restart node 2");
+	CHECK(it_wait_converged(&cl, h, 20000), "node 2 back in step");
+}
+
+static void test_wiped_node_syncs(void)
+{
+	char cmd[700];
+	long h;
+	double t0;
+
+	CHECK(it_node_signal(&cl, 3, SIGTERM) == 0, "stop node 3");
+	snprintf(cmd, sizeof cmd, "rm -rf '%s/data'", cl.nodes[2].dir);
+	CHECK(system(cmd) == 0, "wipe node 3's data directory");
+	CHECK(submit_batch(4, 50, 20000) == 50, "commits while node 3 is away");
+	h = it_height(&cl, 4, NULL);
+	t0 = secs();
+	CHECK(it_node_start(&cl, 3) == 0, "start node 3 empty");
+	CHECK(it_wait_converged(&cl, h, 30000), "wiped node 3 syncs from genesis to %ld", h);
+	fprintf(stderr, "itest: wiped node synced %ld blocks in %.2f s\n", h, secs() - t0);
+}
+
+static int raw_send(int port, const void *data, size_t len)
+{
+	struct sockaddr_in a = {0};
+	char buf[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), closed = 0;
+	struct timeval tv = {3, 0};
+
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(0x7f000001);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	/* the node must close on us */
+	closed = read(fd, buf, sizeof buf) <= 0;
+	close(fd);
+	return closed ? 0 : -1;
+}
+
+static void test_hostile_bytes(void)
+{
+	static const uint8_t huge[] = {0xff, 0xff, 0xff, 0xff, 1, 2, 3};
+	static const uint8_t evil[] = {0, 0, 0, 7, 0x6f, 0xdd, 0x11, 0x6f, 0xfe, 0x11, 0xfc};
+	static const char http[] = "GET / HTTP/1.0\r\n\r\n";
+
+	CHECK(raw_send(cl.nodes[0].client_port, huge, sizeof huge) == 0,
+	      "client port: a 4 GiB frame length closes the connection");
+	CHECK(raw_send(cl.nodes[0].client_port, evil, sizeof evil) == 0,
+	      "client port: the msgpack-c issue 985 input closes the connection");
+	CHECK(raw_send(cl.nodes[0].peer_port, http, sizeof http - 1) == 0,
+	      "peer port: an HTTP request closes the connection");
+	CHECK(raw_send(cl.nodes[0].peer_port, huge, sizeof huge) == 0,
+	      "peer port: a 4 GiB frame length closes the connection");
+	CHECK(it_height(&cl, 1, NULL) >= 0, "node 1 still answers after hostile input");
+}
+
+static void test_nothing_lost(void)
+{
+	size_t missing = 0;
+
+	for (int i = 1; i <= cl.n; i++) {
+		for (size_t k = 0; k < n_acked; k++) {
+			struct loy_client_request q;
+			memset(&q, 0, sizeof q);
+			q.kind = LOY_CLIENT_QUERY;
+			q.query.kind = LOY_Q_TX;
+			q.query.arg_count = 1;
+			q.query.args[0].type = LOY_ARG_BIN;
+			q.query.args[0].len = LOY_HASH_SIZE;
+			memcpy(q.query.args[0].data, acked[k], LOY_HASH_SIZE);
+			if (it_request(&cl, i, &q, NULL, 5000) != 0)
+				missing++;
+		}
+	}
+	CHECK(missing == 0, "every acknowledged tx (%zu) is on every node (%zu lookups failed)",
+	      n_acked, missing);
+}
+
+int main(int argc, char **argv)
+{
+	const char *loyd = argc > 1 ? argv[1] : "build/bin/loyd";
+
+	if (loy_crypto_init() != 0 || it_cluster_init(&cl, 4, loyd) != 0) {
+		fprintf(stderr, "itest: cannot set up the cluster\n");
+		return 1;
+	}
+	for (int i = 1; i <= cl.n; i++)
+		if (it_node_start(&cl, i) != 0)
+			failed++;
+	CHECK(it_wait_converged(&cl, 0, 10000), "four nodes start and answer");
+	test_agree();
+	test_hostile_bytes();
+	test_kill9_and_catch_up();
+	test_leader_killed();
+	test_sigterm();
+	test_wiped_node_syncs();
+	test_nothing_lost();
+	if (failed)
+		setenv("ITEST_KEEP", "1", 1);
+	it_cluster_destroy(&cl);
+	free(acked);
+	printf("integration: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
