@@ -113,12 +113,21 @@ $(BUILD)/bin/itest: $(ITEST_SRCS:%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/libloy.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)
 
-# Fuzz targets: clang + libFuzzer + ASan/UBSan over the wire module.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard wire/*.h)
+# Fuzz targets: clang + libFuzzer + ASan/UBSan over the wire module, whose
+# objects are compiled once for all targets.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all $(PKG_CFLAGS)
+FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS_ALL)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS_ALL)
 
 test: deps $(BINS) $(UNIT_BINS) $(FUZZ_BINS) $(ITEST_BIN) purity
 	$(Q)sh tests/run-unit.sh $(BUILD)/tests $(UNIT_BINS)
