@@ -13,6 +13,7 @@
 #define SIM_T0 10000 /* virtual clock start, ms (skews stay positive) */
 #define SIM_REPLAY_SLOTS 32
 #define SIM_MAX_STEPS 2000000u
+#define SIM_CERT_SLOTS 256
 
 enum {
 	SIM_EV_DELIVER = 1,
@@ -99,6 +100,7 @@ struct sim {
 	uint8_t (*final)[LOY_HASH_SIZE];
 	uint8_t *has_final;
 	uint64_t cap_final;
+	uint8_t cert_seen[SIM_CERT_SLOTS][LOY_HASH_SIZE];
 };
 
 uint64_t sim_rand(struct sim *s);

@@ -301,6 +301,6 @@ void sim_opts_from_seed(struct sim_opts *o, uint64_t seed)
 		o->faults &= ~SIM_BYZANTINE;
 	if (o->n == 7 && (o->faults & SIM_REMOVE) && (o->faults & SIM_TWINS))
 		o->faults &= ~(SIM_BYZANTINE & ~SIM_TWINS);
-	o->fault_ms = 600 + (x >> 16) % 1200;
+	o->fault_ms = 400 + (x >> 16) % 800;
 	o->live_ms = 20000;
 }

@@ -189,9 +189,13 @@ static void test_checker_catches_broken_new_view(void **state)
 
 	(void)state;
 	for (uint64_t seed = 1; seed <= 1000 && !caught; seed++) {
-		sim_opts_from_seed(&o, seed);
-		o.faults &= ~(SIM_BYZANTINE | SIM_ADMIT | SIM_REMOVE);
-		o.faults |= SIM_DROP | SIM_SPLIT | SIM_CRASH;
+		memset(&o, 0, sizeof o);
+		o.seed = seed;
+		o.n = (unsigned)env_u64("SIM_CTRL_N", 4);
+		o.faults = (unsigned)env_u64("SIM_CTRL_FAULTS",
+					     SIM_DROP | SIM_ISOLATE | SIM_CRASH);
+		o.fault_ms = env_u64("SIM_CTRL_MS", 1500);
+		o.live_ms = 20000;
 		o.ignore_prepared = 1;
 		assert_int_equal(sim_run(&o, &r), 0);
 		if (r.violation && strstr(r.why, "agreement")) {
