@@ -38,6 +38,8 @@ TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 ITEST_SRCS := $(sort $(wildcard tests/integration/*.c))
 ITEST_BIN := $(if $(ITEST_SRCS),$(BUILD)/bin/itest)
+BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bin/%)
 
 REL_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/rel/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
@@ -113,6 +115,12 @@ $(BUILD)/bin/itest: $(ITEST_SRCS:%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/libloy.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)
 
+# Benchmarks: one program per tests/bench/bench_*.c, release build.
+$(BUILD)/bin/bench_%: $(BUILD)/rel/tests/bench/bench_%.o $(BUILD)/rel/libloy.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)
+
 # Fuzz targets: clang + libFuzzer + ASan/UBSan over the wire module, whose
 # objects are compiled once for all targets.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
@@ -155,6 +163,10 @@ format:
 
 format-check:
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+# Benchmarks (not part of make test): figures beside this machine's limits.
+bench: all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) sh tests/bench/run.sh
 
 cluster: all
 	$(Q)if [ -x deploy/cluster.sh ]; then BUILD=$(BUILD) sh deploy/cluster.sh up; \
