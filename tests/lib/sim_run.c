@@ -150,8 +150,8 @@ static void setup(struct sim *s)
 	loy_cons_config_default(&s->cfg);
 	strcpy(s->cfg.chain_id, SIM_CHAIN);
 	s->cfg.max_block_txs = 16;
-	s->cfg.batch_ms = 5;
-	s->cfg.view_timeout_ms = 150;
+	s->cfg.batch_ms = 40;
+	s->cfg.view_timeout_ms = 200;
 	s->cfg.max_view_timeout_ms = 2400;
 	s->cfg.resend_ms = 120;
 	s->cfg.fetch_timeout_ms = 200;
