@@ -179,3 +179,9 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# A longer simulated-cluster campaign: make sim SEEDS=100000 [SIM_JOBS=k].
+SEEDS ?= 100000
+.PHONY: sim
+sim: $(BUILD)/tests/test_consensus_sim
+	$(Q)cd $(BUILD)/tests && SIM_SEEDS=$(SEEDS) ./test_consensus_sim
