@@ -1,6 +1,8 @@
 /* Audit replay from genesis over a data directory or a chain file, and the
  * chain file writer. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,38 +116,223 @@ static int fail(struct loy_audit_report *r, uint64_t height, int64_t tx,
 	return LOY_ECORRUPT;
 }
 
-/* Verifies every tx signature of an encoded block; returns the position of
- * the first bad one or -1, with why set. */
-static int64_t verify_sigs(const uint8_t *data, size_t len, uint64_t *ntx,
-			   char *why, size_t n)
+/* The replay is a pipeline. Helper threads read each block from the
+ * source, decode it and verify its transactions' signatures (in chunks that
+ * any thread may claim) up to PIPE_DEPTH blocks ahead, while the calling
+ * thread re-executes block h into the scratch store and then helps verify
+ * block h+1. Re-execution must stay in height order on one thread; the
+ * signatures, which dominate the cost, spread over the other cores. The
+ * outcome, and the first failure reported, are those of checking each block
+ * fully, in order: block h is only judged once every signature before its
+ * first bad one was checked, and nothing of block h+1 is reported before
+ * block h applied. */
+#define PIPE_DEPTH 4u
+#define PIPE_CHUNK 32u
+#define PIPE_MAX_HELPERS 7u
+#define WHY_MAX (LOY_ERRMSG_MAX + 128)
+
+struct job {
+	int k;              /* source: 1 a block, 0 the end, -1 an error */
+	int decode_rc;      /* loy_block_decode's result when k == 1 */
+	struct loy_buf block, cert;
+	struct loy_block b; /* decoded when k == 1 && decode_rc == 0 */
+	uint32_t next;      /* first tx not claimed for verification */
+	uint32_t inflight;  /* chunks claimed and not finished */
+	int64_t bad;        /* first bad tx found so far, or -1 */
+	char why[WHY_MAX];  /* source error, or why tx `bad` is bad */
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* any change of the fields below */
+	struct source *src;
+	struct job jobs[PIPE_DEPTH]; /* height h in jobs[h % PIPE_DEPTH] */
+	uint64_t head;     /* the height the caller works on */
+	uint64_t tail;     /* the next height to read */
+	bool reading;      /* a thread is reading height tail */
+	bool eof;          /* the source ended or failed at tail - 1 */
+	bool stop;
+};
+
+static bool job_verified(const struct job *j)
 {
-	struct loy_block b;
-	int rc = loy_block_decode(&b, data, len);
-	if (rc != 0) {
-		snprintf(why, n, "block does not decode: %s", loy_strerror(rc));
-		return INT64_MAX;
-	}
-	*ntx = b.tx_count;
-	for (uint32_t i = 0; i < b.tx_count; i++) {
+	uint32_t lim = j->bad >= 0 ? (uint32_t)j->bad : j->b.tx_count;
+	return j->k != 1 || j->decode_rc != 0 ||
+	       (j->next >= lim && j->inflight == 0);
+}
+
+static bool job_claimable(const struct job *j)
+{
+	return j->k == 1 && j->decode_rc == 0 && j->next < j->b.tx_count &&
+	       (j->bad < 0 || j->next < (uint32_t)j->bad);
+}
+
+/* Verifies txs [from, to) of j's block; runs unlocked. On the first bad one
+ * sets *bad and why. */
+static void verify_range(const struct job *j, uint32_t from, uint32_t to,
+			 int64_t *bad, char *why, size_t n)
+{
+	*bad = -1;
+	for (uint32_t i = from; i < to; i++) {
+		const struct loy_buf *t = &j->b.txs[i];
 		struct loy_tx tx;
-		rc = loy_tx_decode(&tx, b.txs[i].data, b.txs[i].len);
+		int rc = loy_tx_decode(&tx, t->data, t->len);
 		if (rc != 0) {
 			snprintf(why, n, "transaction does not decode: %s",
 				 loy_strerror(rc));
-			loy_block_free(&b);
-			return i;
+			*bad = i;
+			return;
 		}
-		rc = loy_tx_verify_encoded(&tx, b.txs[i].data, b.txs[i].len);
+		rc = loy_tx_verify_encoded(&tx, t->data, t->len);
 		loy_tx_free(&tx);
 		if (rc != 0) {
 			snprintf(why, n, "transaction signature does not "
 					 "verify");
-			loy_block_free(&b);
-			return i;
+			*bad = i;
+			return;
 		}
 	}
-	loy_block_free(&b);
-	return -1;
+}
+
+/* Called locked: claims and verifies one chunk of j (unlocking meanwhile).
+ * Returns false if nothing of j was left to claim. */
+static bool pipe_verify_chunk(struct pipe *p, struct job *j)
+{
+	char why[WHY_MAX];
+	int64_t bad;
+	uint32_t from, to;
+
+	if (!job_claimable(j))
+		return false;
+	from = j->next;
+	to = j->b.tx_count - from > PIPE_CHUNK ? from + PIPE_CHUNK
+					       : j->b.tx_count;
+	j->next = to;
+	j->inflight++;
+	pthread_mutex_unlock(&p->mu);
+	verify_range(j, from, to, &bad, why, sizeof why);
+	pthread_mutex_lock(&p->mu);
+	j->inflight--;
+	if (bad >= 0 && (j->bad < 0 || bad < j->bad)) {
+		j->bad = bad;
+		memcpy(j->why, why, sizeof why);
+	}
+	pthread_cond_broadcast(&p->cv);
+	return true;
+}
+
+/* Called locked: reads and decodes height tail if there is room and nobody
+ * else is. Returns false if it did not. */
+static bool pipe_read(struct pipe *p)
+{
+	struct job j;
+	uint64_t h;
+
+	if (p->eof || p->reading || p->tail - p->head >= PIPE_DEPTH)
+		return false;
+	p->reading = true;
+	h = p->tail;
+	pthread_mutex_unlock(&p->mu);
+	memset(&j, 0, sizeof j);
+	j.bad = -1;
+	j.k = p->src->next(p->src, h, &j.block, &j.cert, j.why, sizeof j.why);
+	if (j.k == 1) {
+		j.decode_rc = loy_block_decode(&j.b, j.block.data, j.block.len);
+		if (j.decode_rc != 0)
+			snprintf(j.why, sizeof j.why,
+				 "block does not decode: %s",
+				 loy_strerror(j.decode_rc));
+	}
+	pthread_mutex_lock(&p->mu);
+	p->jobs[h % PIPE_DEPTH] = j;
+	p->tail = h + 1;
+	p->reading = false;
+	if (j.k != 1 || j.decode_rc != 0)
+		p->eof = true;
+	pthread_cond_broadcast(&p->cv);
+	return true;
+}
+
+static void *pipe_helper(void *arg)
+{
+	struct pipe *p = arg;
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		bool worked = false;
+		for (uint64_t h = p->head; h < p->tail && !worked; h++)
+			worked = pipe_verify_chunk(p, &p->jobs[h % PIPE_DEPTH]);
+		if (!worked)
+			worked = pipe_read(p);
+		if (!worked)
+			pthread_cond_wait(&p->cv, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* The job of height h (== head) once read and verified; the caller reads
+ * and verifies it too rather than wait idle. */
+static struct job *pipe_take(struct pipe *p, uint64_t h)
+{
+	struct job *j = &p->jobs[h % PIPE_DEPTH];
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		if (h < p->tail) {
+			if (job_verified(j))
+				break;
+			if (pipe_verify_chunk(p, j))
+				continue;
+		} else if (pipe_read(p)) {
+			continue;
+		}
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+static void job_free(struct job *j)
+{
+	if (j->k == 1 && j->decode_rc == 0)
+		loy_block_free(&j->b);
+	loy_buf_free(&j->block);
+	loy_buf_free(&j->cert);
+	j->k = 0;
+}
+
+/* Done with height head: frees it and makes room for the next read. */
+static void pipe_release(struct pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	job_free(&p->jobs[p->head % PIPE_DEPTH]);
+	p->head++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static uint32_t pipe_helpers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n <= 1)
+		return 1; /* still overlaps reading with execution */
+	return n - 1 > (long)PIPE_MAX_HELPERS ? PIPE_MAX_HELPERS
+					      : (uint32_t)(n - 1);
+}
+
+/* Stops and joins the helpers and frees what they read ahead. */
+static void pipe_stop(struct pipe *p, pthread_t *helpers, uint32_t n)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (uint32_t i = 0; i < n; i++)
+		pthread_join(helpers[i], NULL);
+	for (uint64_t h = p->head; h < p->tail; h++)
+		job_free(&p->jobs[h % PIPE_DEPTH]);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
 }
 
 static void rmtree(const char *dir)
@@ -162,9 +349,13 @@ static int run(const struct loy_genesis *g, struct source *src,
 	       const struct loy_audit_opts *opts, struct loy_audit_report *r,
 	       const uint8_t *expect_root)
 {
-	char dir[4096], why[LOY_ERRMSG_MAX + 128];
+	char dir[4096], why[WHY_MAX];
 	struct loy_ledger *l = NULL;
 	struct loy_tx_result *res = NULL;
+	struct pipe *pp = NULL;
+	pthread_t helpers[PIPE_MAX_HELPERS];
+	uint32_t nhelpers = 0;
+	uint64_t ntx;
 	int rc;
 
 	snprintf(dir, sizeof dir, "%s/loyauditXXXXXX",
@@ -190,22 +381,48 @@ static int run(const struct loy_genesis *g, struct source *src,
 		rc = fail(r, 0, -1, "genesis: %s", loy_ledger_errmsg(l));
 		goto out;
 	}
-	for (uint64_t h = 1;; h++) {
-		struct loy_buf block = {0}, cert = {0};
-		uint64_t ntx = 0;
-		int k = src->next(src, h, &block, &cert, why, sizeof why);
-		if (k == 0)
+	pp = calloc(1, sizeof *pp);
+	if (!pp || pthread_mutex_init(&pp->mu, NULL) != 0) {
+		free(pp);
+		pp = NULL;
+		rc = LOY_ENOMEM;
+		snprintf(r->reason, sizeof r->reason, "audit: out of memory");
+		goto out;
+	}
+	if (pthread_cond_init(&pp->cv, NULL) != 0) {
+		pthread_mutex_destroy(&pp->mu);
+		free(pp);
+		pp = NULL;
+		rc = LOY_ENOMEM;
+		snprintf(r->reason, sizeof r->reason, "audit: out of memory");
+		goto out;
+	}
+	pp->src = src;
+	pp->head = pp->tail = 1;
+	/* without helpers the caller reads and verifies everything itself */
+	for (nhelpers = 0; nhelpers < pipe_helpers(); nhelpers++)
+		if (pthread_create(&helpers[nhelpers], NULL, pipe_helper, pp))
 			break;
-		if (k < 0) {
+	for (uint64_t h = 1;; h++) {
+		struct job *j = pipe_take(pp, h);
+		int64_t bad = -1;
+		if (j->k == 0)
+			break;
+		if (j->k < 0) {
 			rc = fail(r, h, -1, "block %llu: %s",
-				  (unsigned long long)h, why);
+				  (unsigned long long)h, j->why);
 			goto out;
 		}
-		int64_t bad = verify_sigs(block.data, block.len, &ntx, why,
-					  sizeof why);
-		if (bad == -1) {
-			rc = loy_ledger_apply_block(l, block.data, block.len,
-						    cert.data, cert.len, 0, res);
+		if (j->decode_rc != 0) {
+			bad = INT64_MAX;
+			snprintf(why, sizeof why, "%s", j->why);
+		} else if (j->bad >= 0) {
+			bad = j->bad;
+			snprintf(why, sizeof why, "%s", j->why);
+		} else {
+			rc = loy_ledger_apply_block(l, j->block.data,
+						    j->block.len, j->cert.data,
+						    j->cert.len, 0, res);
 			if (rc != 0) {
 				const char *m = loy_ledger_errmsg(l);
 				const char *p = strstr(m, "tx ");
@@ -213,8 +430,8 @@ static int run(const struct loy_genesis *g, struct source *src,
 				snprintf(why, sizeof why, "%s", m);
 			}
 		}
-		loy_buf_free(&block);
-		loy_buf_free(&cert);
+		ntx = j->decode_rc == 0 ? j->b.tx_count : 0;
+		pipe_release(pp);
 		if (bad != -1 || rc != 0) {
 			rc = fail(r, h, bad == INT64_MAX ? -1 : bad,
 				  "block %llu: %s", (unsigned long long)h, why);
@@ -228,6 +445,8 @@ static int run(const struct loy_genesis *g, struct source *src,
 			goto out;
 		}
 	}
+	pipe_stop(pp, helpers, nhelpers);
+	pp = NULL;
 	rc = loy_ledger_tip(l, NULL, NULL, r->state_root, NULL);
 	if (rc != 0) {
 		snprintf(r->reason, sizeof r->reason, "audit: tip: %s",
@@ -246,6 +465,8 @@ static int run(const struct loy_genesis *g, struct source *src,
 	}
 	r->ok = true;
 out:
+	if (pp)
+		pipe_stop(pp, helpers, nhelpers);
 	free(res);
 	if (l)
 		loy_ledger_close(l);
