@@ -397,6 +397,8 @@ static void apply_update(struct sim *s, struct sim_node *nd,
 			s->oom = 1;
 			return;
 		}
+		if (nd->honest && h == s->r->height)
+			s->r->validators = nd->led.vsets[h + 1].n;
 		memset(&ev, 0, sizeof ev);
 		ev.type = LOY_CONS_APPLIED;
 		ev.applied.height = h;
@@ -559,12 +561,22 @@ static void handle(struct sim *s, struct sim_ev *e)
 }
 
 /* Liveness: after healing, every honest node passes the highest height
- * any honest node had when the faults stopped. */
+ * any honest node had when the faults stopped, and holds the scenario's
+ * validator-set changes. */
 static int live_reached(const struct sim *s)
 {
-	for (uint32_t j = 0; j < s->n_nodes; j++)
-		if (s->nodes[j].honest && s->nodes[j].led.height <= s->heal_height)
+	for (uint32_t j = 0; j < s->n_nodes; j++) {
+		const struct sim_node *nd = &s->nodes[j];
+
+		if (!nd->honest)
+			continue;
+		if (nd->led.height <= s->heal_height)
 			return 0;
+		/* validator-set changes must take effect too */
+		for (uint32_t i = 0; i < s->n_admin; i++)
+			if (!nd->led.committed[s->admin_tx[i]])
+				return 0;
+	}
 	return 1;
 }
 

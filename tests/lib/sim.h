@@ -53,6 +53,7 @@ struct sim_result {
 	uint64_t height;      /* highest final height */
 	uint64_t steps;
 	uint64_t evidence;    /* evidence records against Byzantine keys */
+	uint32_t validators;  /* size of the last final height's set */
 };
 
 /* Runs one scenario. Returns 0 when it ran (check r->violation), or a

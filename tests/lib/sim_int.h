@@ -101,6 +101,8 @@ struct sim {
 	uint8_t *has_final;
 	uint64_t cap_final;
 	uint8_t cert_seen[SIM_CERT_SLOTS][LOY_HASH_SIZE];
+	uint32_t admin_tx[2]; /* admit/remove txs that must become final */
+	uint32_t n_admin;
 };
 
 uint64_t sim_rand(struct sim *s);

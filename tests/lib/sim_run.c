@@ -208,12 +208,16 @@ static void setup(struct sim *s)
 	for (uint64_t t = SIM_T0 + sim_range(s, 0, 20); t < end;
 	     t += sim_range(s, 10, 40))
 		add_tx(s, SIM_TX_PLAIN, NULL, t);
-	if (admit != UINT32_MAX)
+	if (admit != UINT32_MAX) {
+		s->admin_tx[s->n_admin++] = s->n_txs;
 		add_tx(s, SIM_TX_ADMIT, s->nodes[admit].pk,
 		       SIM_T0 + sim_range(s, 0, o->fault_ms / 2));
-	if ((o->faults & SIM_REMOVE) && removed != UINT32_MAX)
+	}
+	if ((o->faults & SIM_REMOVE) && removed != UINT32_MAX) {
+		s->admin_tx[s->n_admin++] = s->n_txs;
 		add_tx(s, SIM_TX_REMOVE, s->nodes[removed].pk,
 		       SIM_T0 + sim_range(s, 0, o->fault_ms / 2));
+	}
 
 	if (o->faults & SIM_DROP)
 		s->p_drop = (uint32_t)sim_range(s, 5, 30);

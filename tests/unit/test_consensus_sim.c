@@ -56,8 +56,9 @@ static void run_one(uint64_t seed, struct tally *t, int verbose)
 	if (verbose || r.violation) {
 		sim_fault_names(o.faults, names, sizeof names);
 		printf("sim: seed %" PRIu64 " n=%u faults=%s height=%" PRIu64
-		       " views=%" PRIu64 " heal->commit=%" PRIu64 "ms %s\n",
-		       seed, o.n, names, r.height, r.view_changes,
+		       " validators=%u views=%" PRIu64 " heal->commit=%" PRIu64
+		       "ms %s\n",
+		       seed, o.n, names, r.height, r.validators, r.view_changes,
 		       r.heal_to_commit_ms, r.violation ? r.why : "ok");
 	}
 	if (r.violation) {
