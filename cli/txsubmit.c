@@ -174,10 +174,12 @@ static int append_signed(struct cli *c, const struct loy_tx *tx,
 		return CLI_FAIL;
 	}
 	if (c->sign.out) {
-		if (c->json)
-			fprintf(c->out, "{\"tx\": \"%s\", \"nonce\": %llu, \"file\": \"%s\"}\n", hh,
-				(unsigned long long)tx->nonce, c->sign.out);
-		else
+		if (c->json) {
+			json_t *o = json_pack("{s:s, s:I, s:s}", "tx", hh, "nonce",
+					      (json_int_t)tx->nonce, "file", c->sign.out);
+			cli_print_json(c, o);
+			json_decref(o);
+		} else
 			fprintf(c->out, "signed %s nonce %llu into %s\ntx %s\n",
 				loy_tx_kind_name(tx->kind), (unsigned long long)tx->nonce,
 				c->sign.out, hh);
