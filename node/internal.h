@@ -85,6 +85,8 @@ void loy_node_ledger_job(struct loy_node *n, struct loy_job *j);
 void loy_node_pool_job(struct loy_node *n, struct loy_job *j);
 
 /* node_chain.c: what the consensus update asks of the ledger. */
+uint32_t loy_node_member_peers(struct loy_node *n, struct loy_peer_addr *out,
+			       uint32_t max);
 void loy_node_build(struct loy_node *n, const struct loy_cons_update *up);
 void loy_node_check(struct loy_node *n, const struct loy_cons_check *chk);
 void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up);

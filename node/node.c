@@ -427,15 +427,9 @@ static int start_peers(struct loy_node *n, char *err, size_t err_size)
 	snprintf(pc->chain_id, sizeof pc->chain_id, "%s", n->genesis.chain_id);
 	memcpy(pc->sk, n->sk, sizeof pc->sk);
 	snprintf(pc->listen, sizeof pc->listen, "%s", n->cfg.peer_listen);
-	for (uint32_t i = 0; i < n->genesis.member_count; i++) {
-		const struct loy_genesis_member *m = &n->genesis.members[i];
-		if (memcmp(m->pubkey, n->pk, LOY_PUBKEY_SIZE) == 0)
-			continue;
-		memcpy(pc->peers[pc->n_peers].key, m->pubkey, LOY_PUBKEY_SIZE);
-		snprintf(pc->peers[pc->n_peers].address,
-			 sizeof pc->peers[0].address, "%s", m->address);
-		pc->n_peers++;
-	}
+	/* the members as the ledger knows them now (admissions and removals
+	 * since genesis included) */
+	pc->n_peers = loy_node_member_peers(n, pc->peers, LOY_MAX_VALIDATORS);
 	pc->max_frame = LOY_MAX_FRAME;
 	pc->max_queued = 256u << 20;
 	pc->reconnect_min_ms = 100;

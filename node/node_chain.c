@@ -7,10 +7,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/query.h"
 #include "wire/error.h"
 #include "wire/tx.h"
 
 int loy_node_valset(struct loy_node *n, uint64_t height, struct loy_valset *vs);
+
+/* The peer addresses of every active member but us, from the ledger (any
+ * thread: a read-only query). Returns how many. */
+uint32_t loy_node_member_peers(struct loy_node *n, struct loy_peer_addr *out,
+			       uint32_t max)
+{
+	struct loy_member_info *m = calloc(256, sizeof *m);
+	uint32_t count = 0, k = 0;
+
+	if (m == NULL || loy_ledger_members(n->ledger, m, 256, &count) != 0) {
+		free(m);
+		return 0;
+	}
+	for (uint32_t i = 0; i < count && k < max; i++) {
+		size_t alen = strlen(m[i].address);
+		if (!m[i].active || memcmp(m[i].pubkey, n->pk, LOY_PUBKEY_SIZE) == 0 ||
+		    alen >= sizeof out[k].address)
+			continue;
+		memcpy(out[k].key, m[i].pubkey, LOY_PUBKEY_SIZE);
+		memcpy(out[k].address, m[i].address, alen + 1);
+		k++;
+	}
+	free(m);
+	return k;
+}
 
 /* --- build --- */
 
@@ -297,6 +323,8 @@ struct apply_job {
 	uint8_t (*hashes)[LOY_HASH_SIZE];
 	struct loy_tx_result *results;
 	struct loy_valset next;
+	struct loy_peer_addr *peers; /* active members but us */
+	uint32_t n_peers;
 	uint8_t tip_hash[LOY_HASH_SIZE], tip_root[LOY_HASH_SIZE];
 	int rv;
 	int already;                 /* the ledger had it (restart) */
@@ -344,9 +372,14 @@ static void apply_run(struct loy_job *j)
 	if (loy_ledger_tip(n->ledger, NULL, a->tip_hash, a->tip_root, NULL) != 0)
 		memset(a->tip_root, 0, LOY_HASH_SIZE);
 	a->rv = loy_node_valset(n, a->height + 1, &a->next);
-	if (a->rv != 0)
+	if (a->rv != 0) {
 		snprintf(a->err, sizeof a->err, "no validator set for height %llu",
 			 (unsigned long long)a->height + 1);
+		return;
+	}
+	a->peers = calloc(LOY_MAX_VALIDATORS, sizeof *a->peers);
+	if (a->peers != NULL)
+		a->n_peers = loy_node_member_peers(n, a->peers, LOY_MAX_VALIDATORS);
 }
 
 static void apply_done(struct loy_job *j)
@@ -368,6 +401,13 @@ static void apply_done(struct loy_job *j)
 	n->tip_height = a->height;
 	memcpy(n->tip_hash, a->tip_hash, LOY_HASH_SIZE);
 	memcpy(n->tip_root, a->tip_root, LOY_HASH_SIZE);
+	if (a->next.n != n->valset.n ||
+	    memcmp(a->next.keys, n->valset.keys, (size_t)a->next.n * LOY_PUBKEY_SIZE) != 0) {
+		LOG_INFO(&n->log, "chain", "validator set changes at height %llu: %u validators",
+			 (unsigned long long)a->height + 1, a->next.n);
+		if (n->net && a->peers)
+			loy_peer_net_set_peers(n->net, a->peers, a->n_peers);
+	}
 	n->valset = a->next;
 	if (!a->already) {
 		n->committed_txs += a->decoded.tx_count;
@@ -388,6 +428,7 @@ out:
 	loy_buf_free(&a->cert);
 	free(a->hashes);
 	free(a->results);
+	free(a->peers);
 	free(a);
 }
 

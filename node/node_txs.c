@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/query.h"
 #include "wire/client.h"
 #include "wire/error.h"
 #include "wire/tx.h"
@@ -47,6 +48,24 @@ static void admit_run(struct loy_job *j)
 		if (loy_tx_verify_encoded(&tx, it->bytes.data, it->bytes.len) != 0) {
 			it->code = LOY_EBADSIG;
 			it->why = "bad signature";
+		} else {
+			/* a replayed or already committed nonce never gets in;
+			 * nor does one so far ahead it would sit here forever */
+			uint8_t id[LOY_ID_SIZE];
+			uint64_t last = 0;
+			int rv;
+			loy_tx_signer_id(&tx, id);
+			rv = loy_ledger_nonce(j->node->ledger, id, &last);
+			if (rv == 0 || rv == LOY_ENOTFOUND) {
+				if (tx.nonce <= last) {
+					it->code = LOY_EREJECTED;
+					it->why = "nonce already used (a replay, or a transaction "
+						  "that is already committed)";
+				} else if (tx.nonce - last > j->node->cfg.mempool_max_per_signer) {
+					it->code = LOY_EREJECTED;
+					it->why = "nonce too far ahead of the signer's last committed one";
+				}
+			}
 		}
 		loy_tx_free(&tx);
 	}

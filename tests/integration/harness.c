@@ -27,6 +27,64 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static bool port_free(int port)
+{
+	struct sockaddr_in a = {0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(0x7f000001);
+	ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A base under the kernel's ephemeral range (32768+) whose peer (base+i)
+ * and client (base+100+i) ports are all free now; from the pid, so parallel
+ * runs start apart. */
+static int pick_base_port(void)
+{
+	for (int t = 0; t < 200; t++) {
+		int base = 12000 + (int)((getpid() + t * 7) % 900) * 20;
+		bool ok = true;
+		for (int i = 0; i < IT_MAX_NODES && ok; i++)
+			ok = port_free(base + i) && port_free(base + 100 + i);
+		if (ok)
+			return base;
+	}
+	return -1;
+}
+
+static int write_node(struct it_cluster *c, int i)
+{
+	struct it_node *nd = &c->nodes[i];
+	char path[1024];
+	FILE *f;
+
+	nd->index = i + 1;
+	nd->peer_port = c->base_port + i;
+	nd->client_port = c->base_port + 100 + i;
+	snprintf(path, sizeof path, "%s/node%d", c->root, i + 1);
+	memcpy(nd->dir, path, strlen(path) + 1);
+	mkdir(nd->dir, 0700);
+	snprintf(path, sizeof path, "%s/key", nd->dir);
+	if (loy_keyfile_write(path, c->sk[i], "itest", loy_kdf_cost_min()) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/loyd.conf", nd->dir);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "[node]\nname = node%d\ndata_dir = %s/data\nkey_file = %s/key\n"
+		   "genesis = %s/genesis.json\nlog_level = info\n"
+		   "[peer]\nlisten = 127.0.0.1:%d\n[client]\nlisten = 127.0.0.1:%d\n"
+		   "[limits]\nview_timeout_ms = 400\nmap_size_mb = 256\n",
+		i + 1, nd->dir, nd->dir, c->root, nd->peer_port, nd->client_port);
+	fclose(f);
+	return 0;
+}
+
 int it_cluster_init(struct it_cluster *c, int n, const char *loyd)
 {
 	struct loy_genesis *g = calloc(1, sizeof *g);
@@ -42,49 +100,42 @@ int it_cluster_init(struct it_cluster *c, int n, const char *loyd)
 	snprintf(c->loyd, sizeof c->loyd, "%s", loyd);
 	snprintf(c->chain_id, sizeof c->chain_id, "loy-itest");
 	c->n = n;
-	/* ports from the pid, so parallel runs do not collide */
-	c->base_port = 20000 + (int)(getpid() % 2000) * 10;
+	c->base_port = pick_base_port();
+	if (c->base_port < 0) {
+		free(g);
+		return -1;
+	}
 	snprintf(g->chain_id, sizeof g->chain_id, "%s", c->chain_id);
 	g->time_ms = 1795000000000ull;
 	g->point_value = 1;
 	g->commission_bps = 100;
 	g->member_count = (uint32_t)n;
 	for (int i = 0; i < n; i++) {
-		struct it_node *nd = &c->nodes[i];
 		uint8_t pk[32];
-		FILE *f;
-
-		nd->index = i + 1;
-		nd->peer_port = c->base_port + i;
-		nd->client_port = c->base_port + 100 + i;
-		snprintf(nd->dir, sizeof nd->dir, "%s/node%d", c->root, i + 1);
-		mkdir(nd->dir, 0700);
 		loy_keypair(pk, c->sk[i]);
-		snprintf(path, sizeof path, "%s/key", nd->dir);
-		if (loy_keyfile_write(path, c->sk[i], "itest", loy_kdf_cost_min()) != 0)
+		if (write_node(c, i) != 0)
 			rv = -1;
 		snprintf(g->members[i].name, sizeof g->members[i].name, "Member %d", i + 1);
 		memcpy(g->members[i].pubkey, pk, 32);
 		snprintf(g->members[i].address, sizeof g->members[i].address,
-			 "127.0.0.1:%d", nd->peer_port);
-		snprintf(path, sizeof path, "%s/loyd.conf", nd->dir);
-		f = fopen(path, "w");
-		if (f == NULL) {
-			rv = -1;
-			continue;
-		}
-		fprintf(f, "[node]\nname = node%d\ndata_dir = %s/data\nkey_file = %s/key\n"
-			   "genesis = %s/genesis.json\nlog_level = info\n"
-			   "[peer]\nlisten = 127.0.0.1:%d\n[client]\nlisten = 127.0.0.1:%d\n"
-			   "[limits]\nview_timeout_ms = 400\nmap_size_mb = 256\n",
-			i + 1, nd->dir, nd->dir, c->root, nd->peer_port, nd->client_port);
-		fclose(f);
+			 "127.0.0.1:%d", c->nodes[i].peer_port);
 	}
 	snprintf(path, sizeof path, "%s/genesis.json", c->root);
 	if (rv == 0 && loy_genesis_save(g, path) != 0)
 		rv = -1;
 	free(g);
 	return rv;
+}
+
+int it_node_add(struct it_cluster *c, uint8_t pk[32])
+{
+	if (c->n >= IT_MAX_NODES)
+		return -1;
+	loy_keypair(pk, c->sk[c->n]);
+	if (write_node(c, c->n) != 0)
+		return -1;
+	c->n++;
+	return 0;
 }
 
 int it_node_start(struct it_cluster *c, int i)

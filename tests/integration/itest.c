@@ -2,6 +2,7 @@
  * kill -9, SIGTERM, a killed leader and a wiped data directory, refuse
  * hostile bytes, and lose no acknowledged transaction. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static struct it_cluster cl;
 /* Hashes of every transaction a node acknowledged as committed. */
 static uint8_t (*acked)[LOY_HASH_SIZE];
 static size_t n_acked, cap_acked;
+static pthread_mutex_t acked_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define CHECK(cond, ...)                                                  \
 	do {                                                              \
@@ -74,6 +76,7 @@ static int submit_batch(int i, uint32_t count, int timeout_ms)
 		snprintf(hex, sizeof hex, "%.64s", p + 8);
 		if (strncmp(p + 8 + 64, "\",\"status\":\"committed\"", 22) != 0)
 			continue;
+		pthread_mutex_lock(&acked_lock);
 		if (n_acked == cap_acked) {
 			cap_acked = cap_acked ? cap_acked * 2 : 1024;
 			acked = realloc(acked, cap_acked * sizeof *acked);
@@ -84,6 +87,7 @@ static int submit_batch(int i, uint32_t count, int timeout_ms)
 			acked[n_acked][b] = (uint8_t)v;
 		}
 		n_acked++;
+		pthread_mutex_unlock(&acked_lock);
 		ok++;
 	}
 	free(js);
@@ -126,22 +130,49 @@ static int leader_index(void)
 static void test_agree(void)
 {
 	double t0 = secs();
-	int ok = submit_batch(1, 200, 20000);
+	int ok = 0;
 
-	CHECK(ok == 200, "200 registrations committed through node 1 (got %d)", ok);
-	ok = submit_batch(3, 200, 20000);
-	CHECK(ok == 200, "200 more committed through node 3 (got %d)", ok);
+	/* 2,000 signed transactions spread over all four nodes */
+	for (int round = 0; round < 4; round++)
+		for (int i = 1; i <= 4; i++)
+			ok += submit_batch(i, 125, 20000);
+	CHECK(ok == 2000, "2,000 transactions through all four nodes committed (got %d)", ok);
 	CHECK(it_wait_converged(&cl, 1, 10000), "four nodes agree on height and state root");
-	fprintf(stderr, "itest: agreement: 400 txs in %.2f s\n", secs() - t0);
+	fprintf(stderr, "itest: agreement: 2000 txs in %.2f s\n", secs() - t0);
+}
+
+/* Background load for the kill -9 test: batches to one node until told. */
+struct load {
+	int node;
+	volatile int stop;
+	int sent, ok;
+	pthread_t thread;
+};
+
+static void *load_main(void *arg)
+{
+	struct load *l = arg;
+	while (!l->stop) {
+		l->ok += submit_batch(l->node, 20, 20000);
+		l->sent += 20;
+	}
+	return NULL;
 }
 
 static void test_kill9_and_catch_up(void)
 {
+	struct load l = {.node = 2};
 	long h;
 	double t0;
 
-	CHECK(it_node_signal(&cl, 4, SIGKILL) >= 0, "kill -9 node 4");
+	pthread_create(&l.thread, NULL, load_main, &l);
+	usleep(300000);
+	CHECK(it_node_signal(&cl, 4, SIGKILL) >= 0, "kill -9 node 4 under load");
+	usleep(500000);
 	CHECK(submit_batch(2, 100, 20000) == 100, "3 of 4 nodes keep committing");
+	l.stop = 1;
+	pthread_join(l.thread, NULL);
+	CHECK(l.ok == l.sent && l.sent > 0, "load during the kill: %d of %d committed", l.ok, l.sent);
 	h = it_height(&cl, 2, NULL);
 	t0 = secs();
 	CHECK(it_node_start(&cl, 4) == 0, "restart node 4");
@@ -195,6 +226,83 @@ static void test_wiped_node_syncs(void)
 	CHECK(it_node_start(&cl, 3) == 0, "start node 3 empty");
 	CHECK(it_wait_converged(&cl, h, 30000), "wiped node 3 syncs from genesis to %ld", h);
 	fprintf(stderr, "itest: wiped node synced %ld blocks in %.2f s\n", h, secs() - t0);
+}
+
+/* Signs tx with a member's validator key and submits it to node 1. */
+static int submit_signed(struct loy_tx *tx, const uint8_t sk[64], char **out)
+{
+	struct loy_client_request q;
+	struct loy_buf b;
+	int code;
+
+	snprintf(tx->chain_id, sizeof tx->chain_id, "%s", cl.chain_id);
+	if (loy_tx_sign(tx, sk) != 0 || loy_tx_encode(tx, &b) != 0)
+		return -1;
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_SUBMIT;
+	q.submit.wait = true;
+	q.submit.tx_count = 1;
+	q.submit.txs = &b;
+	code = it_request(&cl, 1, &q, out, 20000);
+	loy_buf_free(&b);
+	return code;
+}
+
+static void test_admit_fifth(void)
+{
+	struct loy_tx tx;
+	struct loy_buf enc;
+	uint8_t pk5[32], proposal[LOY_HASH_SIZE];
+	char *js = NULL;
+	long h;
+	int code;
+
+	/* node 5's key and config, as a new company would make them */
+	if (it_node_add(&cl, pk5) != 0) {
+		CHECK(0, "prepare a fifth node");
+		return;
+	}
+	memset(&tx, 0, sizeof tx);
+	tx.kind = LOY_TX_MEMBER_PROPOSE;
+	tx.nonce = 1;
+	tx.u.member_propose.action = LOY_MEMBER_ADMIT;
+	memcpy(tx.u.member_propose.member, pk5, 32);
+	snprintf(tx.u.member_propose.name, sizeof tx.u.member_propose.name, "Fifth Company");
+	snprintf(tx.u.member_propose.address, sizeof tx.u.member_propose.address,
+		 "127.0.0.1:%d", cl.nodes[4].peer_port);
+	snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
+	if (loy_tx_sign(&tx, cl.sk[0]) != 0 || loy_tx_encode(&tx, &enc) != 0)
+		abort();
+	loy_tx_hash(proposal, enc.data, enc.len);
+	loy_buf_free(&enc);
+	code = submit_signed(&tx, cl.sk[0], &js);
+	CHECK(code == 0 && js && strstr(js, "committed"), "member 1 proposes a fifth company: %s", js ? js : "-");
+	free(js);
+	for (int v = 2; v <= 3; v++) {
+		memset(&tx, 0, sizeof tx);
+		tx.kind = LOY_TX_MEMBER_VOTE;
+		tx.nonce = 1;
+		memcpy(tx.u.member_vote.proposal, proposal, LOY_HASH_SIZE);
+		tx.u.member_vote.approve = true;
+		js = NULL;
+		code = submit_signed(&tx, cl.sk[v - 1], &js);
+		CHECK(code == 0 && js && strstr(js, "committed"), "member %d votes yes: %s", v, js ? js : "-");
+		free(js);
+	}
+	h = it_height(&cl, 1, NULL);
+	CHECK(it_node_start(&cl, 5) == 0, "start the fifth company's node from genesis");
+	CHECK(it_wait_converged(&cl, h, 30000), "node 5 syncs to height %ld", h);
+	CHECK(submit_batch(5, 50, 20000) == 50, "five validators keep committing (through node 5)");
+	CHECK(it_wait_converged(&cl, h + 1, 20000), "five nodes agree");
+	{
+		char *st = NULL;
+		struct loy_client_request q;
+		memset(&q, 0, sizeof q);
+		q.kind = LOY_CLIENT_STATUS;
+		it_request(&cl, 5, &q, &st, 2000);
+		CHECK(st && strstr(st, "\"validators\":5"), "the validator set has five members: %s", st ? st : "-");
+		free(st);
+	}
 }
 
 static int raw_send(int port, const void *data, size_t len)
@@ -259,6 +367,34 @@ static void test_nothing_lost(void)
 	}
 	CHECK(missing == 0, "every acknowledged tx (%zu) is on every node (%zu lookups failed)",
 	      n_acked, missing);
+	{
+		long top = it_height(&cl, 1, NULL);
+		long differ = 0;
+		for (long h = 1; h <= top; h++) {
+			char first[80] = "";
+			for (int i = 1; i <= cl.n; i++) {
+				struct loy_client_request q;
+				char *js = NULL, *p, hash[80] = "";
+				if (cl.nodes[i - 1].pid == 0)
+					continue;
+				memset(&q, 0, sizeof q);
+				q.kind = LOY_CLIENT_QUERY;
+				q.query.kind = LOY_Q_BLOCK;
+				q.query.arg_count = 1;
+				q.query.args[0].type = LOY_ARG_UINT;
+				q.query.args[0].u = (uint64_t)h;
+				if (it_request(&cl, i, &q, &js, 5000) == 0 && js &&
+				    (p = strstr(js, "\"hash\":\"")) != NULL)
+					snprintf(hash, sizeof hash, "%.64s", p + 8);
+				free(js);
+				if (!first[0])
+					snprintf(first, sizeof first, "%s", hash);
+				if (!hash[0] || strcmp(first, hash) != 0)
+					differ++;
+			}
+		}
+		CHECK(top > 0 && differ == 0, "identical block hashes at every height 1..%ld on every node", top);
+	}
 }
 
 int main(int argc, char **argv)
@@ -279,6 +415,7 @@ int main(int argc, char **argv)
 	test_leader_killed();
 	test_sigterm();
 	test_wiped_node_syncs();
+	test_admit_fifth();
 	test_nothing_lost();
 	if (failed)
 		setenv("ITEST_KEEP", "1", 1);

@@ -32,6 +32,8 @@ struct it_cluster {
 /* Creates keys, genesis and configs for n nodes under a new temp dir. */
 int it_cluster_init(struct it_cluster *c, int n, const char *loyd);
 int it_node_start(struct it_cluster *c, int i);
+/* Prepares one more node (key, config; not in genesis): index c->n after. */
+int it_node_add(struct it_cluster *c, uint8_t pk[32]);
 /* Sends sig and waits for the exit; returns the exit status or -1. */
 int it_node_signal(struct it_cluster *c, int i, int sig);
 void it_cluster_destroy(struct it_cluster *c);
