@@ -253,7 +253,8 @@ static void buffer_future(struct loy_cons *c, const struct loy_cmsg *m,
 {
 	struct cons_future *f;
 
-	if (c->n_future == CONS_MAX_FUTURE)
+	if (c->n_future == CONS_MAX_FUTURE ||
+	    c->future_bytes + len > CONS_MAX_FUTURE_BYTES)
 		return;
 	f = &c->future[c->n_future];
 	if (loy_buf_copy(&f->bytes, data, len) != 0) {
@@ -261,6 +262,7 @@ static void buffer_future(struct loy_cons *c, const struct loy_cmsg *m,
 		return;
 	}
 	memcpy(f->from, m->sender, LOY_PUBKEY_SIZE);
+	c->future_bytes += len;
 	if (c->n_future++ == 0)
 		c->future_since = c->now;
 }
@@ -272,6 +274,7 @@ static void replay_future(struct loy_cons *c)
 
 	memcpy(held, c->future, n * sizeof *held);
 	c->n_future = 0;
+	c->future_bytes = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		on_receive(c, held[i].bytes.data, held[i].bytes.len);
 		loy_buf_free(&held[i].bytes);

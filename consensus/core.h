@@ -12,6 +12,7 @@
 #define CONS_MAX_VOTES 4096    /* votes kept per height */
 #define CONS_VIEW_AHEAD 16     /* furthest future view we keep state for */
 #define CONS_MAX_FUTURE 64     /* next-height messages held for replay */
+#define CONS_MAX_FUTURE_BYTES (16u << 20)
 #define CONS_MAX_EVIDENCE 16   /* evidence entries per update */
 #define CONS_CACHE_SLOTS 1024  /* verified-signature cache */
 #define CONS_SEEN_SLOTS 64     /* recently handled message digests */
@@ -109,6 +110,7 @@ struct loy_cons {
 	uint32_t n_fetched;
 	struct cons_future future[CONS_MAX_FUTURE];
 	uint32_t n_future;
+	size_t future_bytes;
 	uint64_t future_since;
 
 	uint8_t (*bad)[LOY_PUBKEY_SIZE]; /* proven equivocators */
