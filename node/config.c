@@ -79,7 +79,7 @@ void loy_config_defaults(struct loy_config *c)
 	c->block_max_txs = 4096;
 	c->block_max_bytes = 4u << 20;
 	c->batch_ms = 2;
-	c->view_timeout_ms = 1000;
+	c->view_timeout_ms = 3000;
 	c->map_size_mb = 4096;
 	c->max_clients = 1024;
 }

@@ -14,6 +14,8 @@
 #include "node/node.h"
 #include "node/peer.h"
 #include "node/persist.h"
+#include "node/vcache.h"
+#include "node/worker.h"
 #include "wire/block.h"
 
 struct loy_client_api;
@@ -39,15 +41,17 @@ struct loy_node {
 	struct loy_ledger *ledger;
 	struct loy_cons *cons;
 	struct loy_mempool *mempool;
+	struct loy_vcache verified; /* tx hashes whose signatures we checked */
 	struct loy_peer_net *net;
 	struct loy_client_api *api;
 
 	uv_timer_t timer;
 	uint64_t timer_at; /* armed deadline, UINT64_MAX when none */
 
-	/* Ledger writer calls run one at a time, in order. */
-	struct loy_job *ledger_head, *ledger_tail;
-	bool ledger_busy;
+	/* Ledger writer calls run one at a time, in order, on their own
+	 * thread. */
+	struct loy_worker worker;
+	bool worker_started;
 
 	/* Consensus record persistence: one write in flight, the newest
 	 * record waiting behind it. */
@@ -68,6 +72,10 @@ struct loy_node {
 	int exit_code;
 	unsigned open_handles;
 	unsigned pool_jobs; /* in flight outside the ledger queue */
+	/* Signature-check parts wait here so that at most two occupy libuv's
+	 * pool at once, leaving threads for persists, queries and sync. */
+	struct loy_job *admit_head, *admit_tail;
+	unsigned admit_running;
 	void (*on_stopped)(void *data, int exit_code);
 	void *stop_data;
 };

@@ -29,51 +29,20 @@ static void job_run(uv_work_t *req)
 	j->run(j);
 }
 
-static void ledger_next(struct loy_node *n);
 static void maybe_finish(struct loy_node *n);
 
-static void ledger_job_done(uv_work_t *req, int status)
+static void worker_after(void *data)
 {
-	struct loy_job *j = req->data;
-	struct loy_node *n = j->node;
+	struct loy_node *n = data;
 
-	(void)status;
-	n->ledger_busy = false;
-	j->done(j);
-	ledger_next(n);
 	if (n->stopping)
 		maybe_finish(n);
-}
-
-static void ledger_next(struct loy_node *n)
-{
-	struct loy_job *j = n->ledger_head;
-
-	if (n->ledger_busy || j == NULL)
-		return;
-	n->ledger_head = j->next;
-	if (n->ledger_head == NULL)
-		n->ledger_tail = NULL;
-	n->ledger_busy = true;
-	j->req.data = j;
-	if (uv_queue_work(n->loop, &j->req, job_run, ledger_job_done) != 0) {
-		/* cannot happen with a live loop; run inline rather than lose it */
-		n->ledger_busy = false;
-		j->run(j);
-		j->done(j);
-	}
 }
 
 void loy_node_ledger_job(struct loy_node *n, struct loy_job *j)
 {
 	j->node = n;
-	j->next = NULL;
-	if (n->ledger_tail)
-		n->ledger_tail->next = j;
-	else
-		n->ledger_head = j;
-	n->ledger_tail = j;
-	ledger_next(n);
+	loy_worker_submit(&n->worker, j);
 }
 
 static void pool_job_done(uv_work_t *req, int status)
@@ -479,6 +448,8 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 	ml.max_bytes = (size_t)n->cfg.mempool_max_txs * 1024u;
 	ml.max_per_signer = n->cfg.mempool_max_per_signer;
 	rv = loy_mempool_new(&n->mempool, &ml);
+	if (rv == 0)
+		rv = loy_vcache_init(&n->verified, 1u << 18);
 	if (rv != 0) {
 		snprintf(err, err_size, "mempool: out of memory");
 		goto fail;
@@ -489,6 +460,15 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 	uv_timer_init(loop, &n->timer);
 	n->timer.data = n;
 	n->open_handles++;
+	rv = loy_worker_start(loop, &n->worker);
+	if (rv != 0) {
+		snprintf(err, err_size, "cannot start the ledger thread: %s", uv_strerror(rv));
+		rv = LOY_ENOMEM;
+		goto fail_timer;
+	}
+	n->worker.after = worker_after;
+	n->worker.data = n;
+	n->worker_started = true;
 	rv = start_peers(n, err, err_size);
 	if (rv != 0)
 		goto fail_timer;
@@ -519,6 +499,7 @@ fail:
 		loy_cons_free(n->cons);
 	if (n->mempool)
 		loy_mempool_free(n->mempool);
+	loy_vcache_free(&n->verified);
 	if (n->ledger)
 		loy_ledger_close(n->ledger);
 	free(n);
@@ -545,8 +526,18 @@ static void maybe_finish(struct loy_node *n)
 	void *data;
 	int code;
 
-	if (n->open_handles > 0 || n->ledger_busy || n->ledger_head ||
-	    n->persist_busy || n->pool_jobs > 0)
+	if (n->persist_busy || n->pool_jobs > 0)
+		return;
+	if (n->worker_started) {
+		/* the ledger's queued jobs finish first; then its thread ends */
+		if (n->worker.pending > 0)
+			return;
+		n->worker_started = false;
+		n->open_handles++;
+		loy_worker_stop(&n->worker, handle_closed, n);
+		return;
+	}
+	if (n->open_handles > 0)
 		return;
 	done = n->on_stopped;
 	data = n->stop_data;
@@ -555,6 +546,7 @@ static void maybe_finish(struct loy_node *n)
 		loy_persist_copy_free(&n->persist_next);
 	loy_cons_free(n->cons);
 	loy_mempool_free(n->mempool);
+	loy_vcache_free(&n->verified);
 	loy_ledger_close(n->ledger);
 	loy_wipe(n->sk, sizeof n->sk);
 	LOG_INFO(&n->log, "node", "stopped");

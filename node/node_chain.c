@@ -42,6 +42,7 @@ uint32_t loy_node_member_peers(struct loy_node *n, struct loy_peer_addr *out,
 
 struct build_job {
 	struct loy_job job;
+	uint64_t t_queued, t_run, t_ran;
 	uint64_t height, view, time_ms;
 	uint8_t prev_hash[LOY_HASH_SIZE], proposer[LOY_PUBKEY_SIZE];
 	uint32_t n_txs;
@@ -61,6 +62,7 @@ static void build_run(struct loy_job *j)
 	uint32_t k = 0;
 
 	memset(&blk, 0, sizeof blk);
+	b->t_run = loy_node_now_ms();
 	b->rv = loy_ledger_execute(n->ledger, b->txs, b->n_txs, b->time_ms,
 				   LOY_EXEC_SKIP_INVALID, b->results,
 				   blk.header.state_root);
@@ -91,6 +93,7 @@ static void build_run(struct loy_job *j)
 	loy_tx_root(blk.header.tx_root, blk.txs, blk.tx_count);
 	b->rv = loy_block_encode(&blk, &b->block);
 	free(blk.txs); /* the bufs themselves belong to b->txs */
+	b->t_ran = loy_node_now_ms();
 }
 
 static void build_free(struct build_job *b)
@@ -126,6 +129,10 @@ static void build_done(struct loy_job *j)
 		if (dropped)
 			LOG_DEBUG(&n->log, "chain", "dropped %u invalid txs from the mempool", dropped);
 	}
+	LOG_DEBUG(&n->log, "chain", "built block %llu: %u of %u txs, waited %llu ms, took %llu ms",
+		  (unsigned long long)b->height, b->n_included, b->n_txs,
+		  (unsigned long long)(b->t_run - b->t_queued),
+		  (unsigned long long)(b->t_ran - b->t_run));
 	ev.built.height = b->height;
 	ev.built.view = b->view;
 	ev.built.data = b->rv == 0 ? b->block.data : NULL;
@@ -142,6 +149,7 @@ void loy_node_build(struct loy_node *n, const struct loy_cons_update *up)
 
 	if (b == NULL)
 		goto oom;
+	b->t_queued = loy_node_now_ms();
 	b->height = up->build.height;
 	b->view = up->build.view;
 	b->time_ms = up->build.time_ms;
@@ -179,6 +187,8 @@ oom:
 
 struct check_job {
 	struct loy_job job;
+	uint64_t t_queued, t_run, t_ran;
+	uint32_t verified, n_txs;
 	uint64_t height;
 	uint8_t hash[LOY_HASH_SIZE];
 	struct loy_buf block;
@@ -198,6 +208,7 @@ static void check_run(struct loy_job *j)
 	int rv;
 
 	c->ok = 0;
+	c->t_run = loy_node_now_ms();
 	if (loy_block_decode(&blk, c->block.data, c->block.len) != 0) {
 		snprintf(c->why, sizeof c->why, "does not decode");
 		return;
@@ -221,18 +232,24 @@ static void check_run(struct loy_job *j)
 	 * verified then; the others are verified now. */
 	for (uint32_t i = 0; i < blk.tx_count; i++) {
 		struct loy_tx tx;
+		uint8_t th[LOY_HASH_SIZE];
 		if (i < c->n_known && c->known[i])
+			continue;
+		loy_tx_hash(th, blk.txs[i].data, blk.txs[i].len);
+		if (loy_vcache_has(&n->verified, th))
 			continue;
 		if (loy_tx_decode(&tx, blk.txs[i].data, blk.txs[i].len) != 0) {
 			snprintf(c->why, sizeof c->why, "tx %u does not decode", i);
 			goto out;
 		}
 		rv = loy_tx_verify_encoded(&tx, blk.txs[i].data, blk.txs[i].len);
+		c->verified++;
 		loy_tx_free(&tx);
 		if (rv != 0) {
 			snprintf(c->why, sizeof c->why, "tx %u: bad signature", i);
 			goto out;
 		}
+		loy_vcache_add(&n->verified, th);
 	}
 	results = calloc(blk.tx_count ? blk.tx_count : 1, sizeof *results);
 	if (results == NULL) {
@@ -251,6 +268,8 @@ static void check_run(struct loy_job *j)
 	}
 	c->ok = 1;
 out:
+	c->n_txs = blk.tx_count;
+	c->t_ran = loy_node_now_ms();
 	free(results);
 	loy_block_free(&blk);
 }
@@ -264,6 +283,10 @@ static void check_done(struct loy_job *j)
 	if (!c->ok)
 		LOG_WARN(&n->log, "chain", "proposed block %llu rejected: %s",
 			 (unsigned long long)c->height, c->why);
+	LOG_DEBUG(&n->log, "chain", "checked block %llu: %u txs (%u signatures verified here), "
+		  "waited %llu ms, took %llu ms", (unsigned long long)c->height, c->n_txs,
+		  c->verified, (unsigned long long)(c->t_run - c->t_queued),
+		  (unsigned long long)(c->t_ran - c->t_run));
 	memcpy(ev.checked.hash, c->hash, LOY_HASH_SIZE);
 	ev.checked.ok = c->ok;
 	loy_node_cons_event(n, &ev);
@@ -306,6 +329,7 @@ void loy_node_check(struct loy_node *n, const struct loy_cons_check *chk)
 		return;
 	}
 	c->height = chk->height;
+	c->t_queued = loy_node_now_ms();
 	memcpy(c->hash, chk->hash, LOY_HASH_SIZE);
 	mark_known(n, c);
 	c->job.run = check_run;
@@ -317,6 +341,7 @@ void loy_node_check(struct loy_node *n, const struct loy_cons_check *chk)
 
 struct apply_job {
 	struct loy_job job;
+	uint64_t t_queued, t_run, t_ran;
 	uint64_t height;
 	struct loy_buf block, cert;
 	struct loy_block decoded;    /* for client notifications */
@@ -337,6 +362,7 @@ static void apply_run(struct loy_job *j)
 	struct loy_node *n = j->node;
 	uint64_t tip = 0;
 
+	a->t_run = loy_node_now_ms();
 	if (loy_block_decode(&a->decoded, a->block.data, a->block.len) != 0) {
 		a->rv = LOY_EMALFORMED;
 		snprintf(a->err, sizeof a->err, "committed block does not decode");
@@ -380,6 +406,7 @@ static void apply_run(struct loy_job *j)
 	a->peers = calloc(LOY_MAX_VALIDATORS, sizeof *a->peers);
 	if (a->peers != NULL)
 		a->n_peers = loy_node_member_peers(n, a->peers, LOY_MAX_VALIDATORS);
+	a->t_ran = loy_node_now_ms();
 }
 
 static void apply_done(struct loy_job *j)
@@ -416,8 +443,10 @@ static void apply_done(struct loy_job *j)
 						 (const uint8_t(*)[LOY_HASH_SIZE])a->hashes,
 						 a->results);
 	}
-	LOG_DEBUG(&n->log, "chain", "applied block %llu (%u txs)",
-		  (unsigned long long)a->height, a->decoded.tx_count);
+	LOG_DEBUG(&n->log, "chain", "applied block %llu: %u txs, waited %llu ms, took %llu ms",
+		  (unsigned long long)a->height, a->decoded.tx_count,
+		  (unsigned long long)(a->t_run - a->t_queued),
+		  (unsigned long long)(a->t_ran - a->t_run));
 	ev.applied.height = a->height;
 	ev.applied.next = &a->next;
 	ev.applied.pending_txs = (uint32_t)loy_mempool_count(n->mempool);
@@ -448,6 +477,7 @@ void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
 		return;
 	}
 	a->height = up->commit.height;
+	a->t_queued = loy_node_now_ms();
 	a->job.run = apply_run;
 	a->job.done = apply_done;
 	loy_node_ledger_job(n, &a->job);

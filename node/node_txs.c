@@ -21,8 +21,15 @@ struct admit_item {
 	int verify;      /* needs a signature check on the pool */
 };
 
+/* Signature checks of a batch are split into parts of at most this many
+ * transactions, run in parallel on the pool, so a big batch neither waits
+ * for one thread nor delays the first transactions of the next block. */
+#define ADMIT_PART 128
+
 struct admit_job {
-	struct loy_job job;
+	uint32_t parts_left;
+	struct loy_node *node;
+	uint64_t t_queued, t_run, t_ran;
 	uint32_t count;
 	struct admit_item *items;
 	int gossip;
@@ -31,11 +38,20 @@ struct admit_job {
 	void (*all_done)(void *data);
 };
 
+struct admit_part {
+	struct loy_job job;
+	struct admit_job *a;
+	uint32_t lo, hi;
+};
+
 static void admit_run(struct loy_job *j)
 {
-	struct admit_job *a = (struct admit_job *)j;
+	struct admit_part *part = (struct admit_part *)j;
+	struct admit_job *a = part->a;
 
-	for (uint32_t i = 0; i < a->count; i++) {
+	if (part->lo == 0)
+		a->t_run = loy_node_now_ms();
+	for (uint32_t i = part->lo; i < part->hi; i++) {
 		struct admit_item *it = &a->items[i];
 		struct loy_tx tx;
 		if (!it->verify)
@@ -45,23 +61,25 @@ static void admit_run(struct loy_job *j)
 			it->why = "malformed transaction";
 			continue;
 		}
-		if (loy_tx_verify_encoded(&tx, it->bytes.data, it->bytes.len) != 0) {
+		if (!loy_vcache_has(&a->node->verified, it->hash) &&
+		    loy_tx_verify_encoded(&tx, it->bytes.data, it->bytes.len) != 0) {
 			it->code = LOY_EBADSIG;
 			it->why = "bad signature";
 		} else {
+			loy_vcache_add(&a->node->verified, it->hash);
 			/* a replayed or already committed nonce never gets in;
 			 * nor does one so far ahead it would sit here forever */
 			uint8_t id[LOY_ID_SIZE];
 			uint64_t last = 0;
 			int rv;
 			loy_tx_signer_id(&tx, id);
-			rv = loy_ledger_nonce(j->node->ledger, id, &last);
+			rv = loy_ledger_nonce(a->node->ledger, id, &last);
 			if (rv == 0 || rv == LOY_ENOTFOUND) {
 				if (tx.nonce <= last) {
 					it->code = LOY_EREJECTED;
 					it->why = "nonce already used (a replay, or a transaction "
 						  "that is already committed)";
-				} else if (tx.nonce - last > j->node->cfg.mempool_max_per_signer) {
+				} else if (tx.nonce - last > a->node->cfg.mempool_max_per_signer) {
 					it->code = LOY_EREJECTED;
 					it->why = "nonce too far ahead of the signer's last committed one";
 				}
@@ -69,6 +87,47 @@ static void admit_run(struct loy_job *j)
 		}
 		loy_tx_free(&tx);
 	}
+	a->t_ran = loy_node_now_ms();
+}
+
+static void admit_finish(struct admit_job *a);
+
+#define ADMIT_MAX_RUNNING 2
+
+static void admit_pump(struct loy_node *n)
+{
+	while (n->admit_running < ADMIT_MAX_RUNNING && n->admit_head) {
+		struct loy_job *j = n->admit_head;
+		n->admit_head = j->next;
+		if (n->admit_head == NULL)
+			n->admit_tail = NULL;
+		n->admit_running++;
+		loy_node_pool_job(n, j);
+	}
+}
+
+static void admit_part_done(struct loy_job *j)
+{
+	struct admit_part *part = (struct admit_part *)j;
+	struct admit_job *a = part->a;
+	struct loy_node *n = a->node;
+
+	free(part);
+	n->admit_running--;
+	if (--a->parts_left == 0)
+		admit_finish(a);
+	admit_pump(n);
+}
+
+static void admit_queue(struct loy_node *n, struct loy_job *j)
+{
+	j->next = NULL;
+	if (n->admit_tail)
+		n->admit_tail->next = j;
+	else
+		n->admit_head = j;
+	n->admit_tail = j;
+	admit_pump(n);
 }
 
 /* Sends the newly admitted transactions to every peer in one frame (a
@@ -113,10 +172,9 @@ void loy_node_on_gossip(struct loy_node *n, const uint8_t peer[LOY_PUBKEY_SIZE],
 	loy_client_request_free(&q);
 }
 
-static void admit_done(struct loy_job *j)
+static void admit_finish(struct admit_job *a)
 {
-	struct admit_job *a = (struct admit_job *)j;
-	struct loy_node *n = j->node;
+	struct loy_node *n = a->node;
 	uint32_t added = 0;
 
 	for (uint32_t i = 0; i < a->count; i++) {
@@ -144,6 +202,10 @@ static void admit_done(struct loy_job *j)
 		gossip(n, a);
 	for (uint32_t i = 0; i < a->count; i++)
 		loy_buf_free(&a->items[i].bytes);
+	LOG_DEBUG(&n->log, "txs", "admitted %u of %u txs from %s: waited %llu ms, took %llu ms",
+		  added, a->count, a->gossip ? "a client" : "a peer",
+		  (unsigned long long)(a->t_run - a->t_queued),
+		  (unsigned long long)(a->t_ran - a->t_run));
 	if (a->all_done)
 		a->all_done(a->data);
 	if (added && !n->stopping) {
@@ -209,7 +271,31 @@ void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,
 		}
 		precheck(n, it);
 	}
-	a->job.run = admit_run;
-	a->job.done = admit_done;
-	loy_node_pool_job(n, &a->job);
+	a->node = n;
+	a->t_queued = loy_node_now_ms();
+	a->parts_left = (count + ADMIT_PART - 1) / ADMIT_PART;
+	if (a->parts_left == 0) {
+		a->parts_left = 1;
+		admit_finish(a);
+		return;
+	}
+	for (uint32_t lo = 0; lo < count; lo += ADMIT_PART) {
+		struct admit_part *part = calloc(1, sizeof *part);
+		if (part == NULL) {
+			/* verify this part inline rather than fail it */
+			struct admit_part local = {.a = a, .lo = lo,
+				.hi = lo + ADMIT_PART < count ? lo + ADMIT_PART : count};
+			admit_run(&local.job);
+			if (--a->parts_left == 0)
+				admit_finish(a);
+			continue;
+		}
+		part->a = a;
+		part->lo = lo;
+		part->hi = lo + ADMIT_PART < count ? lo + ADMIT_PART : count;
+		part->job.run = admit_run;
+		part->job.done = admit_part_done;
+		part->job.node = n;
+		admit_queue(n, &part->job);
+	}
 }
