@@ -63,20 +63,30 @@ up() {
 	"$loyctl" testnet --nodes "$n" --dir "$dir"
 	say "starting $n loyd processes (logs in $dir/nodeI/loyd.log)"
 	for node in "$dir"/node*; do
-		LOYD_PASSPHRASE_FILE= nohup "$loyd" --config "$node/loyd.conf" \
+		nohup "$loyd" --config "$node/loyd.conf" \
 			>"$node/loyd.log" 2>&1 &
 		echo $! >"$node/loyd.pid"
 	done
 	first=$(client_of "$dir/node1")
-	i=0
-	until "$loyctl" --node "$first" status >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 100 ]; then
-			echo "cluster: node1 does not answer; see $dir/node1/loyd.log" >&2
-			tail -n 20 "$dir/node1/loyd.log" >&2
+	for node in "$dir"/node*; do
+		i=0
+		until "$loyctl" --node "$(client_of "$node")" status >/dev/null 2>&1; do
+			i=$((i + 1))
+			if ! running "$node" || [ $i -gt 100 ]; then
+				echo "cluster: $(basename "$node") did not start:" >&2
+				tail -n 5 "$node/loyd.log" >&2
+				down
+				exit 1
+			fi
+			sleep 0.1
+		done
+		# the answer must come from our own process (not a stray one on the port)
+		if ! running "$node"; then
+			echo "cluster: $(basename "$node") exited; see $node/loyd.log" >&2
+			tail -n 5 "$node/loyd.log" >&2
+			down
 			exit 1
 		fi
-		sleep 0.1
 	done
 	demo
 	say "the cluster is running"
@@ -108,10 +118,11 @@ demo() {
 	say "demo: Alice redeems 60 points at Member 2"
 	"$loyctl" --key "$dir/demo/alice.key" redeem --member "$m2id" --amount 60 --reference demo-pos-1
 	say "demo: Member 2 issues a coupon to Bob, and Bob redeems it at Member 2"
-	"$loyctl" --key "$m2" coupon issue --value 10 --to "$bob" --until 2099-12-31 \
-		--out "$dir/demo/coupon.json" | tee "$dir/demo/coupon.txt"
-	batch=$(sed -n 's/.*batch \([0-9a-f]\{64\}\).*/\1/p' "$dir/demo/coupon.txt" | head -n 1)
-	"$loyctl" --key "$dir/demo/bob.key" coupon redeem --batch "$batch" --index 0 --site "$m2id"
+	"$loyctl" --key "$m2" coupon issue --value 10 --to "$bob" --from 2020-01-01 \
+		--until 2099-12-31 | tee "$dir/demo/coupon.txt"
+	batch=$(sed -n 's/^tx \([0-9a-f]\{64\}\).*/\1/p' "$dir/demo/coupon.txt" | head -n 1)
+	"$loyctl" --key "$dir/demo/bob.key" coupon redeem --batch "$batch" --index 0 \
+		--site "$m2id" --at 0,0 --reference demo-coupon-1
 	say "demo: balances"
 	"$loyctl" balance "$alice"
 	"$loyctl" balance "$bob"
