@@ -36,8 +36,11 @@ CLI_SRCS  := $(call srcs,cli)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-ITEST_SRCS := $(sort $(wildcard tests/integration/*.c))
-ITEST_BIN := $(if $(ITEST_SRCS),$(BUILD)/bin/itest)
+# Integration and chaos programs share the process harness.
+HARNESS_OBJS := $(BUILD)/rel/tests/integration/harness.o
+ITEST_BIN := $(BUILD)/bin/itest
+CHAOS_SRCS := $(wildcard tests/chaos/chaos.c)
+CHAOS_BIN := $(if $(CHAOS_SRCS),$(BUILD)/bin/chaos)
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bin/%)
 
@@ -61,7 +64,7 @@ BINS += $(BUILD)/bin/loyctl
 endif
 
 
-.PHONY: itest
+.PHONY: itest chaos
 .PHONY: all deps test unit fuzz fuzz-smoke purity format format-check clean cluster cluster-down bench chaos
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -110,7 +113,12 @@ $(BUILD)/tests/nosan_%: $(BUILD)/rel/tests/nosan/%.o $(BUILD)/rel/libloy.a
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS_ALL) -lcmocka
 
 # Integration tests: a driver that starts real loyd processes.
-$(BUILD)/bin/itest: $(ITEST_SRCS:%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/libloy.a
+$(BUILD)/bin/itest: $(BUILD)/rel/tests/integration/itest.o $(HARNESS_OBJS) $(BUILD)/rel/libloy.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bin/chaos: $(BUILD)/rel/tests/chaos/chaos.o $(HARNESS_OBJS) $(BUILD)/rel/libloy.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)
@@ -144,6 +152,11 @@ test: deps $(BINS) $(UNIT_BINS) $(FUZZ_BINS) $(ITEST_BIN) purity
 
 itest: deps $(BINS) $(ITEST_BIN)
 	$(Q)$(BUILD)/bin/itest $(BUILD)/bin/loyd
+
+# The fault campaign (long); make test runs a short one.
+CHAOS_CYCLES ?= 30
+chaos: deps $(BINS) $(CHAOS_BIN)
+	$(Q)$(BUILD)/bin/chaos --loyd $(BUILD)/bin/loyd --loyctl $(BUILD)/bin/loyctl --cycles $(CHAOS_CYCLES)
 
 unit: deps $(UNIT_BINS)
 	$(Q)sh tests/run-unit.sh $(BUILD)/tests $(UNIT_BINS)
