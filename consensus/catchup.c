@@ -48,8 +48,8 @@ void cons_request_fetch(struct loy_cons *c, const uint8_t peer[LOY_PUBKEY_SIZE])
 
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev)
 {
-	for (uint32_t i = 0; i < ev->fetched.count &&
-			     c->n_fetched < LOY_MAX_SYNC_BLOCKS; i++) {
+	for (uint32_t i = 0;
+	     i < ev->fetched.count && c->n_fetched < LOY_MAX_SYNC_BLOCKS; i++) {
 		const struct loy_cons_fetched *f = &ev->fetched.blocks[i];
 		struct cons_fetched *d;
 
@@ -57,7 +57,8 @@ void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev)
 		    f->block_len == 0 || f->block_len > LOY_MAX_BLOCK_BYTES)
 			continue;
 		if (c->fetched == NULL) {
-			c->fetched = calloc(LOY_MAX_SYNC_BLOCKS, sizeof *c->fetched);
+			c->fetched =
+			    calloc(LOY_MAX_SYNC_BLOCKS, sizeof *c->fetched);
 			if (c->fetched == NULL) {
 				c->oom = 1;
 				return;

@@ -25,12 +25,12 @@ struct loy_cons_config {
 	uint8_t sk[LOY_SECKEY_SIZE]; /* this node's validator key (copied) */
 	uint32_t max_block_txs;      /* caps handed to the block builder */
 	uint32_t max_block_bytes;
-	uint64_t batch_ms;           /* longest wait to fill a block */
-	uint64_t view_timeout_ms;    /* first view's timeout; doubles per view */
+	uint64_t batch_ms;        /* longest wait to fill a block */
+	uint64_t view_timeout_ms; /* first view's timeout; doubles per view */
 	uint64_t max_view_timeout_ms;
-	uint64_t resend_ms;          /* re-broadcast own messages when stuck */
-	uint64_t fetch_timeout_ms;   /* retry a catch-up fetch after this */
-	uint64_t max_clock_skew_ms;  /* block time may lead our clock by this */
+	uint64_t resend_ms;         /* re-broadcast own messages when stuck */
+	uint64_t fetch_timeout_ms;  /* retry a catch-up fetch after this */
+	uint64_t max_clock_skew_ms; /* block time may lead our clock by this */
 	/* Test only: a deliberately broken core whose leaders and replicas
 	 * ignore prepared certificates in NEW-VIEW (the negative control). */
 	int test_ignore_prepared;
@@ -45,39 +45,39 @@ void loy_cons_config_default(struct loy_cons_config *c);
 struct loy_cons_persist {
 	uint64_t height; /* height being decided */
 	uint64_t view;
-	uint8_t in_view_change;                /* sent VIEW-CHANGE for view */
-	uint8_t proposed;                      /* signed a proposal at view */
+	uint8_t in_view_change; /* sent VIEW-CHANGE for view */
+	uint8_t proposed;       /* signed a proposal at view */
 	uint8_t proposed_hash[LOY_HASH_SIZE];
-	uint8_t voted_prepare;                 /* signed PREPARE at view */
+	uint8_t voted_prepare; /* signed PREPARE at view */
 	uint8_t prepare_hash[LOY_HASH_SIZE];
-	uint8_t voted_commit;                  /* signed COMMIT at view */
+	uint8_t voted_commit; /* signed COMMIT at view */
 	uint8_t commit_hash[LOY_HASH_SIZE];
-	uint8_t has_prepared;                  /* highest prepared cert */
+	uint8_t has_prepared; /* highest prepared cert */
 	struct loy_cert prepared;
-	const uint8_t *prepared_block;         /* its block's bytes */
+	const uint8_t *prepared_block; /* its block's bytes */
 	size_t prepared_block_len;
 };
 
 /* Where the chain stands when a core starts: the ledger's tip. */
 struct loy_cons_start {
-	uint64_t committed_height;           /* 0 = genesis only */
-	uint8_t last_hash[LOY_HASH_SIZE];    /* hash of that block (zeroes) */
+	uint64_t committed_height;        /* 0 = genesis only */
+	uint8_t last_hash[LOY_HASH_SIZE]; /* hash of that block (zeroes) */
 	uint64_t last_time_ms;
-	struct loy_valset valset;            /* set of committed_height + 1 */
+	struct loy_valset valset; /* set of committed_height + 1 */
 	const struct loy_cons_persist *persist; /* NULL: nothing stored */
-	uint32_t pending_txs;                /* mempool size now */
+	uint32_t pending_txs;                   /* mempool size now */
 	uint64_t now_ms;
 };
 
 enum loy_cons_event_type {
-	LOY_CONS_TICK = 1,    /* the timer fired (or any time passed) */
-	LOY_CONS_RECEIVE,     /* a consensus message from a peer */
-	LOY_CONS_TXS_READY,   /* the mempool holds this many transactions */
-	LOY_CONS_BLOCK_BUILT, /* answer to update.build */
+	LOY_CONS_TICK = 1,      /* the timer fired (or any time passed) */
+	LOY_CONS_RECEIVE,       /* a consensus message from a peer */
+	LOY_CONS_TXS_READY,     /* the mempool holds this many transactions */
+	LOY_CONS_BLOCK_BUILT,   /* answer to update.build */
 	LOY_CONS_BLOCK_CHECKED, /* answer to one of update.checks */
-	LOY_CONS_PERSISTED,   /* update.persist with this seq is durable */
-	LOY_CONS_APPLIED,     /* update.commit is applied to the ledger */
-	LOY_CONS_FETCHED,     /* answer to update.fetch */
+	LOY_CONS_PERSISTED,     /* update.persist with this seq is durable */
+	LOY_CONS_APPLIED,       /* update.commit is applied to the ledger */
+	LOY_CONS_FETCHED,       /* answer to update.fetch */
 };
 
 /* One block a peer served for catch-up. Borrowed for the step call. */

@@ -387,9 +387,9 @@ static void drive(struct loy_cons *c)
 	    c->pending_txs > 0) {
 		if (c->batch_deadline == 0)
 			c->batch_deadline =
-				c->now + (c->pending_txs >= c->cfg.max_block_txs
-						  ? 0
-						  : c->cfg.batch_ms);
+			    c->now + (c->pending_txs >= c->cfg.max_block_txs
+					  ? 0
+					  : c->cfg.batch_ms);
 		if (c->now >= c->batch_deadline)
 			cons_request_build(c);
 	}
@@ -464,10 +464,12 @@ static void finish(struct loy_cons *c)
 		    !c->building)
 			t = min_deadline(c, t, c->batch_deadline);
 		if (c->n_future > 0)
-			t = min_deadline(c, t,
-					 c->fetch_retry_at > c->future_since + c->cfg.resend_ms
-						 ? c->fetch_retry_at
-						 : c->future_since + c->cfg.resend_ms);
+			t = min_deadline(
+			    c, t,
+			    c->fetch_retry_at >
+				    c->future_since + c->cfg.resend_ms
+				? c->fetch_retry_at
+				: c->future_since + c->cfg.resend_ms);
 	}
 	t = min_deadline(c, t, c->resend_at);
 	up->timer_ms = t;

@@ -8,14 +8,14 @@
 #include "consensus/consensus.h"
 #include "wire/consensus_msg.h"
 
-#define CONS_MAX_CANDS 8       /* candidate blocks kept per height */
-#define CONS_MAX_VOTES 4096    /* votes kept per height */
-#define CONS_VIEW_AHEAD 16     /* furthest future view we keep state for */
-#define CONS_MAX_FUTURE 64     /* next-height messages held for replay */
+#define CONS_MAX_CANDS        8    /* candidate blocks kept per height */
+#define CONS_MAX_VOTES        4096 /* votes kept per height */
+#define CONS_VIEW_AHEAD       16   /* furthest future view we keep state for */
+#define CONS_MAX_FUTURE       64   /* next-height messages held for replay */
 #define CONS_MAX_FUTURE_BYTES (16u << 20)
-#define CONS_MAX_EVIDENCE 16   /* evidence entries per update */
-#define CONS_CACHE_SLOTS 1024  /* verified-signature cache */
-#define CONS_SEEN_SLOTS 64     /* recently handled message digests */
+#define CONS_MAX_EVIDENCE     16   /* evidence entries per update */
+#define CONS_CACHE_SLOTS      1024 /* verified-signature cache */
+#define CONS_SEEN_SLOTS       64   /* recently handled message digests */
 
 enum cons_check { CHECK_NONE, CHECK_PENDING, CHECK_VALID, CHECK_INVALID };
 
@@ -71,7 +71,7 @@ struct loy_cons {
 	uint64_t last_time;
 	struct loy_valset vs;
 	uint32_t quorum, f;
-	int me; /* our index in vs, -1 when not a validator */
+	int me;       /* our index in vs, -1 when not a validator */
 	int applying; /* committed, waiting for LOY_CONS_APPLIED */
 	uint8_t applying_hash[LOY_HASH_SIZE];
 	uint64_t applying_time;
@@ -193,8 +193,8 @@ void cons_on_propose(struct loy_cons *c, const struct loy_cmsg *m);
 void cons_on_built(struct loy_cons *c, const struct loy_cons_event *ev);
 void cons_on_checked(struct loy_cons *c, const struct loy_cons_event *ev);
 void cons_request_build(struct loy_cons *c);
-void cons_accept_proposal(struct loy_cons *c, const uint8_t *block,
-			  size_t len, const struct loy_block_header *hdr,
+void cons_accept_proposal(struct loy_cons *c, const uint8_t *block, size_t len,
+			  const struct loy_block_header *hdr,
 			  const uint8_t hash[LOY_HASH_SIZE], int self_built);
 
 /* view_change.c */
@@ -208,12 +208,14 @@ void cons_vcs_clear(struct loy_cons *c, uint64_t below_view);
 
 /* catchup.c */
 void cons_on_status(struct loy_cons *c, const struct loy_cmsg *m);
-void cons_request_fetch(struct loy_cons *c, const uint8_t peer[LOY_PUBKEY_SIZE]);
+void cons_request_fetch(struct loy_cons *c,
+			const uint8_t peer[LOY_PUBKEY_SIZE]);
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev);
 void cons_apply_fetched(struct loy_cons *c);
 void cons_commit(struct loy_cons *c, const uint8_t *block, size_t len,
 		 const struct loy_block_header *hdr,
-		 const uint8_t hash[LOY_HASH_SIZE], const struct loy_cert *cert);
+		 const uint8_t hash[LOY_HASH_SIZE],
+		 const struct loy_cert *cert);
 void cons_send_status(struct loy_cons *c, const uint8_t *to);
 
 #endif

@@ -24,8 +24,8 @@ void cons_request_build(struct loy_cons *c)
 	up->build.max_bytes = c->cfg.max_block_bytes;
 }
 
-void cons_accept_proposal(struct loy_cons *c, const uint8_t *block,
-			  size_t len, const struct loy_block_header *hdr,
+void cons_accept_proposal(struct loy_cons *c, const uint8_t *block, size_t len,
+			  const struct loy_block_header *hdr,
 			  const uint8_t hash[LOY_HASH_SIZE], int self_built)
 {
 	struct cons_cand *k = cons_cand_add(c, block, len, hdr, hash);
@@ -35,7 +35,8 @@ void cons_accept_proposal(struct loy_cons *c, const uint8_t *block,
 	c->has_proposal = 1;
 	memcpy(c->prop_hash, hash, LOY_HASH_SIZE);
 	if (self_built)
-		k->check = CHECK_VALID; /* our own node built it from its ledger */
+		k->check =
+		    CHECK_VALID; /* our own node built it from its ledger */
 	cons_cand_request_check(c, k);
 	cons_arm_view_timer(c);
 	cons_try_prepare(c);

@@ -10,8 +10,8 @@
 
 static uint32_t slot_of(const uint8_t key[LOY_HASH_SIZE])
 {
-	uint32_t s = (uint32_t)key[0] | (uint32_t)key[1] << 8 |
-		     (uint32_t)key[2] << 16;
+	uint32_t s =
+	    (uint32_t)key[0] | (uint32_t)key[1] << 8 | (uint32_t)key[2] << 16;
 	return s % CONS_CACHE_SLOTS;
 }
 
@@ -63,8 +63,8 @@ int cons_verify_vote(struct loy_cons *c, const struct loy_vote *v)
 int cons_verify_msg(struct loy_cons *c, const struct loy_cmsg *m,
 		    const uint8_t block_hash[LOY_HASH_SIZE])
 {
-	uint8_t b[1 + 16 + 2 * LOY_HASH_SIZE + 8 + LOY_PUBKEY_SIZE +
-		  LOY_SIG_SIZE];
+	uint8_t
+	    b[1 + 16 + 2 * LOY_HASH_SIZE + 8 + LOY_PUBKEY_SIZE + LOY_SIG_SIZE];
 	uint8_t key[LOY_HASH_SIZE];
 	size_t n = 0;
 	int rv;
@@ -111,9 +111,9 @@ int cons_verify_cert(struct loy_cons *c, const struct loy_cert *cert,
 	for (uint32_t i = 0; i < cert->sig_count; i++) {
 		if (cons_index(c, cert->sigs[i].validator) < 0)
 			return LOY_EINVAL;
-		if (i > 0 && memcmp(cert->sigs[i - 1].validator,
-				    cert->sigs[i].validator,
-				    LOY_PUBKEY_SIZE) >= 0)
+		if (i > 0 &&
+		    memcmp(cert->sigs[i - 1].validator, cert->sigs[i].validator,
+			   LOY_PUBKEY_SIZE) >= 0)
 			return LOY_EINVAL;
 	}
 	memset(&v, 0, sizeof v);

@@ -21,8 +21,7 @@ void cons_vcs_clear(struct loy_cons *c, uint64_t below_view)
 	c->n_vcs = j;
 }
 
-static struct cons_vc *vc_find(struct loy_cons *c, uint64_t view,
-			       uint32_t idx)
+static struct cons_vc *vc_find(struct loy_cons *c, uint64_t view, uint32_t idx)
 {
 	for (uint32_t i = 0; i < c->n_vcs; i++)
 		if (c->vcs[i].msg.view == view && c->vcs[i].idx == idx)
@@ -74,7 +73,8 @@ static int vc_valid(struct loy_cons *c, const struct loy_cmsg *m)
 		return 0;
 	if (m->block.len == 0)
 		return 1;
-	return cons_block_open(c, m->block.data, m->block.len, &hdr, hash) == 0 &&
+	return cons_block_open(c, m->block.data, m->block.len, &hdr, hash) ==
+		   0 &&
 	       memcmp(hash, m->prepared->block_hash, LOY_HASH_SIZE) == 0;
 }
 
@@ -116,7 +116,8 @@ void cons_start_view_change(struct loy_cons *c, uint64_t view)
 	cons_send_mine(c, MINE_VC, &m);
 	/* count our own view change */
 	if (c->mine[MINE_VC].len != 0 &&
-	    loy_cmsg_decode(&own, c->mine[MINE_VC].data, c->mine[MINE_VC].len) == 0) {
+	    loy_cmsg_decode(&own, c->mine[MINE_VC].data,
+			    c->mine[MINE_VC].len) == 0) {
 		if (vc_store(c, &own, (uint32_t)c->me) != 0)
 			loy_cmsg_free(&own);
 	}
@@ -181,7 +182,8 @@ static const struct cons_vc *highest_prepared(const struct loy_cons *c)
 		const struct cons_vc *v = &c->vcs[i];
 		if (v->msg.view != c->view || v->msg.prepared == NULL)
 			continue;
-		if (best == NULL || v->msg.prepared->view > best->msg.prepared->view)
+		if (best == NULL ||
+		    v->msg.prepared->view > best->msg.prepared->view)
 			best = v;
 	}
 	return best;
@@ -224,10 +226,12 @@ void cons_make_new_view(struct loy_cons *c, const uint8_t *block, size_t len,
 		return;
 	for (uint32_t i = 0; i < c->n_vcs && n < c->vs.n; i++) {
 		const struct cons_vc *v = &c->vcs[i];
-		if (v->msg.view != c->view || cons_is_bad(c, c->vs.keys[v->idx]))
+		if (v->msg.view != c->view ||
+		    cons_is_bad(c, c->vs.keys[v->idx]))
 			continue;
 		vcs[n] = v->msg;
-		vcs[n].block.data = NULL; /* stripped: the chosen block rides once */
+		vcs[n].block.data =
+		    NULL; /* stripped: the chosen block rides once */
 		vcs[n].block.len = 0;
 		n++;
 	}

@@ -219,14 +219,15 @@ void cons_try_decide(struct loy_cons *c, uint64_t view,
 	size_t len = 0;
 	struct cons_cand *k;
 
-	if (c->applying || cons_count(c, LOY_VOTE_COMMIT, view, hash) < c->quorum)
+	if (c->applying ||
+	    cons_count(c, LOY_VOTE_COMMIT, view, hash) < c->quorum)
 		return;
 	k = cons_cand_find(c, hash);
 	if (k != NULL) {
 		block = k->bytes.data;
 		len = k->bytes.len;
-	} else if (c->rec.has_prepared &&
-		   memcmp(c->rec.prepared.block_hash, hash, LOY_HASH_SIZE) == 0) {
+	} else if (c->rec.has_prepared && memcmp(c->rec.prepared.block_hash,
+						 hash, LOY_HASH_SIZE) == 0) {
 		block = c->rec_block.data;
 		len = c->rec_block.len;
 	}

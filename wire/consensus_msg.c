@@ -129,10 +129,10 @@ static void read_prepared(struct loy_r *r, struct loy_cmsg *m)
 		return;
 	}
 	rv = loy_cert_decode(m->prepared, p, len);
-	if (rv == 0 && (m->prepared->type != LOY_VOTE_PREPARE ||
-			m->prepared->height != m->height ||
-			m->prepared->view >= m->view ||
-			strcmp(m->prepared->chain_id, m->chain_id) != 0))
+	if (rv == 0 &&
+	    (m->prepared->type != LOY_VOTE_PREPARE ||
+	     m->prepared->height != m->height || m->prepared->view >= m->view ||
+	     strcmp(m->prepared->chain_id, m->chain_id) != 0))
 		rv = LOY_EINVAL;
 	if (rv != 0)
 		loy_r_fail(r, rv);
@@ -160,10 +160,10 @@ static void read_vcs(struct loy_r *r, struct loy_cmsg *m)
 		if (sub.err != 0)
 			break;
 		rv = loy_cmsg_decode(vc, p, len);
-		if (rv == 0 && (vc->kind != LOY_CMSG_VIEW_CHANGE ||
-				vc->block.len != 0 || vc->height != m->height ||
-				vc->view != m->view ||
-				strcmp(vc->chain_id, m->chain_id) != 0))
+		if (rv == 0 &&
+		    (vc->kind != LOY_CMSG_VIEW_CHANGE || vc->block.len != 0 ||
+		     vc->height != m->height || vc->view != m->view ||
+		     strcmp(vc->chain_id, m->chain_id) != 0))
 			rv = LOY_EINVAL;
 		if (rv != 0) {
 			loy_r_fail(&sub, rv);
@@ -237,11 +237,11 @@ static void cmsg_free_cb(void *out)
 }
 
 static const struct loy_codec cmsg_codec = {
-	.limits = {LOY_MAX_FRAME, 3, 16 + LOY_MAX_VALIDATORS},
-	.out_size = sizeof(struct loy_cmsg),
-	.decode = cmsg_decode_cb,
-	.encode = cmsg_encode_cb,
-	.free_fn = cmsg_free_cb,
+    .limits = {LOY_MAX_FRAME, 3, 16 + LOY_MAX_VALIDATORS},
+    .out_size = sizeof(struct loy_cmsg),
+    .decode = cmsg_decode_cb,
+    .encode = cmsg_encode_cb,
+    .free_fn = cmsg_free_cb,
 };
 
 int loy_cmsg_encode(const struct loy_cmsg *m, struct loy_buf *out)
@@ -329,8 +329,8 @@ int loy_cmsg_verify(const struct loy_cmsg *m,
 void loy_cmsg_to_vote(const struct loy_cmsg *m, struct loy_vote *v)
 {
 	memset(v, 0, sizeof *v);
-	v->type = m->kind == LOY_CMSG_COMMIT ? LOY_VOTE_COMMIT
-					     : LOY_VOTE_PREPARE;
+	v->type =
+	    m->kind == LOY_CMSG_COMMIT ? LOY_VOTE_COMMIT : LOY_VOTE_PREPARE;
 	memcpy(v->chain_id, m->chain_id, sizeof v->chain_id);
 	v->height = m->height;
 	v->view = m->view;
@@ -342,8 +342,8 @@ void loy_cmsg_to_vote(const struct loy_cmsg *m, struct loy_vote *v)
 void loy_cmsg_from_vote(struct loy_cmsg *m, const struct loy_vote *v)
 {
 	memset(m, 0, sizeof *m);
-	m->kind = v->type == LOY_VOTE_COMMIT ? LOY_CMSG_COMMIT
-					     : LOY_CMSG_PREPARE;
+	m->kind =
+	    v->type == LOY_VOTE_COMMIT ? LOY_CMSG_COMMIT : LOY_CMSG_PREPARE;
 	memcpy(m->chain_id, v->chain_id, sizeof m->chain_id);
 	m->height = v->height;
 	m->view = v->view;

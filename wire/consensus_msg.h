@@ -47,13 +47,12 @@ struct loy_cmsg {
 };
 
 /* Encodes m; the caller frees out with loy_buf_free. */
-int loy_cmsg_encode(const struct loy_cmsg *m, struct loy_buf *out)
-	LOY_MUST_USE;
+int loy_cmsg_encode(const struct loy_cmsg *m, struct loy_buf *out) LOY_MUST_USE;
 /* Decodes the canonical encoding only, checking every limit before
  * allocating. On success m owns its parts (free with loy_cmsg_free); on
  * failure m holds nothing. */
-int loy_cmsg_decode(struct loy_cmsg *m, const uint8_t *data, size_t len)
-	LOY_MUST_USE;
+int loy_cmsg_decode(struct loy_cmsg *m, const uint8_t *data,
+		    size_t len) LOY_MUST_USE;
 /* Frees what m owns and zeroes it. */
 void loy_cmsg_free(struct loy_cmsg *m);
 

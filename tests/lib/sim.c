@@ -52,8 +52,7 @@ static int ev_less(const struct sim_ev *a, const struct sim_ev *b)
 	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
 }
 
-struct sim_ev *sim_ev_new(struct sim *s, int type, uint32_t node,
-			  uint64_t at)
+struct sim_ev *sim_ev_new(struct sim *s, int type, uint32_t node, uint64_t at)
 {
 	struct sim_ev *e = calloc(1, sizeof *e);
 
@@ -154,12 +153,13 @@ int sim_link_ok(const struct sim *s, uint32_t from, uint32_t to)
 
 static uint64_t delay(struct sim *s)
 {
-	return sim_range(s, 1, 5) + (s->jitter ? sim_range(s, 0, s->jitter) : 0);
+	return sim_range(s, 1, 5) +
+	       (s->jitter ? sim_range(s, 0, s->jitter) : 0);
 }
 
 /* Hands bytes to the network towards one node (copying them). */
-void sim_deliver(struct sim *s, uint32_t from, uint32_t to,
-		 const uint8_t *data, size_t len)
+void sim_deliver(struct sim *s, uint32_t from, uint32_t to, const uint8_t *data,
+		 size_t len)
 {
 	int copies = 1;
 
@@ -170,8 +170,8 @@ void sim_deliver(struct sim *s, uint32_t from, uint32_t to,
 	if (s->p_dup && sim_chance(s, s->p_dup))
 		copies = 2;
 	for (int i = 0; i < copies; i++) {
-		struct sim_ev *e = sim_ev_new(s, SIM_EV_DELIVER, to,
-					      s->now + delay(s));
+		struct sim_ev *e =
+		    sim_ev_new(s, SIM_EV_DELIVER, to, s->now + delay(s));
 		if (e == NULL || loy_buf_copy(&e->buf, data, len) != 0) {
 			s->oom = 1;
 			if (e)
@@ -183,8 +183,8 @@ void sim_deliver(struct sim *s, uint32_t from, uint32_t to,
 }
 
 /* To every node holding key pk (twins share one), or to all. */
-void sim_route(struct sim *s, uint32_t from, int broadcast,
-	       const uint8_t *pk, const uint8_t *data, size_t len)
+void sim_route(struct sim *s, uint32_t from, int broadcast, const uint8_t *pk,
+	       const uint8_t *data, size_t len)
 {
 	for (uint32_t j = 0; j < s->n_nodes; j++)
 		if (broadcast ||
@@ -227,11 +227,17 @@ static void check_commit(struct sim *s, struct sim_node *nd,
 		return;
 	if (!sim_ledger_check(&nd->led, s->txs, s->n_txs, up->commit.block,
 			      up->commit.block_len))
-		sim_fail(s, "validity: node %s committed an invalid block at height %" PRIu64, nd->name, h);
+		sim_fail(s,
+			 "validity: node %s committed an invalid block at "
+			 "height %" PRIu64,
+			 nd->name, h);
 	if (!cert_verified(s, h, up->commit.cert, vs) ||
 	    up->commit.cert->type != LOY_VOTE_COMMIT ||
 	    memcmp(up->commit.cert->block_hash, up->commit.hash, 32) != 0)
-		sim_fail(s, "certificate: node %s holds a commit certificate that does not verify at height %" PRIu64, nd->name, h);
+		sim_fail(s,
+			 "certificate: node %s holds a commit certificate that "
+			 "does not verify at height %" PRIu64,
+			 nd->name, h);
 	if (h >= s->cap_final) {
 		uint64_t cap = 2 * h + 16;
 		uint8_t(*f)[32] = realloc(s->final, cap * sizeof *f);
@@ -252,7 +258,10 @@ static void check_commit(struct sim *s, struct sim_node *nd,
 		if (h > s->r->height)
 			s->r->height = h;
 	} else if (memcmp(s->final[h], up->commit.hash, 32) != 0) {
-		sim_fail(s, "agreement: node %s finalised a different block at height %" PRIu64, nd->name, h);
+		sim_fail(s,
+			 "agreement: node %s finalised a different block at "
+			 "height %" PRIu64,
+			 nd->name, h);
 	}
 }
 
@@ -311,8 +320,9 @@ static void apply_update(struct sim *s, struct sim_node *nd,
 		if (e != NULL) {
 			e->rec = malloc(sizeof *e->rec);
 			if (e->rec == NULL ||
-			    loy_buf_copy(&e->rec_block, up->persist->prepared_block,
-					 up->persist->prepared_block_len) != 0) {
+			    loy_buf_copy(
+				&e->rec_block, up->persist->prepared_block,
+				up->persist->prepared_block_len) != 0) {
 				s->oom = 1;
 				sim_ev_free(e);
 			} else {
@@ -327,7 +337,10 @@ static void apply_update(struct sim *s, struct sim_node *nd,
 			if (s->nodes[j].honest &&
 			    memcmp(s->nodes[j].pk, up->evidence[i].validator,
 				   32) == 0)
-				sim_fail(s, "evidence: node %s accused an honest validator at height %" PRIu64 " view %" PRIu64,
+				sim_fail(s,
+					 "evidence: node %s accused an honest "
+					 "validator at height %" PRIu64
+					 " view %" PRIu64,
 					 nd->name, up->evidence[i].height,
 					 up->evidence[i].view);
 		s->r->evidence++;
@@ -347,12 +360,11 @@ static void apply_update(struct sim *s, struct sim_node *nd,
 		if (e != NULL) {
 			e->a = up->build.height;
 			e->b = up->build.view;
-			if (sim_ledger_build(&nd->led, s->txs, s->n_txs, s->now,
-					     up->build.height, up->build.view,
-					     up->build.time_ms, nd->pk,
-					     up->build.max_txs,
-					     (nd->byz & SIM_INVALID) != 0, 0,
-					     &e->buf) != 0)
+			if (sim_ledger_build(
+				&nd->led, s->txs, s->n_txs, s->now,
+				up->build.height, up->build.view,
+				up->build.time_ms, nd->pk, up->build.max_txs,
+				(nd->byz & SIM_INVALID) != 0, 0, &e->buf) != 0)
 				loy_buf_free(&e->buf);
 			sim_push(s, e);
 		}
@@ -387,13 +399,16 @@ static void apply_update(struct sim *s, struct sim_node *nd,
 		uint64_t h = up->commit.height;
 
 		if (h != nd->led.height + 1) {
-			sim_fail(s, "harness: node %s committed height %" PRIu64 " out of order (tip %" PRIu64 ")",
+			sim_fail(s,
+				 "harness: node %s committed height %" PRIu64
+				 " out of order (tip %" PRIu64 ")",
 				 nd->name, h, nd->led.height);
 			return;
 		}
 		check_commit(s, nd, up);
 		if (sim_ledger_apply(&nd->led, up->commit.block,
-				     up->commit.block_len, up->commit.cert) != 0) {
+				     up->commit.block_len,
+				     up->commit.cert) != 0) {
 			s->oom = 1;
 			return;
 		}
@@ -403,8 +418,8 @@ static void apply_update(struct sim *s, struct sim_node *nd,
 		ev.type = LOY_CONS_APPLIED;
 		ev.applied.height = h;
 		ev.applied.next = &nd->led.vsets[h + 1];
-		ev.applied.pending_txs = sim_ledger_pending(&nd->led, s->txs,
-							    s->n_txs, s->now);
+		ev.applied.pending_txs =
+		    sim_ledger_pending(&nd->led, s->txs, s->n_txs, s->now);
 		node_step(s, nd, &ev);
 	}
 }
@@ -625,7 +640,10 @@ int sim_loop(struct sim *s)
 			break;
 		}
 		if (s->healed && s->now > s->heal_at + s->o.live_ms) {
-			sim_fail(s, "liveness: no new block final at every honest node within %" PRIu64 " ms of healing (height %" PRIu64 ")",
+			sim_fail(s,
+				 "liveness: no new block final at every honest "
+				 "node within %" PRIu64
+				 " ms of healing (height %" PRIu64 ")",
 				 s->o.live_ms, s->heal_height);
 			break;
 		}

@@ -33,9 +33,10 @@ static void equivocate(struct sim *s, struct sim_node *nd,
 	strcpy(alt.chain_id, m->chain_id);
 	alt.height = m->height;
 	alt.view = m->view;
-	if (sim_ledger_build(&nd->led, s->txs, s->n_txs, s->now, b.header.height,
-			     b.header.view, b.header.time_ms + 1, nd->pk, 63,
-			     0, 1, &alt.block) == 0) {
+	if (sim_ledger_build(&nd->led, s->txs, s->n_txs, s->now,
+			     b.header.height, b.header.view,
+			     b.header.time_ms + 1, nd->pk, 63, 0, 1,
+			     &alt.block) == 0) {
 		struct loy_block ab;
 		if (loy_block_decode(&ab, alt.block.data, alt.block.len) == 0) {
 			if (loy_block_header_hash(&ab.header, hash) == 0 &&
@@ -108,7 +109,8 @@ void sim_byz_send(struct sim *s, struct sim_node *nd,
 		return;
 	is_vote = d.kind == LOY_CMSG_PREPARE || d.kind == LOY_CMSG_COMMIT;
 	if ((nd->byz & SIM_EQUIVOCATE) && d.kind == LOY_CMSG_PROPOSE) {
-		send_half(s, nd, 0, &(struct loy_buf){(uint8_t *)m->data, m->len});
+		send_half(s, nd, 0,
+			  &(struct loy_buf){(uint8_t *)m->data, m->len});
 		equivocate(s, nd, &d);
 	} else {
 		sim_route(s, nd->id, m->broadcast, m->to, m->data, m->len);
@@ -124,12 +126,12 @@ void sim_byz_send(struct sim *s, struct sim_node *nd,
 	loy_cmsg_free(&d);
 }
 
-void sim_byz_remember(struct sim *s, struct sim_node *nd,
-		      const uint8_t *data, size_t len)
+void sim_byz_remember(struct sim *s, struct sim_node *nd, const uint8_t *data,
+		      size_t len)
 {
 	uint32_t slot = nd->n_replay < SIM_REPLAY_SLOTS
-				? nd->n_replay++
-				: (uint32_t)sim_range(s, 0, SIM_REPLAY_SLOTS - 1);
+			    ? nd->n_replay++
+			    : (uint32_t)sim_range(s, 0, SIM_REPLAY_SLOTS - 1);
 
 	loy_buf_free(&nd->replay[slot]);
 	if (loy_buf_copy(&nd->replay[slot], data, len) != 0)
@@ -141,9 +143,10 @@ void sim_byz_replay(struct sim *s, struct sim_node *nd)
 {
 	for (int i = 0; i < 2 && nd->n_replay > 0; i++) {
 		const struct loy_buf *b =
-			&nd->replay[sim_range(s, 0, nd->n_replay - 1)];
-		sim_deliver(s, nd->id, (uint32_t)sim_range(s, 0, s->n_nodes - 1),
-			    b->data, b->len);
+		    &nd->replay[sim_range(s, 0, nd->n_replay - 1)];
+		sim_deliver(s, nd->id,
+			    (uint32_t)sim_range(s, 0, s->n_nodes - 1), b->data,
+			    b->len);
 	}
 }
 
@@ -189,7 +192,10 @@ void sim_log_signed(struct sim *s, struct sim_node *nd, const uint8_t *data,
 		if (o->kind == e.kind && o->height == e.height &&
 		    o->view == e.view) {
 			if (memcmp(o->digest, e.digest, 32) != 0)
-				sim_fail(s, "double-sign: honest node %s signed two different kind-%u messages at height %" PRIu64 " view %" PRIu64,
+				sim_fail(s,
+					 "double-sign: honest node %s signed "
+					 "two different kind-%u messages at "
+					 "height %" PRIu64 " view %" PRIu64,
 					 nd->name, e.kind, e.height, e.view);
 			return;
 		}

@@ -9,11 +9,11 @@
 #include "tests/lib/sim_ledger.h"
 #include "wire/consensus_msg.h"
 
-#define SIM_MAX_NODES 16
-#define SIM_T0 10000 /* virtual clock start, ms (skews stay positive) */
+#define SIM_MAX_NODES    16
+#define SIM_T0           10000 /* virtual clock start, ms (skews stay positive) */
 #define SIM_REPLAY_SLOTS 32
-#define SIM_MAX_STEPS 2000000u
-#define SIM_CERT_SLOTS 256
+#define SIM_MAX_STEPS    2000000u
+#define SIM_CERT_SLOTS   256
 
 enum {
 	SIM_EV_DELIVER = 1,
@@ -109,17 +109,16 @@ uint64_t sim_rand(struct sim *s);
 uint64_t sim_range(struct sim *s, uint64_t lo, uint64_t hi);
 int sim_chance(struct sim *s, uint32_t percent);
 void sim_fail(struct sim *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-struct sim_ev *sim_ev_new(struct sim *s, int type, uint32_t node,
-			  uint64_t at);
+    __attribute__((format(printf, 2, 3)));
+struct sim_ev *sim_ev_new(struct sim *s, int type, uint32_t node, uint64_t at);
 void sim_push(struct sim *s, struct sim_ev *e);
 void sim_ev_free(struct sim_ev *e);
 uint64_t sim_local(const struct sim *s, const struct sim_node *nd);
 int sim_link_ok(const struct sim *s, uint32_t from, uint32_t to);
-void sim_deliver(struct sim *s, uint32_t from, uint32_t to,
-		 const uint8_t *data, size_t len);
-void sim_route(struct sim *s, uint32_t from, int broadcast,
-	       const uint8_t *pk, const uint8_t *data, size_t len);
+void sim_deliver(struct sim *s, uint32_t from, uint32_t to, const uint8_t *data,
+		 size_t len);
+void sim_route(struct sim *s, uint32_t from, int broadcast, const uint8_t *pk,
+	       const uint8_t *data, size_t len);
 void sim_tick(struct sim *s, struct sim_node *nd);
 int sim_start_node(struct sim *s, struct sim_node *nd);
 void sim_crash(struct sim *s, struct sim_node *nd);
@@ -128,8 +127,8 @@ int sim_loop(struct sim *s);
 /* sim_byz.c */
 void sim_byz_send(struct sim *s, struct sim_node *nd,
 		  const struct loy_cons_send *m);
-void sim_byz_remember(struct sim *s, struct sim_node *nd,
-		      const uint8_t *data, size_t len);
+void sim_byz_remember(struct sim *s, struct sim_node *nd, const uint8_t *data,
+		      size_t len);
 void sim_byz_replay(struct sim *s, struct sim_node *nd);
 void sim_log_signed(struct sim *s, struct sim_node *nd, const uint8_t *data,
 		    size_t len);

@@ -8,12 +8,16 @@
 #include "consensus/consensus.h"
 #include "wire/block.h"
 
-#define SIM_CHAIN "sim-chain"
+#define SIM_CHAIN   "sim-chain"
 #define SIM_MAX_TXS 4096
 
 /* tx bytes: kind, u32 index in the scenario's tx list, [pk] */
-enum { SIM_TX_PLAIN = 'T', SIM_TX_ADMIT = 'A', SIM_TX_REMOVE = 'R',
-       SIM_TX_BAD = 'X' };
+enum {
+	SIM_TX_PLAIN = 'T',
+	SIM_TX_ADMIT = 'A',
+	SIM_TX_REMOVE = 'R',
+	SIM_TX_BAD = 'X'
+};
 
 struct sim_tx {
 	uint8_t bytes[1 + 4 + LOY_PUBKEY_SIZE];

@@ -9,9 +9,9 @@
 #include "wire/error.h"
 
 static const char *const fault_names[SIM_FAULT_KINDS] = {
-	"drop", "dup", "reorder", "isolate", "split", "oneway",
-	"crash", "skew", "equivocate", "double-vote", "invalid", "replay",
-	"forge", "twins", "admit", "remove",
+    "drop",  "dup",   "reorder",    "isolate",     "split",   "oneway",
+    "crash", "skew",  "equivocate", "double-vote", "invalid", "replay",
+    "forge", "twins", "admit",      "remove",
 };
 
 void sim_fault_names(unsigned faults, char *out, unsigned cap)
@@ -84,7 +84,8 @@ void sim_fault_episode(struct sim *s, struct sim_ev *e)
 		for (uint32_t j = 0; j < s->n_nodes; j++) {
 			s->nodes[j].group = (int)(sim_rand(s) & 1);
 			for (uint32_t i = 0; i < j; i++)
-				if (memcmp(s->nodes[i].pk, s->nodes[j].pk, 32) == 0)
+				if (memcmp(s->nodes[i].pk, s->nodes[j].pk,
+					   32) == 0)
 					s->nodes[j].group = !s->nodes[i].group;
 		}
 		break;
@@ -111,8 +112,7 @@ void sim_fault_episode(struct sim *s, struct sim_ev *e)
 	}
 }
 
-static void add_tx(struct sim *s, uint8_t kind, const uint8_t *pk,
-		   uint64_t at)
+static void add_tx(struct sim *s, uint8_t kind, const uint8_t *pk, uint64_t at)
 {
 	struct sim_tx *t;
 	uint32_t i = s->n_txs;
@@ -193,7 +193,8 @@ static void setup(struct sim *s)
 		if (o->faults & SIM_SKEW)
 			nd->skew = (int64_t)sim_range(s, 0, 600) - 300;
 		if (key < twins)
-			nd->skew += (int64_t)(j == key ? 0 : sim_range(s, 1, 7));
+			nd->skew +=
+			    (int64_t)(j == key ? 0 : sim_range(s, 1, 7));
 		if (j < o->n)
 			memcpy(genesis.keys[genesis.n++], nd->pk, 32);
 	}

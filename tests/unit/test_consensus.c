@@ -83,7 +83,8 @@ static int count_kind(const struct loy_cons_update *up, uint8_t kind,
 		struct loy_cmsg m;
 		if (loy_cmsg_decode(&m, up->sends[i].data, up->sends[i].len))
 			continue;
-		if (m.kind == kind && (hash == NULL || !memcmp(m.hash, hash, 32)))
+		if (m.kind == kind &&
+		    (hash == NULL || !memcmp(m.hash, hash, 32)))
 			n++;
 		loy_cmsg_free(&m);
 	}
@@ -131,8 +132,9 @@ static void test_single_node_chain(void **state)
 	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
 	assert_int_equal(up.n_sends, 0);
 	assert_memory_equal(up.commit.hash, hash, 32);
-	assert_int_equal(loy_cert_verify(up.commit.cert,
-					 (const uint8_t(*)[32])k.pk, 1, 1), 0);
+	assert_int_equal(
+	    loy_cert_verify(up.commit.cert, (const uint8_t(*)[32])k.pk, 1, 1),
+	    0);
 	memset(&ev, 0, sizeof ev);
 	ev.type = LOY_CONS_PERSISTED;
 	ev.persisted.seq = up.persist_seq;
@@ -347,10 +349,10 @@ static void test_catch_up_checks_certificates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_node_chain),
-		cmocka_unit_test(test_persist_before_send_and_restart),
-		cmocka_unit_test(test_equivocation_is_evidence),
-		cmocka_unit_test(test_catch_up_checks_certificates),
+	    cmocka_unit_test(test_single_node_chain),
+	    cmocka_unit_test(test_persist_before_send_and_restart),
+	    cmocka_unit_test(test_equivocation_is_evidence),
+	    cmocka_unit_test(test_catch_up_checks_certificates),
 	};
 
 	if (loy_crypto_init() != 0)

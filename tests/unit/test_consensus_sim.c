@@ -65,8 +65,7 @@ static void run_one(uint64_t seed, struct tally *t, int verbose)
 	if (r.violation) {
 		if (t->violations++ == 0)
 			t->first_bad_seed = seed;
-		printf("sim: FAILED seed %" PRIu64
-		       "; replay: SIM_SEED=%" PRIu64
+		printf("sim: FAILED seed %" PRIu64 "; replay: SIM_SEED=%" PRIu64
 		       " build/tests/test_consensus_sim\n",
 		       seed, seed);
 	}
@@ -149,8 +148,8 @@ static void test_seeded_scenarios(void **state)
 	       "), %" PRIu64 " violations, longest heal->commit %" PRIu64
 	       " ms, %" PRIu64 " view changes, %" PRIu64
 	       " evidence records, fault kinds 0x%" PRIx64 "\n",
-	       t.runs, t.n4, t.n7, t.violations, t.max_heal_ms,
-	       t.view_changes, t.evidence, t.kinds);
+	       t.runs, t.n4, t.n7, t.violations, t.max_heal_ms, t.view_changes,
+	       t.evidence, t.kinds);
 	if (t.violations)
 		printf("sim: replay the first: SIM_SEED=%" PRIu64
 		       " build/tests/test_consensus_sim\n",
@@ -180,7 +179,8 @@ static void test_checker_catches_two_twins(void **state)
 		o.live_ms = 20000;
 		assert_int_equal(sim_run(&o, &r), 0);
 		if (r.violation && strstr(r.why, "agreement")) {
-			printf("sim: negative control (two twins) caught at seed %" PRIu64 ": %s\n",
+			printf("sim: negative control (two twins) caught at "
+			       "seed %" PRIu64 ": %s\n",
 			       seed, r.why);
 			caught = 1;
 		}
@@ -202,14 +202,15 @@ static void test_checker_catches_broken_new_view(void **state)
 		memset(&o, 0, sizeof o);
 		o.seed = seed;
 		o.n = (unsigned)env_u64("SIM_CTRL_N", 4);
-		o.faults = (unsigned)env_u64("SIM_CTRL_FAULTS",
-					     SIM_DROP | SIM_ISOLATE | SIM_CRASH);
+		o.faults = (unsigned)env_u64(
+		    "SIM_CTRL_FAULTS", SIM_DROP | SIM_ISOLATE | SIM_CRASH);
 		o.fault_ms = env_u64("SIM_CTRL_MS", 1500);
 		o.live_ms = 20000;
 		o.ignore_prepared = 1;
 		assert_int_equal(sim_run(&o, &r), 0);
 		if (r.violation && strstr(r.why, "agreement")) {
-			printf("sim: negative control (broken NEW-VIEW) caught at seed %" PRIu64 ": %s\n",
+			printf("sim: negative control (broken NEW-VIEW) caught "
+			       "at seed %" PRIu64 ": %s\n",
 			       seed, r.why);
 			caught = 1;
 		}
@@ -220,9 +221,9 @@ static void test_checker_catches_broken_new_view(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seeded_scenarios),
-		cmocka_unit_test(test_checker_catches_two_twins),
-		cmocka_unit_test(test_checker_catches_broken_new_view),
+	    cmocka_unit_test(test_seeded_scenarios),
+	    cmocka_unit_test(test_checker_catches_two_twins),
+	    cmocka_unit_test(test_checker_catches_broken_new_view),
 	};
 
 	if (loy_crypto_init() != 0)

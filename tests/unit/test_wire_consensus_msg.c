@@ -187,14 +187,12 @@ static void test_view_change_and_new_view(void **state)
 	/* refused: an inner view change carrying a block */
 	vc[0].block = blk;
 	assert_int_equal(loy_cmsg_encode(&nv, &enc), 0);
-	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len),
-			 LOY_EINVAL);
+	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len), LOY_EINVAL);
 	loy_buf_free(&enc);
 	/* refused: a prepared certificate from a view not below the new one */
 	prepared_cert(&cert, hash, 2);
 	assert_int_equal(loy_cmsg_encode(&vc[0], &enc), 0);
-	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len),
-			 LOY_EINVAL);
+	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len), LOY_EINVAL);
 	loy_buf_free(&enc);
 	/* refused: a block without a certificate */
 	vc[0].prepared = NULL;
@@ -205,8 +203,7 @@ static void test_view_change_and_new_view(void **state)
 	/* refused: a view change to view 0 */
 	vc[1].view = 0;
 	assert_int_equal(loy_cmsg_encode(&vc[1], &enc), 0);
-	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len),
-			 LOY_ERANGE);
+	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len), LOY_ERANGE);
 	loy_buf_free(&enc);
 	loy_buf_free(&blk);
 }
@@ -226,11 +223,11 @@ static void test_status_roundtrip(void **state)
 	loy_buf_free(&enc);
 }
 
-#define DECODE(...)                                                   \
-	({                                                            \
-		static const uint8_t b_[] = {__VA_ARGS__};            \
-		struct loy_cmsg m_;                                   \
-		loy_cmsg_decode(&m_, b_, sizeof b_);                  \
+#define DECODE(...)                                                            \
+	({                                                                     \
+		static const uint8_t b_[] = {__VA_ARGS__};                     \
+		struct loy_cmsg m_;                                            \
+		loy_cmsg_decode(&m_, b_, sizeof b_);                           \
 	})
 
 static void test_rejects_bad_input(void **state)
@@ -240,14 +237,16 @@ static void test_rejects_bad_input(void **state)
 
 	(void)state;
 	/* the 7-byte fuzz input of the issue */
-	assert_int_not_equal(DECODE(0x6f, 0xdd, 0x11, 0x6f, 0xfe, 0x11, 0xfc), 0);
+	assert_int_not_equal(DECODE(0x6f, 0xdd, 0x11, 0x6f, 0xfe, 0x11, 0xfc),
+			     0);
 	assert_int_not_equal(DECODE(0x90), 0);
 	assert_int_not_equal(DECODE(0xc0), 0);
 	/* a STATUS with version 2, and with an unknown kind */
 	base(&m, LOY_CMSG_STATUS, 0);
 	assert_int_equal(loy_cmsg_encode(&m, &enc), 0);
 	enc.data[1] = 2;
-	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len), LOY_EVERSION);
+	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len),
+			 LOY_EVERSION);
 	enc.data[1] = 1;
 	enc.data[2] = 9;
 	assert_int_equal(loy_cmsg_decode(&back, enc.data, enc.len), LOY_EKIND);
@@ -288,11 +287,11 @@ static void test_rejects_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_propose_roundtrip_and_signature),
-		cmocka_unit_test(test_votes_are_block_votes),
-		cmocka_unit_test(test_view_change_and_new_view),
-		cmocka_unit_test(test_status_roundtrip),
-		cmocka_unit_test(test_rejects_bad_input),
+	    cmocka_unit_test(test_propose_roundtrip_and_signature),
+	    cmocka_unit_test(test_votes_are_block_votes),
+	    cmocka_unit_test(test_view_change_and_new_view),
+	    cmocka_unit_test(test_status_roundtrip),
+	    cmocka_unit_test(test_rejects_bad_input),
 	};
 
 	if (loy_crypto_init() != 0)
