@@ -12,7 +12,6 @@ OUT=$BUILD/bench
 SECTIONS=${BENCH_SECTIONS:-"ledger"}
 
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json
 
 sec_ledger() {
 	cat <<'HDR'
@@ -43,6 +42,7 @@ HDR
 status=0
 for s in $SECTIONS; do
 	echo "== $s =="
+	rm -f "$OUT/$s.json"
 	if ! "sec_$s"; then
 		echo "bench: section $s failed" >&2
 		status=1
