@@ -379,10 +379,24 @@ static int run_block(struct ldg_txn *t, const struct tip *tp,
 	return ldg_state_root(t->ws, x.height, tp->root, root);
 }
 
+void ldg_stage_drop(struct loy_ledger *l)
+{
+	struct ldg_stage *st = &l->stage;
+
+	if (!st->active)
+		return;
+	mdb_txn_abort(st->txn);
+	ldg_ws_free(st->ws);
+	free(st->ws);
+	free(st->results);
+	memset(st, 0, sizeof *st);
+}
+
 static int begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 {
 	int mrc;
 	l->errmsg[0] = '\0';
+	ldg_stage_drop(l);
 	if (l->halted)
 		return ldg_fail(l, LOY_ESTATE, "ledger: %s: halted after a "
 					       "divergence", what);
@@ -394,6 +408,48 @@ static int begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 	if (mrc != 0)
 		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: %s: %s", what,
 				mdb_strerror(mrc));
+	return 0;
+}
+
+/* Keeps t's open transaction as the stage of the block made of the
+ * transactions that were not left out. Takes ownership of t->txn and *ws
+ * (heap-allocated) on success. */
+static int stage_keep(struct loy_ledger *l, struct ldg_txn *t,
+		      struct ldg_ws *ws, const struct tip *tp,
+		      const struct loy_buf *txs, uint32_t n, uint64_t time_ms,
+		      const struct loy_tx_result *results,
+		      const uint8_t root[LOY_HASH_SIZE])
+{
+	struct ldg_stage *st = &l->stage;
+	struct loy_buf *kept = malloc((n ? n : 1) * sizeof *kept);
+	uint32_t k = 0;
+
+	st->results = malloc((n ? n : 1) * sizeof *st->results);
+	st->ws = malloc(sizeof *st->ws);
+	if (kept == NULL || st->results == NULL || st->ws == NULL) {
+		free(kept);
+		free(st->results);
+		free(st->ws);
+		memset(st, 0, sizeof *st);
+		return LOY_ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (results[i].code != LOY_REJ_OK &&
+		    results[i].code <= LOY_REJ_INVALID_MAX)
+			continue;
+		kept[k] = txs[i];
+		st->results[k] = results[i];
+		k++;
+	}
+	loy_tx_root(st->tx_root, kept, k);
+	free(kept);
+	*st->ws = *ws;
+	st->txn = t->txn;
+	st->n = k;
+	st->height = tp->height + 1;
+	st->time_ms = time_ms;
+	memcpy(st->root, root, LOY_HASH_SIZE);
+	st->active = true;
 	return 0;
 }
 
@@ -435,6 +491,10 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 	else if (rc != 0)
 		ldg_fail(l, rc, "ledger: execute block %llu: %s",
 			 (unsigned long long)tp.height + 1, loy_strerror(rc));
+	if (rc == 0 && (flags & LOY_EXEC_STAGE) &&
+	    stage_keep(l, &t, &ws, &tp, txs, n, time_ms, results,
+		       state_root) == 0)
+		return 0; /* the stage owns the transaction and write set */
 out:
 	mdb_txn_abort(t.txn);
 	ldg_ws_free(&ws);
@@ -513,6 +573,73 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	return 0;
 }
 
+/* Writes a block's own records (block, certificate, tip) into txn. */
+static int put_block(struct loy_ledger *l, struct ldg_txn *t,
+		     const struct loy_block *b, const uint8_t bhash[32],
+		     const uint8_t root[32], const uint8_t *block,
+		     size_t block_len, const uint8_t *cert, size_t cert_len)
+{
+	uint8_t kb[8], tip[80];
+	int rc;
+
+	be64put(kb, b->header.height);
+	rc = ldg_put(t, LDB_BLOCKS, kb, 8, block, block_len);
+	if (rc == 0)
+		rc = ldg_put(t, LDB_CERTS, kb, 8, cert, cert_len);
+	be64put(tip, b->header.height);
+	memcpy(tip + 8, bhash, 32);
+	memcpy(tip + 40, root, 32);
+	be64put(tip + 72, b->header.time_ms);
+	if (rc == 0)
+		rc = ldg_put(t, LDB_META, "tip", 3, tip, sizeof tip);
+	if (rc != 0)
+		ldg_fail(l, rc, "ledger: apply block %llu: %s",
+			 (unsigned long long)b->header.height, loy_strerror(rc));
+	return rc;
+}
+
+/* Commits the staged execution of exactly this block: the checks of a
+ * normal apply (chain, link, time, tx root, proposer, certificate), then the
+ * block's own records, in the transaction the execution left open. */
+static int apply_staged(struct loy_ledger *l, const struct loy_block *b,
+			const struct loy_cert *c, const uint8_t bhash[32],
+			const uint8_t *block, size_t block_len,
+			const uint8_t *cert, size_t cert_len, unsigned flags,
+			struct loy_tx_result *res)
+{
+	struct ldg_stage *st = &l->stage;
+	struct ldg_txn t = {.l = l, .txn = st->txn, .ws = st->ws};
+	struct tip tp;
+	int rc, mrc;
+
+	l->errmsg[0] = '\0';
+	rc = tip_read(&t, &tp);
+	if (rc == 0)
+		rc = check_block(l, &t, &tp, b, c, bhash, flags);
+	if (rc == 0)
+		rc = put_block(l, &t, b, bhash, st->root, block, block_len,
+			       cert, cert_len);
+	if (rc != 0) {
+		ldg_stage_drop(l);
+		return rc;
+	}
+	if (res && st->n)
+		memcpy(res, st->results, st->n * sizeof *res);
+	mrc = mdb_txn_commit(st->txn);
+	st->txn = NULL;
+	st->active = false;
+	ldg_ws_free(st->ws);
+	free(st->ws);
+	free(st->results);
+	memset(st, 0, sizeof *st);
+	if (mrc != 0)
+		return ldg_fail(l, ldg_mdb_err(mrc),
+				"ledger: apply block %llu: commit: %s",
+				(unsigned long long)b->header.height,
+				mdb_strerror(mrc));
+	return 0;
+}
+
 int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			   size_t block_len, const uint8_t *cert,
 			   size_t cert_len, unsigned flags,
@@ -556,6 +683,14 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 						     "no memory", ht);
 			goto out_block;
 		}
+	}
+	if (l->stage.active && l->stage.height == b.header.height &&
+	    l->stage.time_ms == b.header.time_ms && l->stage.n == b.tx_count &&
+	    memcmp(l->stage.tx_root, b.header.tx_root, LOY_HASH_SIZE) == 0 &&
+	    memcmp(l->stage.root, b.header.state_root, LOY_HASH_SIZE) == 0) {
+		rc = apply_staged(l, &b, c, bhash, block, block_len, cert,
+				  cert_len, flags, res);
+		goto out_res;
 	}
 	rc = begin(l, "apply block", &t.txn);
 	if (rc != 0)

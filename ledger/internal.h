@@ -53,7 +53,21 @@ enum ldb {
 	LDB_COUNT
 };
 
+/* A block executed by loy_ledger_execute(LOY_EXEC_STAGE) and kept in its
+ * open write transaction, so that applying the same block commits it
+ * instead of executing it again (see ledger.h). */
+struct ldg_stage {
+	bool active;
+	MDB_txn *txn;
+	struct ldg_ws *ws;
+	uint64_t height, time_ms;
+	uint8_t tx_root[32], root[32];
+	uint32_t n;                      /* transactions in the block */
+	struct loy_tx_result *results;   /* n, in block order */
+};
+
 struct loy_ledger {
+	struct ldg_stage stage;
 	MDB_env *env;
 	MDB_dbi dbi[LDB_COUNT];
 	unsigned flags;
@@ -260,6 +274,10 @@ struct ldg_ws {
 	size_t count;
 	int err;
 };
+
+/* Aborts a staged execution, if any (every other writer call does this
+ * first). */
+void ldg_stage_drop(struct loy_ledger *l);
 
 struct ldg_txn {
 	struct loy_ledger *l;

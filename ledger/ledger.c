@@ -186,6 +186,7 @@ void loy_ledger_close(struct loy_ledger *l)
 {
 	if (!l)
 		return;
+	ldg_stage_drop(l);
 	mdb_env_close(l->env);
 	free(l);
 }

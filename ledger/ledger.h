@@ -191,6 +191,13 @@ enum loy_exec_flags {
 	 * says why) instead of failing the call; the state root is that of
 	 * the block made of the others. */
 	LOY_EXEC_SKIP_INVALID = 1u << 1,
+	/* Keep the execution (its write transaction stays open) so that a
+	 * following loy_ledger_apply_block of exactly that block (same height,
+	 * time, transactions and state root) commits it without executing it
+	 * again. Any other writer call drops it. With a stage, every writer
+	 * call must come from the same thread (LMDB's write lock belongs to
+	 * the thread that took it). */
+	LOY_EXEC_STAGE = 1u << 2,
 };
 
 /* Executes n encoded transactions as block tip+1 at time_ms against the

@@ -64,7 +64,7 @@ static void build_run(struct loy_job *j)
 	memset(&blk, 0, sizeof blk);
 	b->t_run = loy_node_now_ms();
 	b->rv = loy_ledger_execute(n->ledger, b->txs, b->n_txs, b->time_ms,
-				   LOY_EXEC_SKIP_INVALID, b->results,
+				   LOY_EXEC_SKIP_INVALID | LOY_EXEC_STAGE, b->results,
 				   blk.header.state_root);
 	if (b->rv != 0) {
 		snprintf(b->err, sizeof b->err, "%s", loy_ledger_errmsg(n->ledger));
@@ -256,8 +256,9 @@ static void check_run(struct loy_job *j)
 		snprintf(c->why, sizeof c->why, "out of memory");
 		goto out;
 	}
+	/* staged: if this block commits, applying it reuses this execution */
 	rv = loy_ledger_execute(n->ledger, blk.txs, blk.tx_count,
-				blk.header.time_ms, 0, results, root);
+				blk.header.time_ms, LOY_EXEC_STAGE, results, root);
 	if (rv != 0) {
 		snprintf(c->why, sizeof c->why, "%s", loy_ledger_errmsg(n->ledger));
 		goto out;
