@@ -75,7 +75,7 @@ void loy_config_defaults(struct loy_config *c)
 	strcpy(c->peer_listen, "127.0.0.1:7100");
 	strcpy(c->client_listen, "127.0.0.1:7200");
 	c->mempool_max_txs = 200000;
-	c->mempool_max_per_signer = 1000;
+	c->mempool_max_per_signer = 10000;
 	c->block_max_txs = 4096;
 	c->block_max_bytes = 4u << 20;
 	c->batch_ms = 2;

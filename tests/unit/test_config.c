@@ -47,7 +47,7 @@ static void test_good_config(void **state)
 	assert_string_equal(c.data_dir, "/tmp/d1");
 	assert_int_equal(c.log_level, LOY_LOG_DEBUG);
 	assert_int_equal(c.batch_ms, 5);
-	assert_int_equal(c.mempool_max_per_signer, 1000); /* default kept */
+	assert_int_equal(c.mempool_max_per_signer, 10000); /* default kept */
 }
 
 static void expect_error(const char *text, const char *needle)
