@@ -515,8 +515,17 @@ static void run_cycle(int cycle, enum kind k)
 		break;
 	case K_PARTITION:
 		CHECK(kill(cl.nodes[i - 1].pid, SIGUSR1) == 0, "isolate node %d", i);
-		probe_commits(i, kind_name[k]);
-		sleep_ms(opt.stop_ms);
+		sleep_ms(100);
+		{
+			/* a real cut: the others move on, the isolated node does not */
+			long hp = it_height(&cl, i, NULL), ho;
+			probe_commits(i, kind_name[k]);
+			sleep_ms(opt.stop_ms);
+			ho = max_height_except(i);
+			CHECK(it_height(&cl, i, NULL) <= hp + 1 && ho > hp + 1,
+			      "partition is real: node %d stays at %ld while the others reach %ld",
+			      i, it_height(&cl, i, NULL), ho);
+		}
 		CHECK(kill(cl.nodes[i - 1].pid, SIGUSR2) == 0, "heal node %d", i);
 		break;
 	case K_WIPE:
