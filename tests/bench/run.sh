@@ -9,7 +9,7 @@ set -u
 
 BUILD=${BUILD:-build}
 OUT=$BUILD/bench
-SECTIONS=${BENCH_SECTIONS:-"ledger"}
+SECTIONS=${BENCH_SECTIONS:-"ledger cluster"}
 
 mkdir -p "$OUT"
 
@@ -37,6 +37,21 @@ Figures are medians of the runs; "load average" says whether other processes
 competed for the cores.
 HDR
 	"$BUILD/bin/bench_ledger" ${BENCH_LEDGER_ARGS:-} -j "$OUT/ledger.json"
+}
+
+sec_cluster() {
+	cat <<'HDR'
+Cluster (4 loyd processes and the load generator on this machine). The limit
+is this machine's Ed25519 verifications per second on all cores divided by 4
+nodes (each node verifies every transaction once).
+HDR
+	if ! command -v gnuplot >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		echo "installing gnuplot-nox for the chart..."
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnuplot-nox >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null 2>&1 &&
+			  DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnuplot-nox >/dev/null 2>&1; } || true
+	fi
+	bash tests/bench/cluster.sh "$OUT"
 }
 
 status=0

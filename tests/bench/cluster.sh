@@ -1,0 +1,149 @@
+#!/bin/bash
+# Cluster benchmark: a fresh 4-node cluster on 127.0.0.1 driven by
+# `loyctl bench` (pre-signed reward.issue/redeem, commits counted from the
+# event stream). Measures peak committed tx/s (closed loop), commit latency
+# at low load and at 50% of peak (open loop), a wiped node's catch-up rate,
+# and each node's peak resident memory; prints each beside this machine's
+# Ed25519 limit measured in the same run (all cores / 4 nodes), writes
+# $OUT/cluster.json and, with gnuplot, $OUT/cluster.png.
+# Usage: tests/bench/cluster.sh OUT   (BUILD names the build directory)
+set -eu
+
+out=$1
+bin=${BUILD:-build}/bin
+net="$out/cluster-net"
+txs=${BENCH_CLUSTER_TXS:-40000}
+pids=""
+
+num() { sed -n "s/^ *\"$1\": *\\([0-9.e+-]*\\).*/\\1/p" | head -n 1; }
+
+stop_all() {
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	done
+	pids=""
+}
+trap stop_all EXIT
+
+free_base() {
+	for base in 7301 7401 7501 7601 8301 8401; do
+		ok=1
+		for i in 0 1 2 3; do
+			for p in $((base + i)) $((base + 100 + i)); do
+				if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then ok=0; fi
+			done
+		done
+		[ $ok = 1 ] && { echo $base; return; }
+	done
+	echo 7301
+}
+
+start_node() {
+	"$bin/loyd" --config "$net/node$1/loyd.conf" >>"$net/node$1/loyd.log" 2>&1 &
+	local p=$!
+	eval "pid$1=$p"
+	pids="$pids $p"
+}
+
+height() { "$bin/loyctl" --json --node "127.0.0.1:$(( base + 99 + $1 ))" status 2>/dev/null | num height; }
+
+rm -rf "$net"
+base=$(free_base)
+"$bin/loyctl" testnet --nodes 4 --dir "$net" --base-port "$base" >/dev/null
+for i in 1 2 3 4; do start_node $i; done
+started=$(date +%s.%N)
+for i in 1 2 3 4; do
+	n=0
+	until [ -n "$(height $i)" ]; do n=$((n + 1)); [ $n -gt 100 ] && { echo "cluster bench: node $i did not start" >&2; exit 1; }; sleep 0.1; done
+done
+
+limits=$("$bin/bench_verify")
+one=$(echo "$limits" | sed 's/.*"verify_per_s_one_core": \([0-9]*\).*/\1/')
+all=$(echo "$limits" | sed 's/.*"verify_per_s_all_cores": \([0-9]*\).*/\1/')
+limit=$((all / 4))
+
+bench() {
+	"$bin/loyctl" --json --node "127.0.0.1:$((base + 100))" bench \
+		--key "$net/node1/validator.key" --passphrase-file "$net/passphrase" "$@" 2>/dev/null
+}
+
+echo "limit: Ed25519 verify $one/s on one core, $all/s on all cores; every node verifies every tx, so 4 nodes: $limit tx/s"
+peak_json=$(bench --txs "$txs" --customers 2000 --conns 8)
+peak=$(echo "$peak_json" | num committed_tx_per_s)
+peak_p50=$(echo "$peak_json" | num p50)
+peak_p99=$(echo "$peak_json" | num p99)
+printf 'peak (closed loop, %s txs): %.0f committed tx/s = %.2f x limit; latency p50 %.1f ms, p99 %.1f ms\n' \
+	"$txs" "$peak" "$(echo "$peak $limit" | awk '{print $1/$2}')" "$peak_p50" "$peak_p99"
+
+low_json=$(bench --txs 1000 --customers 200 --rate 100 --batch 1)
+low_p50=$(echo "$low_json" | num p50)
+low_p99=$(echo "$low_json" | num p99)
+printf 'low load (100 tx/s, one tx per submit): latency p50 %.1f ms (goal < 5), p99 %.1f ms\n' "$low_p50" "$low_p99"
+
+half=$(echo "$peak" | awk '{r = int($1 / 2); print r < 1 ? 1 : r}')
+half_json=$(bench --txs "$(echo "$half" | awk '{print int($1 * 8)}')" --customers 2000 --rate "$half" --batch 16 --conns 8)
+half_p50=$(echo "$half_json" | num p50)
+half_p99=$(echo "$half_json" | num p99)
+half_tps=$(echo "$half_json" | num committed_tx_per_s)
+printf '50%% of peak (%s tx/s offered, %.0f committed): latency p50 %.1f ms, p99 %.1f ms (goal < 50)\n' \
+	"$half" "$half_tps" "$half_p50" "$half_p99"
+
+# Catch-up: wipe node 4 and time its return to the others' height.
+h=$(height 1)
+kill -TERM "$pid4"; wait "$pid4" 2>/dev/null || true
+rm -rf "$net/node4/data"
+t0=$(date +%s.%N)
+start_node 4
+n=0
+while :; do
+	h4=$(height 4)
+	[ -n "$h4" ] && [ "$h4" -ge "$h" ] && break
+	n=$((n + 1)); [ $n -gt 1200 ] && { echo "cluster bench: node 4 did not catch up" >&2; exit 1; }
+	sleep 0.05
+done
+t1=$(date +%s.%N)
+catch=$(echo "$h $t0 $t1" | awk '{print $1 / ($3 - $2)}')
+# the yardstick: blocks the cluster produced per second of its life so far
+made=$(echo "$h $started $t0" | awk '{print $1 / ($3 - $2)}')
+printf 'catch-up of a wiped node: %s blocks in %.2f s = %.0f blocks/s; the cluster produced %.1f blocks/s: %.1fx (goal >= 10x)\n' \
+	"$h" "$(echo "$t0 $t1" | awk '{print $2 - $1}')" "$catch" "$made" "$(echo "$catch $made" | awk '{print $1 / ($2 > 0 ? $2 : 1)}')"
+
+rss=""
+for i in 1 2 3; do
+	p=$(eval echo "\$pid$i")
+	kb=$(sed -n 's/^VmHWM: *\([0-9]*\).*/\1/p' "/proc/$p/status" 2>/dev/null || echo 0)
+	rss="$rss${rss:+, }$((kb / 1024))"
+done
+echo "peak resident memory of nodes 1-3 (MiB): $rss (goal < 128 each)"
+
+cat >"$out/cluster.json" <<JSON
+{"limit": {"verify_per_s_one_core": $one, "verify_per_s_all_cores": $all, "cluster_tx_per_s": $limit},
+ "peak": {"committed_tx_per_s": $peak, "p50_ms": $peak_p50, "p99_ms": $peak_p99, "ratio_to_limit": $(echo "$peak $limit" | awk '{print $1/$2}')},
+ "low_load": {"rate": 100, "p50_ms": $low_p50, "p99_ms": $low_p99},
+ "half_peak": {"rate": $half, "committed_tx_per_s": $half_tps, "p50_ms": $half_p50, "p99_ms": $half_p99},
+ "catch_up": {"blocks": $h, "blocks_per_s": $catch, "cluster_blocks_per_s": $made, "ratio": $(echo "$catch $made" | awk '{print $1 / ($2 > 0 ? $2 : 1)}')},
+ "rss_mib": [$rss]}
+JSON
+
+if command -v gnuplot >/dev/null 2>&1; then
+	printf '%s %s %s\n100 %s %s\n%s %s %s\n' 0 0 0 "$low_p50" "$low_p99" "$half_tps" "$half_p50" "$half_p99" >"$out/cluster.dat"
+	printf '%s %s %s\n' "$peak" "$peak_p50" "$peak_p99" >>"$out/cluster.dat"
+	gnuplot <<PLOT
+set terminal png size 800,500
+set output "$out/cluster.png"
+set title "4-node loyd cluster on one machine: committed tx/s vs latency"
+set xlabel "committed tx/s"
+set ylabel "commit latency (ms)"
+set logscale y
+set key top left
+set arrow from $limit, graph 0 to $limit, graph 1 nohead dt 2
+set label "Ed25519 limit / 4 nodes" at $limit, graph 0.9
+plot "$out/cluster.dat" every ::1 using 1:2 with linespoints title "p50", \
+     "$out/cluster.dat" every ::1 using 1:3 with linespoints title "p99"
+PLOT
+	echo "chart: $out/cluster.png"
+else
+	echo "chart: gnuplot not installed (apt-get install gnuplot-nox); skipped"
+fi
