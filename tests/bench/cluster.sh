@@ -138,6 +138,7 @@ set xlabel "committed tx/s"
 set ylabel "commit latency (ms)"
 set logscale y
 set key top left
+set xrange [0:$(echo "$limit $peak" | awk '{m = $1 > $2 ? $1 : $2; print int(m * 1.15)}')]
 set arrow from $limit, graph 0 to $limit, graph 1 nohead dt 2
 set label "Ed25519 limit / 4 nodes" at $limit, graph 0.9
 plot "$out/cluster.dat" every ::1 using 1:2 with linespoints title "p50", \
