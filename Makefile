@@ -149,9 +149,11 @@ test: deps $(BINS) $(UNIT_BINS) $(FUZZ_BINS) $(ITEST_BIN) purity
 	$(Q)sh tests/run-unit.sh $(BUILD)/tests $(UNIT_BINS)
 	$(Q)sh tests/run-fuzz.sh smoke $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
 	$(Q)$(BUILD)/bin/itest $(BUILD)/bin/loyd
+	$(Q)bash tests/integration/cli_e2e.sh $(BUILD)
 
 itest: deps $(BINS) $(ITEST_BIN)
 	$(Q)$(BUILD)/bin/itest $(BUILD)/bin/loyd
+	$(Q)bash tests/integration/cli_e2e.sh $(BUILD)
 
 # The fault campaign (long); make test runs a short one.
 CHAOS_CYCLES ?= 30

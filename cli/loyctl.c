@@ -183,5 +183,6 @@ int main(int argc, char **argv)
 		}
 	}
 	cli_err(&c, "unknown command '%s' (see loyctl help)", argv[1]);
+	fprintf(stderr, "usage: loyctl [global options] <command> [options]\n");
 	return CLI_USAGE;
 }

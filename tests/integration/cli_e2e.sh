@@ -1,0 +1,174 @@
+#!/bin/bash
+# End-to-end tests of loyctl against a real 4-node cluster on 127.0.0.1:
+# the seed demo flow, an offline batch submitted twice, every query in
+# --json checked field by field, audit passing on every node and failing on
+# a tampered copy, usage errors. Ends with "cli-e2e: N passed, M failed".
+# Usage: tests/integration/cli_e2e.sh BUILD_DIR
+set -u
+
+bin=$(cd "${1:-build}/bin" && pwd)
+loyctl="$bin/loyctl"
+dir=$(mktemp -d /tmp/loy-cli-e2e-XXXXXX)
+pass=0
+fail=0
+pids=""
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "cli-e2e: FAIL: $*" >&2; }
+# check WHAT CMD...: CMD's output goes to a log, shown when it fails
+check() {
+	local what=$1; shift
+	if "$@" >"$dir/last.log" 2>&1; then ok; else bad "$what"; tail -n 5 "$dir/last.log" >&2; fi
+}
+# has JSON TEXT KEY VALUE: "key": value appears (value as printed by loyctl)
+has() { printf '%s' "$1" | tr -d '\n' | grep -Eq "\"$2\": *$3"; }
+
+cleanup() {
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	if [ $fail -eq 0 ]; then rm -rf "$dir"; else echo "cli-e2e: kept $dir" >&2; fi
+}
+trap cleanup EXIT
+
+free_base() {
+	for base in 9101 9301 9501 9701 10101 10301 10501; do
+		local free=1
+		for i in 0 1 2 3; do
+			for p in $((base + i)) $((base + 100 + i)); do
+				(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && free=0
+			done
+		done
+		[ $free = 1 ] && { echo $base; return; }
+	done
+	echo 9101
+}
+
+base=$(free_base)
+"$loyctl" testnet --nodes 4 --dir "$dir/net" --base-port "$base" --chain-id e2e-chain >/dev/null ||
+	{ echo "cli-e2e: testnet failed"; exit 1; }
+for i in 1 2 3 4; do
+	"$bin/loyd" --config "$dir/net/node$i/loyd.conf" >"$dir/node$i.log" 2>&1 &
+	pids="$pids $!"
+done
+export LOYCTL_NODE="127.0.0.1:$((base + 100))"
+export LOYCTL_PASSPHRASE_FILE=
+export LOYCTL_PASSPHRASE
+LOYCTL_PASSPHRASE=$(cat "$dir/net/passphrase")
+n=0
+until "$loyctl" status >/dev/null 2>&1; do
+	n=$((n + 1)); [ $n -gt 100 ] && { echo "cli-e2e: cluster did not start"; exit 1; }
+	sleep 0.1
+done
+
+A="$dir/net/node1/validator.key"
+B="$dir/net/node2/validator.key"
+aid=$("$loyctl" id "$A")
+bid=$("$loyctl" id "$B")
+"$loyctl" keygen --out "$dir/alice.key" --kdf-cost min >/dev/null
+alice=$("$loyctl" id "$dir/alice.key")
+
+# --- the seed flow ---
+check "customer register" "$loyctl" --key "$dir/alice.key" customer register
+check "rule set at A" "$loyctl" --key "$A" rule set --rate 1/1
+check "earn 100 at A" "$loyctl" --key "$A" reward issue --customer "$alice" --purchase 100 --reference e2e-1
+check "redeem 60 at B" "$loyctl" --key "$dir/alice.key" redeem --member "$bid" --amount 60 --reference e2e-r1
+out=$("$loyctl" --key "$dir/alice.key" redeem --member "$bid" --amount 60 --reference e2e-r2 2>&1)
+rc=$?
+check "over-redeem refused with exit 1" test $rc -eq 1
+check "over-redeem says why" grep -q "insufficient points: balance 40, requested 60" <<<"$out"
+js=$("$loyctl" --json balance "$alice")
+check "balance --json: balance 40" has "$js" balance 40
+check "balance --json: type" has "$js" type '"customer"'
+check "balance --json: nonce" has "$js" nonce 3
+# coupon with a window and a geofence, redeemed once
+cout=$("$loyctl" --key "$A" coupon issue --value 25 --from 2020-01-01 --until 2099-01-01 \
+	--geofence 48.856613,2.352222,500 --sites "$aid,$bid" --to "$alice")
+check "coupon issue" test $? -eq 0
+batch=$(sed -n 's/^tx \([0-9a-f]\{64\}\).*/\1/p' <<<"$cout" | head -n 1)
+check "coupon batch hash printed" test ${#batch} -eq 64
+out=$("$loyctl" --key "$dir/alice.key" coupon redeem --batch "$batch" --index 0 --site "$bid" \
+	--at 40.0,2.35 --reference e2e-c0 2>&1)
+check "coupon outside geofence refused" grep -q "geofence" <<<"$out"
+check "coupon redeemed inside geofence" "$loyctl" --key "$dir/alice.key" coupon redeem \
+	--batch "$batch" --index 0 --site "$bid" --at 48.8570,2.3530 --reference e2e-c1
+out=$("$loyctl" --key "$dir/alice.key" coupon redeem --batch "$batch" --index 0 --site "$bid" \
+	--at 48.8570,2.3530 --reference e2e-c2 2>&1)
+rc=$?
+check "second coupon redemption refused" test $rc -eq 1
+check "second redemption says already redeemed" grep -q "already redeemed" <<<"$out"
+js=$("$loyctl" --json coupon status "$batch")
+check "coupon status: issued 1" has "$js" issued 1
+check "coupon status: redeemed 1" has "$js" redeemed 1
+check "coupon status: value" has "$js" value 25
+# settlement: A issued 100 (owes 100) and its coupon (owes 25); B is owed 60 + 25
+js=$("$loyctl" --json settlement "$aid")
+check "settlement A issued 100" has "$js" issued 100
+check "settlement A net" has "$js" net -125
+js=$("$loyctl" --json settlement "$bid")
+check "settlement B redeemed_at 60" has "$js" redeemed_at 60
+check "settlement B net +85" has "$js" net 85
+
+# --- every query in --json ---
+js=$("$loyctl" --json status)
+for f in height view leader state_root peers mempool; do check "status --json has $f" has "$js" "$f" '.'; done
+js=$("$loyctl" --json members)
+check "members --json lists 4 active" test "$(grep -o '"active": true' <<<"$js" | wc -l)" -eq 4
+js=$("$loyctl" --json history "$alice" --limit 2)
+check "history --json: 2 items" test "$(grep -o '"tx":' <<<"$js" | wc -l)" -eq 2
+check "history --json: next cursor" has "$js" next_cursor '[1-9]'
+tx=$(grep -o '"tx": *"[0-9a-f]*"' <<<"$js" | head -n 1 | grep -o '[0-9a-f]\{64\}')
+js=$("$loyctl" --json tx "$tx")
+check "tx --json: hash" has "$js" hash "\"$tx\""
+check "tx --json: result" has "$js" result '"'
+js=$("$loyctl" --json block 1)
+check "block --json: height 1" has "$js" height 1
+check "block --json: commit signatures" has "$js" commit_signatures '[34]'
+js=$("$loyctl" --json totals)
+check "totals --json: issued 100" has "$js" issued 100
+check "totals --json: redeemed 60" has "$js" redeemed 60
+check "totals --json: outstanding 40" has "$js" outstanding 40
+js=$("$loyctl" --json coupon list "$alice")
+check "coupon list --json" has "$js" coupons '\['
+js=$("$loyctl" --json report --member "$aid" --from 2020-01-01 --to 2099-01-01)
+check "report --json has days" has "$js" days '\['
+
+# --- an offline batch, submitted twice ---
+nonce=$("$loyctl" --json balance "$aid" | tr -d '\n' | grep -o '"nonce": *[0-9]*' | grep -o '[0-9]*$')
+"$loyctl" sign --out "$dir/batch.txt" --nonce $((nonce + 1)) --chain-id e2e-chain --key "$A" \
+	reward issue --customer "$alice" --purchase 7 --reference offline-1 >/dev/null
+"$loyctl" sign --out "$dir/batch.txt" --chain-id e2e-chain --key "$A" \
+	reward issue --customer "$alice" --purchase 8 --reference offline-2 >/dev/null
+out=$("$loyctl" submit "$dir/batch.txt" 2>&1)
+check "offline batch: both committed" grep -q "2 committed now" <<<"$out"
+out=$("$loyctl" submit "$dir/batch.txt" 2>&1)
+check "offline batch again: nothing new" grep -q "0 committed now, 2 already on the chain" <<<"$out"
+js=$("$loyctl" --json balance "$alice")
+check "offline rewards counted once" has "$js" balance 55
+
+# --- audit on every node, and on a tampered copy ---
+for i in 1 2 3 4; do
+	check "audit node$i" "$loyctl" audit --data-dir "$dir/net/node$i/data" --genesis "$dir/net/genesis.json"
+done
+"$loyctl" export --data-dir "$dir/net/node1/data" --out "$dir/chain.loy" >/dev/null 2>&1
+check "export" test -s "$dir/chain.loy"
+check "audit of the export" "$loyctl" audit --file "$dir/chain.loy" --genesis "$dir/net/genesis.json"
+cp "$dir/chain.loy" "$dir/bad.loy"
+size=$(stat -c %s "$dir/bad.loy")
+printf '\xff' | dd of="$dir/bad.loy" bs=1 seek=$((size - 40)) conv=notrunc 2>/dev/null
+out=$("$loyctl" audit --file "$dir/bad.loy" --genesis "$dir/net/genesis.json" 2>&1)
+rc=$?
+check "audit of a tampered copy fails" test $rc -eq 1
+check "audit names the bad block" grep -q "block" <<<"$out"
+
+# --- usage errors ---
+for cmd in "redeem --amount" "balance" "reward issue --purchase x" "coupon frobnicate" "nosuchcommand"; do
+	out=$($loyctl $cmd 2>&1)
+	rc=$?
+	check "usage error exit 2: $cmd" test $rc -eq 2
+	check "usage line: $cmd" grep -qi "usage" <<<"$out"
+done
+"$loyctl" --node 127.0.0.1:1 status >/dev/null 2>&1
+check "unreachable node: exit 3" test $? -eq 3
+
+echo "cli-e2e: $pass passed, $fail failed"
+[ $fail -eq 0 ]
