@@ -639,10 +639,17 @@ int loy_client_api_start(struct loy_node *n, struct loy_client_api **out,
 		free(a);
 		return LOY_EINVAL;
 	}
-	if (!is_loopback(host))
-		LOG_WARN(&n->log, "client",
-			 "client API listens beyond loopback (%s) without client authentication: "
-			 "put it behind a firewall", n->cfg.client_listen);
+	if (!is_loopback(host)) {
+		/* Clients beyond loopback would need authenticated, encrypted
+		 * links, which this version does not have: refuse rather than
+		 * expose an open API. */
+		snprintf(err, err_size,
+			 "client: [client] listen = %s is not a loopback address; this "
+			 "version serves clients on loopback only (reach it through an SSH "
+			 "tunnel or a TLS proxy on the node's host)", n->cfg.client_listen);
+		free(a);
+		return LOY_EINVAL;
+	}
 	uv_tcp_init(n->loop, &a->listener);
 	a->listener.data = a;
 	a->open_handles++;
