@@ -286,6 +286,8 @@ static const char *last_line(char *buf)
 
 /* The line explaining a failed start among what node i logged after byte
  * off: loyd's own "loyd: ..." line, else the last error, else the last. */
+static bool started_before; /* set by start_reason: the node had started */
+
 static void start_reason(int i, long off, char *out, size_t len)
 {
 	char path[600], buf[8192], *line, *save = NULL;
@@ -294,6 +296,7 @@ static void start_reason(int i, long off, char *out, size_t len)
 	FILE *f;
 
 	snprintf(out, len, "(nothing logged)");
+	started_before = false;
 	snprintf(path, sizeof path, "%s/loyd.log", cl.nodes[i - 1].dir);
 	f = fopen(path, "r");
 	if (f == NULL)
@@ -303,13 +306,15 @@ static void start_reason(int i, long off, char *out, size_t len)
 	buf[r] = '\0';
 	fclose(f);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "loyd: ", 6) == 0)
+		if (strncmp(line, "loyd: ", 6) == 0 && !strstr(line, "fault signals"))
 			pick = line;
+		if (strstr(line, "node: started"))
+			started_before = true;
 		if (strstr(line, " error") || strstr(line, "ERR") || strstr(line, "err "))
 			err = line;
 		last = line;
 	}
-	pick = pick ? pick : err ? err : last;
+	pick = err ? err : pick ? pick : last;
 	if (pick)
 		snprintf(out, len, "%s", pick);
 }
@@ -421,12 +426,16 @@ static int run_loyctl_audit(int i, char *msg, size_t msg_len)
 			fclose(f);
 		}
 	}
-	/* the report after the last progress line (\r), on one line */
+	/* the report after the progress lines, on one line */
 	{
-		const char *l = strrchr(buf, '\r');
+		const char *l = strstr(buf, "audit passed"), *cr;
+		if (l == NULL)
+			l = strstr(buf, "loyctl: audit");
+		if (l == NULL)
+			l = (cr = strrchr(buf, '\r')) != NULL ? cr + 1 : buf;
 		size_t o = 0;
 		bool sp = false;
-		for (l = l ? l + 1 : buf; *l && o + 1 < msg_len; l++) {
+		for (; *l && o + 1 < msg_len; l++) {
 			bool ws = *l == ' ' || *l == '\n' || *l == '\t';
 			if (ws && (sp || o == 0))
 				continue;
@@ -664,7 +673,9 @@ static void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 	if (cl.nodes[i - 1].pid == 0) {
 		snprintf(verdict, vlen, "offset %lld of %lld: %s (exit %d%s): %.600s",
 			 (long long)at, (long long)sb.st_size,
-			 st >= 128 ? "CRASHED at start" : "refused to start", st,
+			 st >= 128 ? "CRASHED at start"
+				   : started_before ? "STARTED on it, then halted"
+						    : "refused to start", st,
 			 st == 128 + SIGBUS ? ", SIGBUS" : st == 128 + SIGSEGV ? ", SIGSEGV" : "",
 			 tail);
 		if (st >= 128)
