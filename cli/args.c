@@ -42,7 +42,8 @@ static const struct cli_opt *find_opt(const struct cli_opt *opts,
 				      const char *name, size_t n)
 {
 	for (; opts && opts->name; opts++)
-		if (strlen(opts->name) == n && strncmp(opts->name, name, n) == 0)
+		if (strlen(opts->name) == n &&
+		    strncmp(opts->name, name, n) == 0)
 			return opts;
 	return NULL;
 }
@@ -56,7 +57,8 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (!only_pos && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+		if (!only_pos &&
+		    (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
 			cli_print_help(c, u);
 			return CLI_HELP;
 		}
@@ -70,16 +72,22 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
 			const struct cli_opt *o = find_opt(opts, name, n);
 			const char *val = eq ? eq + 1 : NULL;
 			if (o == NULL)
-				return cli_usage_error(c, u, "unknown option --%.*s", (int)n, name);
+				return cli_usage_error(c, u,
+						       "unknown option --%.*s",
+						       (int)n, name);
 			if (o->type == OPT_FLAG) {
 				if (val)
-					return cli_usage_error(c, u, "--%s takes no value", o->name);
+					return cli_usage_error(
+					    c, u, "--%s takes no value",
+					    o->name);
 				*(bool *)o->dst = true;
 				continue;
 			}
 			if (val == NULL) {
 				if (i + 1 >= argc)
-					return cli_usage_error(c, u, "--%s needs a value", o->name);
+					return cli_usage_error(
+					    c, u, "--%s needs a value",
+					    o->name);
 				val = argv[++i];
 			}
 			if (o->type == OPT_STR) {
@@ -87,13 +95,15 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
 			} else {
 				struct cli_list *l = o->dst;
 				if (l->n >= CLI_LIST_MAX)
-					return cli_usage_error(c, u, "too many --%s", o->name);
+					return cli_usage_error(
+					    c, u, "too many --%s", o->name);
 				l->v[l->n++] = val;
 			}
 			continue;
 		}
 		if (np >= max_pos)
-			return cli_usage_error(c, u, "unexpected argument '%s'", a);
+			return cli_usage_error(c, u, "unexpected argument '%s'",
+					       a);
 		pos[np++] = a;
 	}
 	if (npos)
@@ -109,12 +119,18 @@ int cli_dispatch(struct cli *c, const char *family, const struct cli_cmd *cmds,
 			if (strcmp(k->name, argv[1]) == 0)
 				return k->fn(c, argc - 1, argv + 1);
 	}
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "help") == 0)) {
-		fprintf(c->out, "usage: loyctl %s <command> [options]\n\ncommands:\n", family);
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	     strcmp(argv[1], "help") == 0)) {
+		fprintf(c->out,
+			"usage: loyctl %s <command> [options]\n\ncommands:\n",
+			family);
 		for (const struct cli_cmd *k = cmds; k->name; k++)
 			fprintf(c->out, "  %-10s %s\n", k->name, k->desc);
-		fprintf(c->out, "\n'loyctl %s <command> --help' shows each one's options.\n", family);
+		fprintf(c->out,
+			"\n'loyctl %s <command> --help' shows each one's "
+			"options.\n",
+			family);
 		return CLI_HELP;
 	}
 	if (argc >= 2)
@@ -221,7 +237,8 @@ int cli_parse_geo(const char *s, struct loy_geo *g, uint32_t *radius,
 	if (cli_parse_udeg(parts[0], 90, &g->lat_udeg) != 0 ||
 	    cli_parse_udeg(parts[1], 180, &g->lon_udeg) != 0)
 		return -1;
-	if (want_radius && (cli_parse_u32(parts[2], radius) != 0 || *radius == 0))
+	if (want_radius &&
+	    (cli_parse_u32(parts[2], radius) != 0 || *radius == 0))
 		return -1;
 	return 0;
 }
@@ -270,7 +287,8 @@ static int fixed_digits(const char *s, int n, unsigned *v)
 static int parse_date(const char *s, int64_t *days)
 {
 	unsigned y, m, d;
-	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30,
+					 31, 31, 30, 31, 30, 31};
 
 	if (strlen(s) < 10 || s[4] != '-' || s[7] != '-' ||
 	    fixed_digits(s, 4, &y) || fixed_digits(s + 5, 2, &m) ||
@@ -278,7 +296,8 @@ static int parse_date(const char *s, int64_t *days)
 		return -1;
 	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
 		return -1;
-	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+	if (m == 2 && d == 29 &&
+	    !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return -1;
 	*days = cli_days_from_civil(y, m, d);
 	return 0;
@@ -360,13 +379,12 @@ int cli_parse_id(const char *s, uint8_t id[LOY_ID_SIZE])
 int cli_parse_hash(const char *s, uint8_t h[LOY_HASH_SIZE])
 {
 	return s && strlen(s) == 2 * LOY_HASH_SIZE &&
-			       loy_unhex(h, LOY_HASH_SIZE, s) == 0
-		       ? 0
-		       : -1;
+		       loy_unhex(h, LOY_HASH_SIZE, s) == 0
+		   ? 0
+		   : -1;
 }
 
-int cli_parse_hostport(const char *s, char *host, size_t hostsz,
-		       uint16_t *port)
+int cli_parse_hostport(const char *s, char *host, size_t hostsz, uint16_t *port)
 {
 	const char *colon;
 	uint32_t p;

@@ -16,7 +16,7 @@
 #include "ledger/txjson.h"
 #include "wire/error.h"
 
-#define MAX_CONNS 64
+#define MAX_CONNS      64
 #define TERMS_PER_CONN 4 /* keeps each signer's queue short */
 
 struct bench_tx {
@@ -45,13 +45,14 @@ static double now_s(const struct timespec *t0)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+	return (double)(t.tv_sec - t0->tv_sec) +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static int cmp_hash(const void *a, const void *b)
 {
-	return memcmp(((const struct bench_tx *)a)->hash, ((const struct bench_tx *)b)->hash,
-		      LOY_HASH_SIZE);
+	return memcmp(((const struct bench_tx *)a)->hash,
+		      ((const struct bench_tx *)b)->hash, LOY_HASH_SIZE);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -92,7 +93,8 @@ static void *subscriber(void *p)
 			double t = now_s(&b->t0);
 			b->done[hit->idx] = t;
 			b->last_commit = t;
-			if (strstr((const char *)e.event.data, "\"result\":\"ok\"") != NULL)
+			if (strstr((const char *)e.event.data,
+				   "\"result\":\"ok\"") != NULL)
 				atomic_fetch_add(&b->ok, 1);
 			atomic_fetch_add(&b->committed, 1);
 		}
@@ -118,7 +120,9 @@ static void *submitter(void *p)
 
 	s->cn.timeout_ms = 30000;
 	while (batch && sent < b->count[s->k] && !atomic_load(&b->stop)) {
-		uint32_t k = b->count[s->k] - sent < b->batch ? b->count[s->k] - sent : b->batch;
+		uint32_t k = b->count[s->k] - sent < b->batch
+				 ? b->count[s->k] - sent
+				 : b->batch;
 		struct loy_client_request q;
 		struct loy_client_response r;
 		double t = now_s(&b->t0);
@@ -131,7 +135,8 @@ static void *submitter(void *p)
 			continue;
 		}
 		if (per_conn_rate == 0 &&
-		    atomic_load(&b->submitted) - atomic_load(&b->committed) > b->window) {
+		    atomic_load(&b->submitted) - atomic_load(&b->committed) >
+			b->window) {
 			usleep(200); /* closed loop: bounded work in flight */
 			continue;
 		}
@@ -148,10 +153,13 @@ static void *submitter(void *p)
 		atomic_fetch_add(&b->submitted, k);
 		if ((s->rv = cli_conn_call(&s->cn, &q, &r)) != 0)
 			break;
-		ans = json_loadb((const char *)r.payload.data, r.payload.len, 0, NULL);
-		for (size_t i = 0; i < json_array_size(json_object_get(ans, "txs")); i++) {
+		ans = json_loadb((const char *)r.payload.data, r.payload.len, 0,
+				 NULL);
+		for (size_t i = 0;
+		     i < json_array_size(json_object_get(ans, "txs")); i++) {
 			const char *st = json_string_value(json_object_get(
-				json_array_get(json_object_get(ans, "txs"), i), "status"));
+			    json_array_get(json_object_get(ans, "txs"), i),
+			    "status"));
 			if (st && strcmp(st, "refused") == 0)
 				atomic_fetch_add(&b->refused, 1);
 		}
@@ -164,8 +172,8 @@ static void *submitter(void *p)
 }
 
 /* Signs and encodes tx into out; frees what tx owns. */
-static int seal(struct loy_tx *tx, const uint8_t sk[LOY_SECKEY_SIZE], const char *chain,
-		uint64_t nonce, struct loy_buf *out)
+static int seal(struct loy_tx *tx, const uint8_t sk[LOY_SECKEY_SIZE],
+		const char *chain, uint64_t nonce, struct loy_buf *out)
 {
 	int rv;
 
@@ -179,10 +187,13 @@ static int seal(struct loy_tx *tx, const uint8_t sk[LOY_SECKEY_SIZE], const char
 }
 
 /* Setup transactions, submitted in order with wait: not measured. */
-static int setup_submit(struct cli *c, struct cli_conn *cn, struct loy_buf *txs, uint32_t n)
+static int setup_submit(struct cli *c, struct cli_conn *cn, struct loy_buf *txs,
+			uint32_t n)
 {
 	for (uint32_t off = 0; off < n; off += LOY_MAX_SUBMIT_BATCH) {
-		uint32_t k = n - off < LOY_MAX_SUBMIT_BATCH ? n - off : LOY_MAX_SUBMIT_BATCH;
+		uint32_t k = n - off < LOY_MAX_SUBMIT_BATCH
+				 ? n - off
+				 : LOY_MAX_SUBMIT_BATCH;
 		struct loy_client_request q;
 		struct loy_client_response r;
 		int rv;
@@ -207,29 +218,37 @@ static int setup_submit(struct cli *c, struct cli_conn *cn, struct loy_buf *txs,
 }
 
 static const struct cli_usage bench_usage = {
-	"loyctl bench --key MEMBER.key [--txs N] [--duration S] [--customers C] [--conns K] [--batch B] [--rate R]",
-	"Load generator. Setup (not measured): K terminals for the member, C new\n"
-	"customers registered and funded. Then N transactions (half reward.issue by\n"
-	"the terminals, half redeem by the customers) are signed before the window,\n"
-	"submitted in batches of B over K connections, closed loop at full speed or\n"
-	"open loop at R tx/s, for at most S seconds. Commits are counted from a\n"
-	"SUBSCRIBE stream. Reports committed tx/s and latency p50/p90/p99/max.",
-	"  --txs N          transactions in the measured window (default 20000)\n"
-	"  --duration S     longest submit window, seconds (default 30)\n"
-	"  --customers C    customers (default 1000)\n"
-	"  --conns K        submitting connections (default 4)\n"
-	"  --batch B        transactions per SUBMIT (default 256)\n"
-	"  --rate R         open loop at R tx/s (default: closed loop)\n",
-	"  loyctl bench --key testnet/node1/validator.key --passphrase-file testnet/passphrase --txs 50000\n",
+    "loyctl bench --key MEMBER.key [--txs N] [--duration S] [--customers C] "
+    "[--conns K] [--batch B] [--rate R]",
+    "Load generator. Setup (not measured): K terminals for the member, C new\n"
+    "customers registered and funded. Then N transactions (half reward.issue "
+    "by\n"
+    "the terminals, half redeem by the customers) are signed before the "
+    "window,\n"
+    "submitted in batches of B over K connections, closed loop at full speed "
+    "or\n"
+    "open loop at R tx/s, for at most S seconds. Commits are counted from a\n"
+    "SUBSCRIBE stream. Reports committed tx/s and latency p50/p90/p99/max.",
+    "  --txs N          transactions in the measured window (default 20000)\n"
+    "  --duration S     longest submit window, seconds (default 30)\n"
+    "  --customers C    customers (default 1000)\n"
+    "  --conns K        submitting connections (default 4)\n"
+    "  --batch B        transactions per SUBMIT (default 256)\n"
+    "  --rate R         open loop at R tx/s (default: closed loop)\n",
+    "  loyctl bench --key testnet/node1/validator.key --passphrase-file "
+    "testnet/passphrase --txs 50000\n",
 };
 
 int cmd_bench(struct cli *c, int argc, char **argv)
 {
-	const char *txs_s = "20000", *dur_s = "30", *cust_s = "1000", *conns_s = "4",
-		   *batch_s = "256", *rate_s = NULL;
-	const struct cli_opt opts[] = {{"txs", OPT_STR, &txs_s}, {"duration", OPT_STR, &dur_s},
-				       {"customers", OPT_STR, &cust_s}, {"conns", OPT_STR, &conns_s},
-				       {"batch", OPT_STR, &batch_s}, {"rate", OPT_STR, &rate_s},
+	const char *txs_s = "20000", *dur_s = "30", *cust_s = "1000",
+		   *conns_s = "4", *batch_s = "256", *rate_s = NULL;
+	const struct cli_opt opts[] = {{"txs", OPT_STR, &txs_s},
+				       {"duration", OPT_STR, &dur_s},
+				       {"customers", OPT_STR, &cust_s},
+				       {"conns", OPT_STR, &conns_s},
+				       {"batch", OPT_STR, &batch_s},
+				       {"rate", OPT_STR, &rate_s},
 				       {NULL, 0, NULL}};
 	struct bench *b = calloc(1, sizeof *b);
 	struct cli_conn cn = {.fd = -1};
@@ -237,8 +256,10 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	struct sub_conn sc[MAX_CONNS];
 	pthread_t st, th[MAX_CONNS];
 	uint32_t ncust, dur, rate = 0, nsetup = 0;
-	uint8_t (*csk)[LOY_SECKEY_SIZE] = NULL, tsk[MAX_CONNS * TERMS_PER_CONN][LOY_SECKEY_SIZE];
-	uint8_t mpk[LOY_PUBKEY_SIZE], mid[LOY_ID_SIZE], cid[LOY_ID_SIZE], pk[LOY_PUBKEY_SIZE];
+	uint8_t(*csk)[LOY_SECKEY_SIZE] = NULL,
+	tsk[MAX_CONNS * TERMS_PER_CONN][LOY_SECKEY_SIZE];
+	uint8_t mpk[LOY_PUBKEY_SIZE], mid[LOY_ID_SIZE], cid[LOY_ID_SIZE],
+	    pk[LOY_PUBKEY_SIZE];
 	uint64_t mnonce, *cnonce = NULL, tnonce[MAX_CONNS * TERMS_PER_CONN];
 	uint32_t nterm;
 	struct loy_buf *setup = NULL;
@@ -256,12 +277,16 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	if (rv)
 		goto out;
 	rv = CLI_USAGE;
-	if (cli_parse_u32(txs_s, &b->n) || b->n == 0 || cli_parse_u32(dur_s, &dur) || dur == 0 ||
-	    cli_parse_u32(cust_s, &ncust) || ncust == 0 || cli_parse_u32(conns_s, &b->conns) ||
-	    b->conns == 0 || b->conns > MAX_CONNS || cli_parse_u32(batch_s, &b->batch) ||
+	if (cli_parse_u32(txs_s, &b->n) || b->n == 0 ||
+	    cli_parse_u32(dur_s, &dur) || dur == 0 ||
+	    cli_parse_u32(cust_s, &ncust) || ncust == 0 ||
+	    cli_parse_u32(conns_s, &b->conns) || b->conns == 0 ||
+	    b->conns > MAX_CONNS || cli_parse_u32(batch_s, &b->batch) ||
 	    b->batch == 0 || b->batch > LOY_MAX_SUBMIT_BATCH ||
 	    (rate_s && (cli_parse_u32(rate_s, &rate) || rate == 0))) {
-		cli_usage_error(c, &bench_usage, "counts must be positive integers (--conns <= %d, --batch <= %u)",
+		cli_usage_error(c, &bench_usage,
+				"counts must be positive integers (--conns <= "
+				"%d, --batch <= %u)",
 				MAX_CONNS, LOY_MAX_SUBMIT_BATCH);
 		goto out;
 	}
@@ -276,7 +301,8 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	loy_id_from_pubkey(mid, mpk);
 	if ((rv = cli_status(c, &cn, &p)) != 0)
 		goto out;
-	snprintf(chain, sizeof chain, "%s", json_string_value(json_object_get(p, "chain_id")));
+	snprintf(chain, sizeof chain, "%s",
+		 json_string_value(json_object_get(p, "chain_id")));
 	json_decref(p);
 	cli_arg_bin(&a, mid, LOY_ID_SIZE);
 	if ((rv = cli_query(c, &cn, LOY_Q_NONCE, &a, 1, &p)) != 0)
@@ -295,22 +321,26 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	lat = calloc(b->n, sizeof *lat);
 	for (uint32_t k = 0; k < b->conns; k++)
 		b->order[k] = calloc(b->n, sizeof *b->order[k]);
-	if (!csk || !cnonce || !setup || !b->txs || !b->index || !b->sent || !b->done || !lat)
+	if (!csk || !cnonce || !setup || !b->txs || !b->index || !b->sent ||
+	    !b->done || !lat)
 		goto out;
 	{
-		uint8_t r[LOY_HASH_SIZE], tpk[LOY_PUBKEY_SIZE], tmp[LOY_SECKEY_SIZE];
+		uint8_t r[LOY_HASH_SIZE], tpk[LOY_PUBKEY_SIZE],
+		    tmp[LOY_SECKEY_SIZE];
 		loy_keypair(tpk, tmp);
 		loy_hash(r, tmp, sizeof tmp);
 		loy_wipe(tmp, sizeof tmp);
 		loy_hex(run_id, r, 7);
 	}
-	fprintf(c->err, "bench: setting up %u terminals and %u customers...\n", nterm, ncust);
+	fprintf(c->err, "bench: setting up %u terminals and %u customers...\n",
+		nterm, ncust);
 	for (uint32_t k = 0; k < nterm; k++) {
 		struct loy_tx tx;
 		memset(&tx, 0, sizeof tx);
 		tx.kind = LOY_TX_TERMINAL_ADD;
 		loy_keypair(tx.u.terminal.terminal, tsk[k]);
-		snprintf(tx.u.terminal.label, sizeof tx.u.terminal.label, "bench %s %u", run_id, k);
+		snprintf(tx.u.terminal.label, sizeof tx.u.terminal.label,
+			 "bench %s %u", run_id, k);
 		tnonce[k] = 1;
 		if (seal(&tx, c->sk, chain, mnonce++, &setup[nsetup++]) != 0)
 			goto out;
@@ -321,7 +351,8 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 		tx.kind = LOY_TX_CUSTOMER_REGISTER;
 		loy_keypair(pk, csk[j]);
 		cnonce[j] = 1;
-		if (seal(&tx, csk[j], chain, cnonce[j]++, &setup[nsetup++]) != 0)
+		if (seal(&tx, csk[j], chain, cnonce[j]++, &setup[nsetup++]) !=
+		    0)
 			goto out;
 	}
 	for (uint32_t j = 0; j < ncust; j++) {
@@ -331,8 +362,11 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 		loy_seckey_pubkey(pk, csk[j]);
 		loy_id_from_pubkey(tx.u.reward_issue.customer, pk);
 		tx.u.reward_issue.purchase = 1000000;
-		snprintf(tx.u.reward_issue.reference, sizeof tx.u.reward_issue.reference, "bench-%s-fund-%u", run_id, j);
-		snprintf(tx.u.reward_issue.reason, sizeof tx.u.reward_issue.reason, "topup");
+		snprintf(tx.u.reward_issue.reference,
+			 sizeof tx.u.reward_issue.reference, "bench-%s-fund-%u",
+			 run_id, j);
+		snprintf(tx.u.reward_issue.reason,
+			 sizeof tx.u.reward_issue.reason, "topup");
 		if (seal(&tx, c->sk, chain, mnonce++, &setup[nsetup++]) != 0)
 			goto out;
 	}
@@ -351,17 +385,24 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 			loy_seckey_pubkey(pk, csk[j]);
 			loy_id_from_pubkey(tx.u.reward_issue.customer, pk);
 			tx.u.reward_issue.purchase = 10;
-			snprintf(tx.u.reward_issue.reference, sizeof tx.u.reward_issue.reference, "bench-%s-%u", run_id, i);
-			snprintf(tx.u.reward_issue.reason, sizeof tx.u.reward_issue.reason, "topup");
-			if (seal(&tx, tsk[t], chain, tnonce[t]++, &b->txs[i]) != 0)
+			snprintf(tx.u.reward_issue.reference,
+				 sizeof tx.u.reward_issue.reference,
+				 "bench-%s-%u", run_id, i);
+			snprintf(tx.u.reward_issue.reason,
+				 sizeof tx.u.reward_issue.reason, "topup");
+			if (seal(&tx, tsk[t], chain, tnonce[t]++, &b->txs[i]) !=
+			    0)
 				goto out;
 		} else {
 			k = j % b->conns;
 			tx.kind = LOY_TX_REDEEM;
 			memcpy(tx.u.redeem.member, mid, LOY_ID_SIZE);
 			tx.u.redeem.amount = 1;
-			snprintf(tx.u.redeem.reference, sizeof tx.u.redeem.reference, "bench-%s-%u", run_id, i);
-			if (seal(&tx, csk[j], chain, cnonce[j]++, &b->txs[i]) != 0)
+			snprintf(tx.u.redeem.reference,
+				 sizeof tx.u.redeem.reference, "bench-%s-%u",
+				 run_id, i);
+			if (seal(&tx, csk[j], chain, cnonce[j]++, &b->txs[i]) !=
+			    0)
 				goto out;
 		}
 		loy_tx_hash(b->index[i].hash, b->txs[i].data, b->txs[i].len);
@@ -400,8 +441,8 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	fprintf(c->err, "bench: submitting over %u connections (%s)...\n", b->conns,
-		rate ? "open loop" : "closed loop");
+	fprintf(c->err, "bench: submitting over %u connections (%s)...\n",
+		b->conns, rate ? "open loop" : "closed loop");
 	clock_gettime(CLOCK_MONOTONIC, &b->t0);
 	pthread_create(&st, NULL, subscriber, &sa);
 	for (uint32_t k = 0; k < b->conns; k++)
@@ -412,7 +453,8 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 			cli_err(c, "connection %u: %s", k, sc[k].cn.err);
 	}
 	/* wait for what was submitted to commit, 10 s at most */
-	while (atomic_load(&b->committed) + atomic_load(&b->refused) < atomic_load(&b->submitted) &&
+	while (atomic_load(&b->committed) + atomic_load(&b->refused) <
+		   atomic_load(&b->submitted) &&
 	       now_s(&b->t0) < b->duration + 10)
 		usleep(10000);
 	atomic_store(&b->stop, true);
@@ -426,31 +468,47 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 			lat[nlat++] = (b->done[i] - b->sent[i]) * 1000.0;
 	qsort(lat, nlat, sizeof *lat, cmp_double);
 	{
-		double p50 = nlat ? lat[nlat / 2] : 0, p90 = nlat ? lat[(size_t)(nlat * 0.9)] : 0;
-		double p99 = nlat ? lat[(size_t)(nlat * 0.99)] : 0, mx = nlat ? lat[nlat - 1] : 0;
+		double p50 = nlat ? lat[nlat / 2] : 0,
+		       p90 = nlat ? lat[(size_t)(nlat * 0.9)] : 0;
+		double p99 = nlat ? lat[(size_t)(nlat * 0.99)] : 0,
+		       mx = nlat ? lat[nlat - 1] : 0;
 		double tps = elapsed > 0 ? (double)nlat / elapsed : 0;
-		uint64_t sub = atomic_load(&b->submitted), ok = atomic_load(&b->ok),
+		uint64_t sub = atomic_load(&b->submitted),
+			 ok = atomic_load(&b->ok),
 			 ref = atomic_load(&b->refused);
 		if (c->json) {
-			json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:f}",
-				"mode", rate ? "open" : "closed", "submitted", (json_int_t)sub,
-				"committed", (json_int_t)nlat, "committed_ok", (json_int_t)ok,
-				"refused", (json_int_t)ref, "connections", (json_int_t)b->conns,
-				"seconds", elapsed, "committed_tx_per_s", tps, "latency_ms", "p50", p50,
-				"p90", p90, "p99", p99, "max", mx, "batch", (json_int_t)b->batch,
-				"customers", (json_int_t)ncust, "rate", (double)rate);
+			json_t *o = json_pack(
+			    "{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, "
+			    "s:f, s:f, s:f}, s:I, s:I, s:f}",
+			    "mode", rate ? "open" : "closed", "submitted",
+			    (json_int_t)sub, "committed", (json_int_t)nlat,
+			    "committed_ok", (json_int_t)ok, "refused",
+			    (json_int_t)ref, "connections",
+			    (json_int_t)b->conns, "seconds", elapsed,
+			    "committed_tx_per_s", tps, "latency_ms", "p50", p50,
+			    "p90", p90, "p99", p99, "max", mx, "batch",
+			    (json_int_t)b->batch, "customers",
+			    (json_int_t)ncust, "rate", (double)rate);
 			cli_print_json(c, o);
 			json_decref(o);
 		} else {
 			fprintf(c->out,
-				"bench (%s loop%s, %u connections, batches of %u, %u customers)\n"
-				"submitted     %llu\ncommitted     %u (%llu ok, %llu rejected), %llu refused\n"
-				"elapsed       %.2f s\nthroughput    %.0f committed tx/s\n"
-				"latency ms    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n",
-				rate ? "open" : "closed", rate ? (rate_s ? ", target rate" : "") : "",
-				b->conns, b->batch, ncust, (unsigned long long)sub, nlat,
-				(unsigned long long)ok, (unsigned long long)(nlat - ok),
-				(unsigned long long)ref, elapsed, tps, p50, p90, p99, mx);
+				"bench (%s loop%s, %u connections, batches of "
+				"%u, %u customers)\n"
+				"submitted     %llu\ncommitted     %u (%llu "
+				"ok, %llu rejected), %llu refused\n"
+				"elapsed       %.2f s\nthroughput    %.0f "
+				"committed tx/s\n"
+				"latency ms    p50 %.1f  p90 %.1f  p99 %.1f  "
+				"max %.1f\n",
+				rate ? "open" : "closed",
+				rate ? (rate_s ? ", target rate" : "") : "",
+				b->conns, b->batch, ncust,
+				(unsigned long long)sub, nlat,
+				(unsigned long long)ok,
+				(unsigned long long)(nlat - ok),
+				(unsigned long long)ref, elapsed, tps, p50, p90,
+				p99, mx);
 		}
 		rv = nlat > 0 ? CLI_OK : CLI_FAIL;
 	}

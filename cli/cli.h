@@ -14,8 +14,8 @@
 #include "wire/crypto.h"
 #include "wire/tx.h"
 
-#define LOYCTL_VERSION "0.1.0"
-#define LOYCTL_DEFAULT_NODE "127.0.0.1:7201"
+#define LOYCTL_VERSION        "0.1.0"
+#define LOYCTL_DEFAULT_NODE   "127.0.0.1:7201"
 #define LOYCTL_DEV_PASSPHRASE "loyalty-dev-passphrase"
 
 /* Exit codes: what a script can rely on. */
@@ -44,7 +44,8 @@ struct cli {
 	bool no_wait;
 	const char *key_file;
 	const char *passphrase_file;
-	const char *chain_id; /* --chain-id override, else asked from the node */
+	const char
+	    *chain_id; /* --chain-id override, else asked from the node */
 	bool color_out, color_err;
 	FILE *out, *err;
 	struct cli_sign sign;
@@ -136,9 +137,9 @@ int cli_copy_field(char *dst, size_t dstsz, const char *src);
 /* --- output --- */
 
 void cli_err(struct cli *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void cli_ok(struct cli *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Prints a JSON value on c->out, indented, with a newline. */
 void cli_print_json(struct cli *c, const json_t *v);
 

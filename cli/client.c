@@ -33,7 +33,8 @@ static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len,
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (rv < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+		if (rv < 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
 			return -1;
 		if (err != 0) {
 			errno = err;
@@ -55,7 +56,8 @@ int cli_conn_open(struct cli_conn *cn, const char *hostport, int timeout_ms)
 	cn->next_id = 1;
 	cn->timeout_ms = -1;
 	if (cli_parse_hostport(hostport, host, sizeof host, &port) != 0) {
-		snprintf(cn->err, sizeof cn->err, "node address '%.200s' is not HOST:PORT", hostport);
+		snprintf(cn->err, sizeof cn->err,
+			 "node address '%.200s' is not HOST:PORT", hostport);
 		return CLI_USAGE;
 	}
 	snprintf(port_s, sizeof port_s, "%u", port);
@@ -64,15 +66,18 @@ int cli_conn_open(struct cli_conn *cn, const char *hostport, int timeout_ms)
 	hints.ai_socktype = SOCK_STREAM;
 	rv = getaddrinfo(host, port_s, &hints, &res);
 	if (rv != 0) {
-		snprintf(cn->err, sizeof cn->err, "cannot resolve %s: %s", host, gai_strerror(rv));
+		snprintf(cn->err, sizeof cn->err, "cannot resolve %s: %s", host,
+			 gai_strerror(rv));
 		return CLI_UNREACHABLE;
 	}
 	errno = ECONNREFUSED;
 	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+				ai->ai_protocol);
 		if (fd < 0)
 			continue;
-		if (connect_timeout(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms) == 0) {
+		if (connect_timeout(fd, ai->ai_addr, ai->ai_addrlen,
+				    timeout_ms) == 0) {
 			cn->fd = fd;
 			break;
 		}
@@ -82,7 +87,9 @@ int cli_conn_open(struct cli_conn *cn, const char *hostport, int timeout_ms)
 	}
 	freeaddrinfo(res);
 	if (cn->fd < 0) {
-		snprintf(cn->err, sizeof cn->err, "cannot reach node %.200s: %s", hostport, strerror(errno));
+		snprintf(cn->err, sizeof cn->err,
+			 "cannot reach node %.200s: %s", hostport,
+			 strerror(errno));
 		return CLI_UNREACHABLE;
 	}
 	setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -106,7 +113,8 @@ static int write_all(struct cli_conn *cn, const uint8_t *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			snprintf(cn->err, sizeof cn->err, "send to node: %s", strerror(errno));
+			snprintf(cn->err, sizeof cn->err, "send to node: %s",
+				 strerror(errno));
 			return CLI_UNREACHABLE;
 		}
 		p += w;
@@ -124,7 +132,8 @@ int cli_conn_send(struct cli_conn *cn, struct loy_client_request *q)
 	q->request_id = cn->next_id++;
 	rv = loy_client_request_encode(q, &out);
 	if (rv != 0 || loy_frame_header(hdr, out.len) != 0) {
-		snprintf(cn->err, sizeof cn->err, "encode request: %s", loy_strerror(rv ? rv : LOY_ETOOBIG));
+		snprintf(cn->err, sizeof cn->err, "encode request: %s",
+			 loy_strerror(rv ? rv : LOY_ETOOBIG));
 		loy_buf_free(&out);
 		return CLI_FAIL;
 	}
@@ -139,19 +148,22 @@ int cli_conn_send(struct cli_conn *cn, struct loy_client_request *q)
 static int read_frame(struct cli_conn *cn, size_t *body_len)
 {
 	for (;;) {
-		enum loy_frame_state st = loy_frame_peek(cn->buf, cn->len, LOY_MAX_FRAME, body_len);
+		enum loy_frame_state st =
+		    loy_frame_peek(cn->buf, cn->len, LOY_MAX_FRAME, body_len);
 		ssize_t r;
 		if (st == LOY_FRAME_READY)
 			return 0;
 		if (st == LOY_FRAME_TOOBIG) {
-			snprintf(cn->err, sizeof cn->err, "node sent an oversized frame");
+			snprintf(cn->err, sizeof cn->err,
+				 "node sent an oversized frame");
 			return CLI_UNREACHABLE;
 		}
 		if (cn->cap - cn->len < 65536) {
 			size_t cap = cn->cap ? cn->cap * 2 : 131072;
 			uint8_t *p = realloc(cn->buf, cap);
 			if (p == NULL) {
-				snprintf(cn->err, sizeof cn->err, "out of memory");
+				snprintf(cn->err, sizeof cn->err,
+					 "out of memory");
 				return CLI_FAIL;
 			}
 			cn->buf = p;
@@ -161,18 +173,22 @@ static int read_frame(struct cli_conn *cn, size_t *body_len)
 			struct pollfd p = {.fd = cn->fd, .events = POLLIN};
 			int pr = poll(&p, 1, cn->timeout_ms);
 			if (pr == 0) {
-				snprintf(cn->err, sizeof cn->err, "node did not answer in time");
+				snprintf(cn->err, sizeof cn->err,
+					 "node did not answer in time");
 				return CLI_UNREACHABLE;
 			}
 			if (pr < 0 && errno == EINTR)
-				return CLI_FAIL; /* interrupted: the caller decides */
+				return CLI_FAIL; /* interrupted: the caller
+						    decides */
 		}
 		r = recv(cn->fd, cn->buf + cn->len, cn->cap - cn->len, 0);
 		if (r < 0 && errno == EINTR)
 			return CLI_FAIL;
 		if (r <= 0) {
-			snprintf(cn->err, sizeof cn->err, "node closed the connection%s%s",
-				 r < 0 ? ": " : "", r < 0 ? strerror(errno) : "");
+			snprintf(cn->err, sizeof cn->err,
+				 "node closed the connection%s%s",
+				 r < 0 ? ": " : "",
+				 r < 0 ? strerror(errno) : "");
 			return CLI_UNREACHABLE;
 		}
 		cn->len += (size_t)r;
@@ -200,7 +216,8 @@ int cli_conn_read(struct cli_conn *cn, uint8_t *kind,
 	memmove(cn->buf, cn->buf + total, cn->len - total);
 	cn->len -= total;
 	if (rv != 0) {
-		snprintf(cn->err, sizeof cn->err, "bad message from node: %s", loy_strerror(rv));
+		snprintf(cn->err, sizeof cn->err, "bad message from node: %s",
+			 loy_strerror(rv));
 		return CLI_UNREACHABLE;
 	}
 	return 0;
@@ -254,12 +271,14 @@ static int call_json(struct cli *c, struct cli_conn *cn,
 		return rv;
 	}
 	if (r.code != 0) {
-		cli_err(c, "%s", r.message[0] ? r.message : loy_strerror((int)r.code));
+		cli_err(c, "%s",
+			r.message[0] ? r.message : loy_strerror((int)r.code));
 		loy_client_response_free(&r);
 		return CLI_FAIL;
 	}
 	if (r.payload.len > 0)
-		*payload = json_loadb((const char *)r.payload.data, r.payload.len, 0, &jerr);
+		*payload = json_loadb((const char *)r.payload.data,
+				      r.payload.len, 0, &jerr);
 	else
 		*payload = json_object();
 	loy_client_response_free(&r);

@@ -60,8 +60,8 @@ int cli_passphrase(struct cli *c, const char *prompt, bool confirm, char *out,
 
 	if (c->passphrase_file) {
 		if (read_first_line(c->passphrase_file, out, outsz) != 0) {
-			cli_err(c, "cannot read passphrase file %s: %s", c->passphrase_file,
-				strerror(errno));
+			cli_err(c, "cannot read passphrase file %s: %s",
+				c->passphrase_file, strerror(errno));
 			return CLI_FAIL;
 		}
 		return 0;
@@ -74,14 +74,16 @@ int cli_passphrase(struct cli *c, const char *prompt, bool confirm, char *out,
 		return 0;
 	}
 	if (!isatty(STDIN_FILENO) || prompt_tty(prompt, out, outsz) != 0) {
-		cli_err(c, "no passphrase: use --passphrase-file FILE or LOYCTL_PASSPHRASE "
+		cli_err(c, "no passphrase: use --passphrase-file FILE or "
+			   "LOYCTL_PASSPHRASE "
 			   "(or run on a terminal to be asked)");
 		return CLI_USAGE;
 	}
 	if (confirm) {
 		char again[256];
 		int same;
-		if (prompt_tty("Repeat the passphrase: ", again, sizeof again) != 0) {
+		if (prompt_tty("Repeat the passphrase: ", again,
+			       sizeof again) != 0) {
 			loy_wipe(out, outsz);
 			return CLI_FAIL;
 		}
@@ -106,16 +108,21 @@ int cli_load_key(struct cli *c)
 	if (c->key_file == NULL)
 		c->key_file = getenv("LOYCTL_KEY");
 	if (c->key_file == NULL) {
-		cli_err(c, "this command signs: give --key FILE (or set LOYCTL_KEY)");
+		cli_err(
+		    c,
+		    "this command signs: give --key FILE (or set LOYCTL_KEY)");
 		return CLI_USAGE;
 	}
-	rv = cli_passphrase(c, "Passphrase for the key: ", false, pass, sizeof pass);
+	rv = cli_passphrase(c, "Passphrase for the key: ", false, pass,
+			    sizeof pass);
 	if (rv != 0)
 		return rv;
 	rv = loy_keyfile_read(c->key_file, pass, 0, c->sk);
 	loy_wipe(pass, sizeof pass);
 	if (rv == LOY_EKEYPERM) {
-		cli_err(c, "%s is readable by group or others; refusing it (chmod 600 %s)",
+		cli_err(c,
+			"%s is readable by group or others; refusing it (chmod "
+			"600 %s)",
 			c->key_file, c->key_file);
 		return CLI_FAIL;
 	}
@@ -138,8 +145,8 @@ static void print_identity(struct cli *c, const char *path,
 	loy_id_format(ids, id);
 	loy_hex(hex, pk, LOY_PUBKEY_SIZE);
 	if (c->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s}", "id", ids, "public_key", hex,
-				      "file", path);
+		json_t *o = json_pack("{s:s, s:s, s:s}", "id", ids,
+				      "public_key", hex, "file", path);
 		cli_print_json(c, o);
 		json_decref(o);
 		return;
@@ -152,21 +159,27 @@ static void print_identity(struct cli *c, const char *path,
 }
 
 static const struct cli_usage keygen_usage = {
-	"loyctl keygen --out FILE [--kdf-cost default|min]",
-	"Creates a new Ed25519 key pair and writes it to FILE (mode 0600), encrypted\n"
-	"with a passphrase (--passphrase-file, LOYCTL_PASSPHRASE, or asked twice on\n"
-	"the terminal). Prints the loyalty ID and the public key. Never overwrites.",
-	"  --out FILE          the key file to create (also accepted as the first word)\n"
-	"  --kdf-cost COST     'default' (moderate) or 'min' (tests and dev only)\n",
-	"  loyctl keygen --out alice.key\n"
-	"  LOYCTL_PASSPHRASE=dev loyctl keygen --out t.key --kdf-cost min --json\n",
+    "loyctl keygen --out FILE [--kdf-cost default|min]",
+    "Creates a new Ed25519 key pair and writes it to FILE (mode 0600), "
+    "encrypted\n"
+    "with a passphrase (--passphrase-file, LOYCTL_PASSPHRASE, or asked twice "
+    "on\n"
+    "the terminal). Prints the loyalty ID and the public key. Never "
+    "overwrites.",
+    "  --out FILE          the key file to create (also accepted as the first "
+    "word)\n"
+    "  --kdf-cost COST     'default' (moderate) or 'min' (tests and dev "
+    "only)\n",
+    "  loyctl keygen --out alice.key\n"
+    "  LOYCTL_PASSPHRASE=dev loyctl keygen --out t.key --kdf-cost min --json\n",
 };
 
 int cmd_keygen(struct cli *c, int argc, char **argv)
 {
 	const char *out = NULL, *cost_s = NULL, *pos[1];
-	const struct cli_opt opts[] = {
-		{"out", OPT_STR, &out}, {"kdf-cost", OPT_STR, &cost_s}, {NULL, 0, NULL}};
+	const struct cli_opt opts[] = {{"out", OPT_STR, &out},
+				       {"kdf-cost", OPT_STR, &cost_s},
+				       {NULL, 0, NULL}};
 	struct loy_kdf_cost cost = loy_kdf_cost_default();
 	uint8_t pk[LOY_PUBKEY_SIZE], sk[LOY_SECKEY_SIZE];
 	char pass[256];
@@ -179,16 +192,21 @@ int cmd_keygen(struct cli *c, int argc, char **argv)
 	if (out == NULL && np == 1)
 		out = pos[0];
 	if (out == NULL)
-		return cli_usage_error(c, &keygen_usage, "keygen needs --out FILE");
+		return cli_usage_error(c, &keygen_usage,
+				       "keygen needs --out FILE");
 	if (cost_s && strcmp(cost_s, "min") == 0)
 		cost = loy_kdf_cost_min();
 	else if (cost_s && strcmp(cost_s, "default") != 0)
-		return cli_usage_error(c, &keygen_usage, "--kdf-cost is 'default' or 'min'");
+		return cli_usage_error(c, &keygen_usage,
+				       "--kdf-cost is 'default' or 'min'");
 	if (stat(out, &st) == 0) {
-		cli_err(c, "%s already exists; refusing to overwrite a key file", out);
+		cli_err(c,
+			"%s already exists; refusing to overwrite a key file",
+			out);
 		return CLI_FAIL;
 	}
-	rv = cli_passphrase(c, "Passphrase for the new key: ", true, pass, sizeof pass);
+	rv = cli_passphrase(c, "Passphrase for the new key: ", true, pass,
+			    sizeof pass);
 	if (rv)
 		return rv;
 	if (pass[0] == '\0') {
@@ -209,11 +227,11 @@ int cmd_keygen(struct cli *c, int argc, char **argv)
 }
 
 static const struct cli_usage id_usage = {
-	"loyctl id FILE",
-	"Prints the loyalty ID (and with --json the public key) of a key file.\n"
-	"Needs no passphrase: only the public part is read.",
-	NULL,
-	"  loyctl id alice.key\n",
+    "loyctl id FILE",
+    "Prints the loyalty ID (and with --json the public key) of a key file.\n"
+    "Needs no passphrase: only the public part is read.",
+    NULL,
+    "  loyctl id alice.key\n",
 };
 
 int cmd_id(struct cli *c, int argc, char **argv)
@@ -232,7 +250,8 @@ int cmd_id(struct cli *c, int argc, char **argv)
 		return cli_usage_error(c, &id_usage, "id needs a key file");
 	rv = loy_keyfile_pubkey(pos[0], pk);
 	if (rv != 0) {
-		cli_err(c, "%s: %s", pos[0], rv == LOY_EIO ? strerror(errno) : loy_strerror(rv));
+		cli_err(c, "%s: %s", pos[0],
+			rv == LOY_EIO ? strerror(errno) : loy_strerror(rv));
 		return CLI_FAIL;
 	}
 	print_identity(c, pos[0], pk, false);

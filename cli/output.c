@@ -96,7 +96,8 @@ int cli_table_add(struct cli_table *t, const char *const *row)
 {
 	if (t->rows == t->cap) {
 		int cap = t->cap ? 2 * t->cap : 16;
-		char **p = realloc(t->cells, (size_t)cap * (size_t)t->cols * sizeof *p);
+		char **p = realloc(t->cells,
+				   (size_t)cap * (size_t)t->cols * sizeof *p);
 		if (p == NULL)
 			return -1;
 		t->cells = p;
@@ -136,13 +137,18 @@ char *cli_table_render(const struct cli_table *t)
 			int pad = (int)w[i];
 			bool last = i == t->cols - 1;
 			if (t->right[i] && r > 0)
-				off += (size_t)snprintf(out + off, total - off, "%*s", pad, s ? s : "");
+				off += (size_t)snprintf(out + off, total - off,
+							"%*s", pad, s ? s : "");
 			else if (t->right[i])
-				off += (size_t)snprintf(out + off, total - off, "%*s", pad, s ? s : "");
+				off += (size_t)snprintf(out + off, total - off,
+							"%*s", pad, s ? s : "");
 			else
-				off += (size_t)snprintf(out + off, total - off, "%-*s", last ? 0 : pad, s ? s : "");
+				off += (size_t)snprintf(out + off, total - off,
+							"%-*s", last ? 0 : pad,
+							s ? s : "");
 			if (!last)
-				off += (size_t)snprintf(out + off, total - off, "  ");
+				off += (size_t)snprintf(out + off, total - off,
+							"  ");
 		}
 		while (off > line_start && out[off - 1] == ' ')
 			off--;
@@ -161,7 +167,8 @@ void cli_table_print(struct cli *c, struct cli_table *t)
 		if (c->color_out) {
 			/* the header line in bold */
 			char *nl = strchr(s, '\n');
-			fprintf(c->out, "\033[1m%.*s\033[0m%s", (int)(nl - s), s, nl);
+			fprintf(c->out, "\033[1m%.*s\033[0m%s", (int)(nl - s),
+				s, nl);
 		} else {
 			fputs(s, c->out);
 		}

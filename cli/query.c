@@ -34,9 +34,9 @@ static int ask(struct cli *c, uint8_t kind, const struct loy_client_arg *args,
 }
 
 /* Parses exactly one positional ID (or none when optional). */
-static int one_id(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
-		  const struct cli_usage *u, bool optional, uint8_t id[LOY_ID_SIZE],
-		  bool *have)
+static int one_id(struct cli *c, int argc, char **argv,
+		  const struct cli_opt *opts, const struct cli_usage *u,
+		  bool optional, uint8_t id[LOY_ID_SIZE], bool *have)
 {
 	const char *pos[1];
 	int np, rv = cli_parse(c, argc, argv, opts, pos, 1, &np, u);
@@ -47,16 +47,18 @@ static int one_id(struct cli *c, int argc, char **argv, const struct cli_opt *op
 	if (np == 0 && !optional)
 		return cli_usage_error(c, u, "give a loyalty ID");
 	if (np == 1 && cli_parse_id(pos[0], id) != 0)
-		return cli_usage_error(c, u, "'%s' is not a loyalty ID (mistyped?)", pos[0]);
+		return cli_usage_error(
+		    c, u, "'%s' is not a loyalty ID (mistyped?)", pos[0]);
 	return 0;
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl status",
-		"The node's name, chain, height, view, leader, state root, peers and mempool.",
-		NULL, "  loyctl status --node 127.0.0.1:7202\n"};
+	    "loyctl status",
+	    "The node's name, chain, height, view, leader, state root, peers "
+	    "and mempool.",
+	    NULL, "  loyctl status --node 127.0.0.1:7202\n"};
 	json_t *p;
 	int np, rv = cli_parse(c, argc, argv, NULL, NULL, 0, &np, &u);
 
@@ -66,17 +68,22 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		cli_print_json(c, p);
 	} else {
 		fprintf(c->out,
-			"node          %s (%s)\nchain         %s\nmember        %s\n"
-			"height        %lld (deciding %lld, view %lld, %lld view changes)\n"
+			"node          %s (%s)\nchain         %s\nmember       "
+			" %s\n"
+			"height        %lld (deciding %lld, view %lld, %lld "
+			"view changes)\n"
 			"block hash    %s\nstate root    %s\nleader        %s\n"
-			"validators    %lld, peers connected %zu\nmempool       %lld\n"
+			"validators    %lld, peers connected %zu\nmempool      "
+			" %lld\n"
 			"committed txs %lld\n",
-			sval(p, "name"), c->node, sval(p, "chain_id"), sval(p, "member"),
-			ival(p, "height"), ival(p, "deciding"), ival(p, "view"),
-			ival(p, "view_changes"), sval(p, "block_hash"), sval(p, "state_root"),
-			sval(p, "leader"), ival(p, "validators"),
-			json_array_size(json_object_get(p, "peers")), ival(p, "mempool"),
-			ival(p, "committed_txs"));
+			sval(p, "name"), c->node, sval(p, "chain_id"),
+			sval(p, "member"), ival(p, "height"),
+			ival(p, "deciding"), ival(p, "view"),
+			ival(p, "view_changes"), sval(p, "block_hash"),
+			sval(p, "state_root"), sval(p, "leader"),
+			ival(p, "validators"),
+			json_array_size(json_object_get(p, "peers")),
+			ival(p, "mempool"), ival(p, "committed_txs"));
 	}
 	json_decref(p);
 	return CLI_OK;
@@ -85,10 +92,12 @@ int cmd_status(struct cli *c, int argc, char **argv)
 int cmd_balance(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl balance ID",
-		"An account's balance in points, its type (customer, member, terminal),\n"
-		"nonce and public key.",
-		NULL, "  loyctl balance loy7bmqtbufxtpcfzzu4g2zwxh73a2amre4irbhbfbj\n"};
+	    "loyctl balance ID",
+	    "An account's balance in points, its type (customer, member, "
+	    "terminal),\n"
+	    "nonce and public key.",
+	    NULL,
+	    "  loyctl balance loy7bmqtbufxtpcfzzu4g2zwxh73a2amre4irbhbfbj\n"};
 	uint8_t id[LOY_ID_SIZE];
 	struct loy_client_arg a;
 	bool have;
@@ -103,9 +112,11 @@ int cmd_balance(struct cli *c, int argc, char **argv)
 	if (c->json)
 		cli_print_json(c, p);
 	else
-		fprintf(c->out, "%s  %lld points\ntype %s%s, nonce %lld\n", sval(p, "id"),
-			ival(p, "balance"), sval(p, "type"),
-			json_is_true(json_object_get(p, "active")) ? "" : " (inactive)",
+		fprintf(c->out, "%s  %lld points\ntype %s%s, nonce %lld\n",
+			sval(p, "id"), ival(p, "balance"), sval(p, "type"),
+			json_is_true(json_object_get(p, "active"))
+			    ? ""
+			    : " (inactive)",
 			ival(p, "nonce"));
 	json_decref(p);
 	return CLI_OK;
@@ -114,14 +125,16 @@ int cmd_balance(struct cli *c, int argc, char **argv)
 int cmd_history(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl history ID [--limit N] [--cursor C]",
-		"An account's transactions, newest first. When more remain, the next page\n"
-		"is --cursor NEXT (printed at the end; next_cursor in --json).",
-		"  --limit N    items per page (default 20, at most 1000)\n"
-		"  --cursor C   continue from a previous page\n",
-		"  loyctl history loy... --limit 50\n"};
+	    "loyctl history ID [--limit N] [--cursor C]",
+	    "An account's transactions, newest first. When more remain, the "
+	    "next page\n"
+	    "is --cursor NEXT (printed at the end; next_cursor in --json).",
+	    "  --limit N    items per page (default 20, at most 1000)\n"
+	    "  --cursor C   continue from a previous page\n",
+	    "  loyctl history loy... --limit 50\n"};
 	const char *limit = NULL, *cursor = NULL;
-	const struct cli_opt opts[] = {{"limit", OPT_STR, &limit}, {"cursor", OPT_STR, &cursor},
+	const struct cli_opt opts[] = {{"limit", OPT_STR, &limit},
+				       {"cursor", OPT_STR, &cursor},
 				       {NULL, 0, NULL}};
 	uint8_t id[LOY_ID_SIZE];
 	struct loy_client_arg a[3];
@@ -133,10 +146,12 @@ int cmd_history(struct cli *c, int argc, char **argv)
 
 	if (rv)
 		return rv;
-	if (limit && (cli_parse_u64(limit, &lim) != 0 || lim == 0 || lim > 1000))
+	if (limit &&
+	    (cli_parse_u64(limit, &lim) != 0 || lim == 0 || lim > 1000))
 		return cli_usage_error(c, &u, "--limit must be 1..1000");
 	if (cursor && cli_parse_u64(cursor, &cur) != 0)
-		return cli_usage_error(c, &u, "--cursor must be a number from an earlier page");
+		return cli_usage_error(
+		    c, &u, "--cursor must be a number from an earlier page");
 	cli_arg_bin(&a[0], id, LOY_ID_SIZE);
 	cli_arg_uint(&a[1], cur);
 	cli_arg_uint(&a[2], lim);
@@ -146,12 +161,15 @@ int cmd_history(struct cli *c, int argc, char **argv)
 		cli_print_json(c, p);
 	} else {
 		struct cli_table t;
-		static const char *const hdr[] = {"HEIGHT", "KIND", "DELTA", "RESULT", "TX"};
+		static const char *const hdr[] = {"HEIGHT", "KIND", "DELTA",
+						  "RESULT", "TX"};
 		items = json_object_get(p, "items");
 		cli_table_init(&t, 5, hdr);
-		json_array_foreach(items, i, v) {
+		json_array_foreach(items, i, v)
+		{
 			char h[24], d[24];
-			const char *row[5] = {h, sval(v, "kind"), d, sval(v, "result"), sval(v, "tx")};
+			const char *row[5] = {h, sval(v, "kind"), d,
+					      sval(v, "result"), sval(v, "tx")};
 			snprintf(h, sizeof h, "%lld", ival(v, "height"));
 			snprintf(d, sizeof d, "%+lld", ival(v, "delta"));
 			cli_table_add(&t, row);
@@ -161,8 +179,10 @@ int cmd_history(struct cli *c, int argc, char **argv)
 		else
 			cli_table_print(c, &t);
 		cli_table_free(&t);
-		if (ival(p, "next_cursor") != 0 && json_array_size(items) == lim)
-			fprintf(c->out, "more: --cursor %lld\n", ival(p, "next_cursor"));
+		if (ival(p, "next_cursor") != 0 &&
+		    json_array_size(items) == lim)
+			fprintf(c->out, "more: --cursor %lld\n",
+				ival(p, "next_cursor"));
 	}
 	json_decref(p);
 	return CLI_OK;
@@ -171,9 +191,9 @@ int cmd_history(struct cli *c, int argc, char **argv)
 int cmd_tx(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl tx HASH",
-		"A committed transaction: its fields, block height and result.",
-		NULL, "  loyctl tx 9ab0c1...ef\n"};
+	    "loyctl tx HASH",
+	    "A committed transaction: its fields, block height and result.",
+	    NULL, "  loyctl tx 9ab0c1...ef\n"};
 	const char *pos[1];
 	uint8_t h[LOY_HASH_SIZE];
 	struct loy_client_arg a;
@@ -183,7 +203,8 @@ int cmd_tx(struct cli *c, int argc, char **argv)
 	if (rv)
 		return rv;
 	if (np != 1 || cli_parse_hash(pos[0], h) != 0)
-		return cli_usage_error(c, &u, "give a transaction hash (64 hex digits)");
+		return cli_usage_error(
+		    c, &u, "give a transaction hash (64 hex digits)");
 	cli_arg_bin(&a, h, LOY_HASH_SIZE);
 	if ((rv = ask(c, LOY_Q_TX, &a, 1, &p)) != 0)
 		return rv;
@@ -192,9 +213,13 @@ int cmd_tx(struct cli *c, int argc, char **argv)
 	} else {
 		const char *k;
 		json_t *v;
-		json_object_foreach(p, k, v) {
-			char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
-			fprintf(c->out, "%-16s %s\n", k, s ? s : json_string_value(v));
+		json_object_foreach(p, k, v)
+		{
+			char *s = json_is_string(v)
+				      ? NULL
+				      : json_dumps(v, JSON_ENCODE_ANY);
+			fprintf(c->out, "%-16s %s\n", k,
+				s ? s : json_string_value(v));
 			free(s);
 		}
 	}
@@ -205,10 +230,11 @@ int cmd_tx(struct cli *c, int argc, char **argv)
 int cmd_block(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl block N",
-		"Block N: hash, time, previous hash, roots, proposer, its transactions and\n"
-		"the number of commit signatures.",
-		NULL, "  loyctl block 12\n"};
+	    "loyctl block N",
+	    "Block N: hash, time, previous hash, roots, proposer, its "
+	    "transactions and\n"
+	    "the number of commit signatures.",
+	    NULL, "  loyctl block 12\n"};
 	const char *pos[1];
 	uint64_t hgt;
 	struct loy_client_arg a;
@@ -219,7 +245,8 @@ int cmd_block(struct cli *c, int argc, char **argv)
 	if (rv)
 		return rv;
 	if (np != 1 || cli_parse_u64(pos[0], &hgt) != 0 || hgt == 0)
-		return cli_usage_error(c, &u, "give a block height (1, 2, ...)");
+		return cli_usage_error(c, &u,
+				       "give a block height (1, 2, ...)");
 	cli_arg_uint(&a, hgt);
 	if ((rv = ask(c, LOY_Q_BLOCK, &a, 1, &p)) != 0)
 		return rv;
@@ -228,16 +255,20 @@ int cmd_block(struct cli *c, int argc, char **argv)
 	} else {
 		char t[32];
 		cli_format_time_ms(t, sizeof t, (uint64_t)ival(p, "time_ms"));
-		fprintf(c->out,
-			"height       %lld (view %lld)\nhash         %s\ntime         %s\n"
-			"prev hash    %s\ntx root      %s\nstate root   %s\nproposer     %s\n"
-			"commit sigs  %lld\nbytes        %lld\ntransactions %zu\n",
-			ival(p, "height"), ival(p, "view"), sval(p, "hash"), t,
-			sval(p, "prev_hash"), sval(p, "tx_root"), sval(p, "state_root"),
-			sval(p, "proposer"), ival(p, "commit_signatures"), ival(p, "bytes"),
-			json_array_size(json_object_get(p, "txs")));
+		fprintf(
+		    c->out,
+		    "height       %lld (view %lld)\nhash         %s\ntime      "
+		    "   %s\n"
+		    "prev hash    %s\ntx root      %s\nstate root   "
+		    "%s\nproposer     %s\n"
+		    "commit sigs  %lld\nbytes        %lld\ntransactions %zu\n",
+		    ival(p, "height"), ival(p, "view"), sval(p, "hash"), t,
+		    sval(p, "prev_hash"), sval(p, "tx_root"),
+		    sval(p, "state_root"), sval(p, "proposer"),
+		    ival(p, "commit_signatures"), ival(p, "bytes"),
+		    json_array_size(json_object_get(p, "txs")));
 		json_array_foreach(json_object_get(p, "txs"), i, v)
-			fprintf(c->out, "  %s\n", json_string_value(v));
+		    fprintf(c->out, "  %s\n", json_string_value(v));
 	}
 	json_decref(p);
 	return CLI_OK;
@@ -246,8 +277,8 @@ int cmd_block(struct cli *c, int argc, char **argv)
 int cmd_members(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl members", "The consortium's member companies (validators).", NULL,
-		"  loyctl members --json\n"};
+	    "loyctl members", "The consortium's member companies (validators).",
+	    NULL, "  loyctl members --json\n"};
 	json_t *p, *v;
 	size_t i;
 	int np, rv = cli_parse(c, argc, argv, NULL, NULL, 0, &np, &u);
@@ -258,11 +289,15 @@ int cmd_members(struct cli *c, int argc, char **argv)
 		cli_print_json(c, p);
 	} else {
 		struct cli_table t;
-		static const char *const hdr[] = {"NAME", "ID", "ADDRESS", "ACTIVE"};
+		static const char *const hdr[] = {"NAME", "ID", "ADDRESS",
+						  "ACTIVE"};
 		cli_table_init(&t, 4, hdr);
-		json_array_foreach(json_object_get(p, "members"), i, v) {
-			const char *row[4] = {sval(v, "name"), sval(v, "id"), sval(v, "address"),
-					      json_is_true(json_object_get(v, "active")) ? "yes" : "no"};
+		json_array_foreach(json_object_get(p, "members"), i, v)
+		{
+			const char *row[4] = {
+			    sval(v, "name"), sval(v, "id"), sval(v, "address"),
+			    json_is_true(json_object_get(v, "active")) ? "yes"
+								       : "no"};
 			cli_table_add(&t, row);
 		}
 		cli_table_print(c, &t);
@@ -275,11 +310,13 @@ int cmd_members(struct cli *c, int argc, char **argv)
 int cmd_settlement(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl settlement [MEMBER_ID]",
-		"Settlement positions: per member the points issued (a liability), redeemed\n"
-		"at it (a claim), commissions, payments settled, and the net: payable,\n"
-		"receivable, net (positive: the member is owed).",
-		NULL, "  loyctl settlement\n  loyctl settlement loy... --json\n"};
+	    "loyctl settlement [MEMBER_ID]",
+	    "Settlement positions: per member the points issued (a liability), "
+	    "redeemed\n"
+	    "at it (a claim), commissions, payments settled, and the net: "
+	    "payable,\n"
+	    "receivable, net (positive: the member is owed).",
+	    NULL, "  loyctl settlement\n  loyctl settlement loy... --json\n"};
 	uint8_t id[LOY_ID_SIZE];
 	struct loy_client_arg a;
 	bool have;
@@ -297,10 +334,12 @@ int cmd_settlement(struct cli *c, int argc, char **argv)
 		cli_print_json(c, p);
 	} else {
 		struct cli_table t;
-		static const char *const hdr[] = {"MEMBER", "ISSUED", "REVERSED", "REDEEMED_AT",
-						  "COUPONS", "PAYABLE", "RECEIVABLE", "NET"};
+		static const char *const hdr[] = {
+		    "MEMBER",  "ISSUED",  "REVERSED",   "REDEEMED_AT",
+		    "COUPONS", "PAYABLE", "RECEIVABLE", "NET"};
 		cli_table_init(&t, 8, hdr);
-		json_array_foreach(json_object_get(p, "settlement"), i, v) {
+		json_array_foreach(json_object_get(p, "settlement"), i, v)
+		{
 			char f[7][24];
 			const char *row[8];
 			const char *name = sval(v, "name");
@@ -326,14 +365,20 @@ int cmd_settlement(struct cli *c, int argc, char **argv)
 int cmd_report(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl report --member ID --from YYYY-MM-DD --to YYYY-MM-DD",
-		"Per day between two dates (inclusive, UTC) for a member: points issued,\n"
-		"redeemed, active customers, transactions and the outstanding liability.",
-		"  --member ID    the member\n  --from DAY --to DAY   dates (UTC)\n",
-		"  loyctl report --member loy... --from 2025-01-01 --to 2025-01-31\n"};
+	    "loyctl report --member ID --from YYYY-MM-DD --to YYYY-MM-DD",
+	    "Per day between two dates (inclusive, UTC) for a member: points "
+	    "issued,\n"
+	    "redeemed, active customers, transactions and the outstanding "
+	    "liability.",
+	    "  --member ID    the member\n  --from DAY --to DAY   dates "
+	    "(UTC)\n",
+	    "  loyctl report --member loy... --from 2025-01-01 --to "
+	    "2025-01-31\n"};
 	const char *member = NULL, *from = NULL, *to = NULL;
-	const struct cli_opt opts[] = {{"member", OPT_STR, &member}, {"from", OPT_STR, &from},
-				       {"to", OPT_STR, &to}, {NULL, 0, NULL}};
+	const struct cli_opt opts[] = {{"member", OPT_STR, &member},
+				       {"from", OPT_STR, &from},
+				       {"to", OPT_STR, &to},
+				       {NULL, 0, NULL}};
 	uint8_t id[LOY_ID_SIZE];
 	uint32_t df, dt;
 	struct loy_client_arg a[3];
@@ -344,11 +389,16 @@ int cmd_report(struct cli *c, int argc, char **argv)
 	if (rv)
 		return rv;
 	if (!member || !from || !to)
-		return cli_usage_error(c, &u, "--member, --from and --to are required");
+		return cli_usage_error(
+		    c, &u, "--member, --from and --to are required");
 	if (cli_parse_id(member, id) != 0)
-		return cli_usage_error(c, &u, "--member: '%s' is not a loyalty ID", member);
-	if (cli_parse_day(from, &df) != 0 || cli_parse_day(to, &dt) != 0 || dt < df)
-		return cli_usage_error(c, &u, "--from/--to must be dates YYYY-MM-DD, --to not before --from");
+		return cli_usage_error(
+		    c, &u, "--member: '%s' is not a loyalty ID", member);
+	if (cli_parse_day(from, &df) != 0 || cli_parse_day(to, &dt) != 0 ||
+	    dt < df)
+		return cli_usage_error(c, &u,
+				       "--from/--to must be dates YYYY-MM-DD, "
+				       "--to not before --from");
 	cli_arg_bin(&a[0], id, LOY_ID_SIZE);
 	cli_arg_uint(&a[1], df);
 	cli_arg_uint(&a[2], dt);
@@ -358,12 +408,15 @@ int cmd_report(struct cli *c, int argc, char **argv)
 		cli_print_json(c, p);
 	} else {
 		struct cli_table t;
-		static const char *const hdr[] = {"DAY", "ISSUED", "REDEEMED", "ACTIVE_CUSTOMERS",
-						  "TXS", "OUTSTANDING"};
+		static const char *const hdr[] = {
+		    "DAY", "ISSUED",     "REDEEMED", "ACTIVE_CUSTOMERS",
+		    "TXS", "OUTSTANDING"};
 		cli_table_init(&t, 6, hdr);
-		json_array_foreach(json_object_get(p, "days"), i, v) {
+		json_array_foreach(json_object_get(p, "days"), i, v)
+		{
 			char f[6][24];
-			const char *row[6] = {f[0], f[1], f[2], f[3], f[4], f[5]};
+			const char *row[6] = {f[0], f[1], f[2],
+					      f[3], f[4], f[5]};
 			cli_format_day(f[0], 24, ival(v, "day"));
 			snprintf(f[1], 24, "%lld", ival(v, "issued"));
 			snprintf(f[2], 24, "%lld", ival(v, "redeemed"));
@@ -372,7 +425,8 @@ int cmd_report(struct cli *c, int argc, char **argv)
 			snprintf(f[5], 24, "%lld", ival(v, "outstanding"));
 			cli_table_add(&t, row);
 		}
-		fprintf(c->out, "member %s, %s .. %s\n", sval(p, "member"), from, to);
+		fprintf(c->out, "member %s, %s .. %s\n", sval(p, "member"),
+			from, to);
 		if (json_array_size(json_object_get(p, "days")) == 0)
 			fprintf(c->out, "no activity\n");
 		else
@@ -386,10 +440,11 @@ int cmd_report(struct cli *c, int argc, char **argv)
 int cmd_totals(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl totals",
-		"Programme totals: points issued, reversed, redeemed (and by coupon),\n"
-		"customers and outstanding points.",
-		NULL, "  loyctl totals --json\n"};
+	    "loyctl totals",
+	    "Programme totals: points issued, reversed, redeemed (and by "
+	    "coupon),\n"
+	    "customers and outstanding points.",
+	    NULL, "  loyctl totals --json\n"};
 	json_t *p;
 	int np, rv = cli_parse(c, argc, argv, NULL, NULL, 0, &np, &u);
 
@@ -399,10 +454,13 @@ int cmd_totals(struct cli *c, int argc, char **argv)
 		cli_print_json(c, p);
 	else
 		fprintf(c->out,
-			"issued           %lld\nreversed         %lld\nredeemed         %lld\n"
-			"coupon redeemed  %lld\ncustomers        %lld\noutstanding      %lld\n",
-			ival(p, "issued"), ival(p, "reversed"), ival(p, "redeemed"),
-			ival(p, "coupon_redeemed"), ival(p, "customers"), ival(p, "outstanding"));
+			"issued           %lld\nreversed         "
+			"%lld\nredeemed         %lld\n"
+			"coupon redeemed  %lld\ncustomers        "
+			"%lld\noutstanding      %lld\n",
+			ival(p, "issued"), ival(p, "reversed"),
+			ival(p, "redeemed"), ival(p, "coupon_redeemed"),
+			ival(p, "customers"), ival(p, "outstanding"));
 	json_decref(p);
 	return CLI_OK;
 }
@@ -411,9 +469,10 @@ int cli_partnership_show(struct cli *c, int argc, char **argv);
 int cli_partnership_show(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl partnership show NAME",
-		"A partnership's creator, terms, members and pending join requests.",
-		NULL, "  loyctl partnership show city-card\n"};
+	    "loyctl partnership show NAME",
+	    "A partnership's creator, terms, members and pending join "
+	    "requests.",
+	    NULL, "  loyctl partnership show city-card\n"};
 	const char *pos[1];
 	struct loy_client_arg a;
 	json_t *p, *v;
@@ -431,12 +490,16 @@ int cli_partnership_show(struct cli *c, int argc, char **argv)
 		cli_print_json(c, p);
 	} else {
 		json_t *t = json_object_get(p, "terms");
-		fprintf(c->out, "partnership %s\ncreator     %s\nterms       %lld/%lld points per unit + %lld bonus, min purchase %lld\n"
-				"pending     %lld join requests\nmembers:\n",
-			sval(p, "name"), sval(p, "creator"), ival(t, "rate_num"), ival(t, "rate_den"),
-			ival(t, "bonus"), ival(t, "min_purchase"), ival(p, "pending"));
+		fprintf(c->out,
+			"partnership %s\ncreator     %s\nterms       %lld/%lld "
+			"points per unit + %lld bonus, min purchase %lld\n"
+			"pending     %lld join requests\nmembers:\n",
+			sval(p, "name"), sval(p, "creator"),
+			ival(t, "rate_num"), ival(t, "rate_den"),
+			ival(t, "bonus"), ival(t, "min_purchase"),
+			ival(p, "pending"));
 		json_array_foreach(json_object_get(p, "members"), i, v)
-			fprintf(c->out, "  %s\n", json_string_value(v));
+		    fprintf(c->out, "  %s\n", json_string_value(v));
 	}
 	json_decref(p);
 	return CLI_OK;

@@ -13,11 +13,13 @@
 #define NEED(v, name)                                                          \
 	do {                                                                   \
 		if ((v) == NULL)                                               \
-			return cli_usage_error(c, &u, "--%s is required", name); \
+			return cli_usage_error(c, &u, "--%s is required",      \
+					       name);                          \
 	} while (0)
 #define PARSE(opts)                                                            \
 	do {                                                                   \
-		int np_, rv_ = cli_parse(c, argc, argv, opts, NULL, 0, &np_, &u); \
+		int np_,                                                       \
+		    rv_ = cli_parse(c, argc, argv, opts, NULL, 0, &np_, &u);   \
 		if (rv_)                                                       \
 			return rv_;                                            \
 	} while (0)
@@ -38,7 +40,8 @@ static int str_field(struct cli *c, const struct cli_usage *u, char *dst,
 		     size_t sz, const char *v, const char *name)
 {
 	if (cli_copy_field(dst, sz, v) != 0)
-		return cli_usage_error(c, u, "--%s is longer than %zu bytes", name, sz - 1);
+		return cli_usage_error(c, u, "--%s is longer than %zu bytes",
+				       name, sz - 1);
 	return 0;
 }
 
@@ -48,12 +51,15 @@ static int pubkey_arg(struct cli *c, const struct cli_usage *u, const char *v,
 {
 	int rv;
 
-	if (strlen(v) == 2 * LOY_PUBKEY_SIZE && loy_unhex(pk, LOY_PUBKEY_SIZE, v) == 0)
+	if (strlen(v) == 2 * LOY_PUBKEY_SIZE &&
+	    loy_unhex(pk, LOY_PUBKEY_SIZE, v) == 0)
 		return 0;
 	rv = loy_keyfile_pubkey(v, pk);
 	if (rv != 0)
-		return cli_usage_error(c, u, "'%s' is neither a public key in hex nor a key file (%s)",
-				       v, rv == LOY_EIO ? strerror(errno) : loy_strerror(rv));
+		return cli_usage_error(
+		    c, u,
+		    "'%s' is neither a public key in hex nor a key file (%s)",
+		    v, rv == LOY_EIO ? strerror(errno) : loy_strerror(rv));
 	return 0;
 }
 
@@ -71,19 +77,23 @@ static int rate_arg(const char *s, uint64_t *num, uint64_t *den)
 		return -1;
 	memcpy(buf, s, (size_t)(slash - s));
 	buf[slash - s] = '\0';
-	if (cli_parse_u64(buf, num) != 0 || cli_parse_u64(slash + 1, den) != 0 || *den == 0)
+	if (cli_parse_u64(buf, num) != 0 ||
+	    cli_parse_u64(slash + 1, den) != 0 || *den == 0)
 		return -1;
 	return 0;
 }
 
-static int window_args(struct cli *c, const struct cli_usage *u, const char *from,
-		       const char *until, uint64_t *f, uint64_t *t)
+static int window_args(struct cli *c, const struct cli_usage *u,
+		       const char *from, const char *until, uint64_t *f,
+		       uint64_t *t)
 {
 	*f = *t = 0;
 	if (from && cli_parse_time_ms(from, f) != 0)
-		return bad(c, u, "--from (YYYY-MM-DD[THH:MM[:SS]Z] or ms)", from);
+		return bad(c, u, "--from (YYYY-MM-DD[THH:MM[:SS]Z] or ms)",
+			   from);
 	if (until && cli_parse_time_ms(until, t) != 0)
-		return bad(c, u, "--until (YYYY-MM-DD[THH:MM[:SS]Z] or ms)", until);
+		return bad(c, u, "--until (YYYY-MM-DD[THH:MM[:SS]Z] or ms)",
+			   until);
 	if (*t != 0 && *t <= *f)
 		return cli_usage_error(c, u, "--until must be after --from");
 	return 0;
@@ -94,18 +104,22 @@ static int window_args(struct cli *c, const struct cli_usage *u, const char *fro
 static int customer_register(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl customer register [--memo TEXT] --key CUSTOMER.key",
-		"Registers the key's loyalty ID as a customer account (signed by the\n"
-		"customer; no personal data goes on the chain).",
-		"  --memo TEXT   a note (at most 128 bytes)\n",
-		"  loyctl keygen --out alice.key && loyctl customer register --key alice.key\n"};
+	    "loyctl customer register [--memo TEXT] --key CUSTOMER.key",
+	    "Registers the key's loyalty ID as a customer account (signed by "
+	    "the\n"
+	    "customer; no personal data goes on the chain).",
+	    "  --memo TEXT   a note (at most 128 bytes)\n",
+	    "  loyctl keygen --out alice.key && loyctl customer register --key "
+	    "alice.key\n"};
 	const char *memo = NULL;
-	const struct cli_opt opts[] = {{"memo", OPT_STR, &memo}, {NULL, 0, NULL}};
+	const struct cli_opt opts[] = {{"memo", OPT_STR, &memo},
+				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 
 	PARSE(opts);
 	tx_init(&tx, LOY_TX_CUSTOMER_REGISTER);
-	if (str_field(c, &u, tx.u.customer_register.memo, sizeof tx.u.customer_register.memo, memo, "memo"))
+	if (str_field(c, &u, tx.u.customer_register.memo,
+		      sizeof tx.u.customer_register.memo, memo, "memo"))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
 }
@@ -113,7 +127,8 @@ static int customer_register(struct cli *c, int argc, char **argv)
 int cmd_customer(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
-		{"register", customer_register, "register the key as a customer"}, {NULL, NULL, NULL}};
+	    {"register", customer_register, "register the key as a customer"},
+	    {NULL, NULL, NULL}};
 	return cli_dispatch(c, "customer", cmds, argc, argv);
 }
 
@@ -122,19 +137,26 @@ int cmd_customer(struct cli *c, int argc, char **argv)
 static int member_propose(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl member propose --action admit|remove --member-key HEX|FILE [--name NAME --address HOST:PORT]",
-		"Proposes to admit a company (its validator key, name and peer address)\n"
-		"or to remove one. Takes effect once 2/3 of the members voted for it;\n"
-		"the proposal is this transaction's hash.",
-		"  --action A         admit or remove\n"
-		"  --member-key K     the company's validator public key (hex) or its key file\n"
-		"  --name NAME        company name (admit)\n"
-		"  --address H:P      its peer address (admit)\n",
-		"  loyctl member propose --action admit --member-key delta.key --name \"Delta Fuel\" \\\n"
-		"      --address 10.0.0.4:7100 --key node1/validator.key\n"};
+	    "loyctl member propose --action admit|remove --member-key HEX|FILE "
+	    "[--name NAME --address HOST:PORT]",
+	    "Proposes to admit a company (its validator key, name and peer "
+	    "address)\n"
+	    "or to remove one. Takes effect once 2/3 of the members voted for "
+	    "it;\n"
+	    "the proposal is this transaction's hash.",
+	    "  --action A         admit or remove\n"
+	    "  --member-key K     the company's validator public key (hex) or "
+	    "its key file\n"
+	    "  --name NAME        company name (admit)\n"
+	    "  --address H:P      its peer address (admit)\n",
+	    "  loyctl member propose --action admit --member-key delta.key "
+	    "--name \"Delta Fuel\" \\\n"
+	    "      --address 10.0.0.4:7100 --key node1/validator.key\n"};
 	const char *action = NULL, *key = NULL, *name = NULL, *addr = NULL;
-	const struct cli_opt opts[] = {{"action", OPT_STR, &action}, {"member-key", OPT_STR, &key},
-				       {"name", OPT_STR, &name}, {"address", OPT_STR, &addr},
+	const struct cli_opt opts[] = {{"action", OPT_STR, &action},
+				       {"member-key", OPT_STR, &key},
+				       {"name", OPT_STR, &name},
+				       {"address", OPT_STR, &addr},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_member_propose *b = &tx.u.member_propose;
@@ -162,15 +184,18 @@ static int member_propose(struct cli *c, int argc, char **argv)
 static int member_vote(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl member vote --proposal HASH [--reject]",
-		"Votes on a membership proposal (the proposing transaction's hash):\n"
-		"approve by default, --reject to vote against.",
-		"  --proposal HASH   the member propose transaction's hash\n"
-		"  --reject          vote against\n",
-		"  loyctl member vote --proposal 3f1a...c2 --key node2/validator.key\n"};
+	    "loyctl member vote --proposal HASH [--reject]",
+	    "Votes on a membership proposal (the proposing transaction's "
+	    "hash):\n"
+	    "approve by default, --reject to vote against.",
+	    "  --proposal HASH   the member propose transaction's hash\n"
+	    "  --reject          vote against\n",
+	    "  loyctl member vote --proposal 3f1a...c2 --key "
+	    "node2/validator.key\n"};
 	const char *prop = NULL;
 	bool reject = false;
-	const struct cli_opt opts[] = {{"proposal", OPT_STR, &prop}, {"reject", OPT_FLAG, &reject},
+	const struct cli_opt opts[] = {{"proposal", OPT_STR, &prop},
+				       {"reject", OPT_FLAG, &reject},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 
@@ -186,9 +211,9 @@ static int member_vote(struct cli *c, int argc, char **argv)
 int cmd_member(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
-		{"propose", member_propose, "propose to admit or remove a company"},
-		{"vote", member_vote, "vote on a proposal"},
-		{NULL, NULL, NULL}};
+	    {"propose", member_propose, "propose to admit or remove a company"},
+	    {"vote", member_vote, "vote on a proposal"},
+	    {NULL, NULL, NULL}};
 	return cli_dispatch(c, "member", cmds, argc, argv);
 }
 
@@ -197,15 +222,21 @@ int cmd_member(struct cli *c, int argc, char **argv)
 static int terminal_tx(struct cli *c, int argc, char **argv, uint8_t kind)
 {
 	static const struct cli_usage u = {
-		"loyctl terminal add|remove --terminal-key HEX|FILE [--label TEXT] --key MEMBER.key",
-		"Binds a POS terminal's key to the signing member (add), or unbinds it\n"
-		"(remove). A terminal may issue rewards and accept redemptions for its member.",
-		"  --terminal-key K   the terminal's public key (hex) or its key file\n"
-		"  --label TEXT       a name for it (e.g. the till)\n",
-		"  loyctl keygen --out till1.key\n"
-		"  loyctl terminal add --terminal-key till1.key --label \"till 1\" --key node1/validator.key\n"};
+	    "loyctl terminal add|remove --terminal-key HEX|FILE [--label TEXT] "
+	    "--key MEMBER.key",
+	    "Binds a POS terminal's key to the signing member (add), or "
+	    "unbinds it\n"
+	    "(remove). A terminal may issue rewards and accept redemptions for "
+	    "its member.",
+	    "  --terminal-key K   the terminal's public key (hex) or its key "
+	    "file\n"
+	    "  --label TEXT       a name for it (e.g. the till)\n",
+	    "  loyctl keygen --out till1.key\n"
+	    "  loyctl terminal add --terminal-key till1.key --label \"till 1\" "
+	    "--key node1/validator.key\n"};
 	const char *key = NULL, *label = NULL;
-	const struct cli_opt opts[] = {{"terminal-key", OPT_STR, &key}, {"label", OPT_STR, &label},
+	const struct cli_opt opts[] = {{"terminal-key", OPT_STR, &key},
+				       {"label", OPT_STR, &label},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 
@@ -213,7 +244,8 @@ static int terminal_tx(struct cli *c, int argc, char **argv, uint8_t kind)
 	NEED(key, "terminal-key");
 	tx_init(&tx, kind);
 	if (pubkey_arg(c, &u, key, tx.u.terminal.terminal) ||
-	    str_field(c, &u, tx.u.terminal.label, sizeof tx.u.terminal.label, label, "label"))
+	    str_field(c, &u, tx.u.terminal.label, sizeof tx.u.terminal.label,
+		      label, "label"))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
 }
@@ -231,9 +263,9 @@ static int terminal_remove(struct cli *c, int argc, char **argv)
 int cmd_terminal(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
-		{"add", terminal_add, "bind a POS key to the signing member"},
-		{"remove", terminal_remove, "unbind it"},
-		{NULL, NULL, NULL}};
+	    {"add", terminal_add, "bind a POS key to the signing member"},
+	    {"remove", terminal_remove, "unbind it"},
+	    {NULL, NULL, NULL}};
 	return cli_dispatch(c, "terminal", cmds, argc, argv);
 }
 
@@ -242,17 +274,23 @@ int cmd_terminal(struct cli *c, int argc, char **argv)
 static int rule_set(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl rule set --rate NUM[/DEN] [--min-purchase N] [--from T] [--until T]",
-		"Sets the signing member's earning rule: points = purchase * NUM / DEN\n"
-		"(rounded down) for purchases of at least --min-purchase, inside the\n"
-		"optional window (T: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or ms).",
-		"  --rate N/D          points per purchase unit, e.g. 1/10\n"
-		"  --min-purchase N    smallest purchase that earns (default 0)\n"
-		"  --from T --until T  validity window (default: always)\n",
-		"  loyctl rule set --rate 1/10 --min-purchase 100 --key node1/validator.key\n"};
+	    "loyctl rule set --rate NUM[/DEN] [--min-purchase N] [--from T] "
+	    "[--until T]",
+	    "Sets the signing member's earning rule: points = purchase * NUM / "
+	    "DEN\n"
+	    "(rounded down) for purchases of at least --min-purchase, inside "
+	    "the\n"
+	    "optional window (T: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or ms).",
+	    "  --rate N/D          points per purchase unit, e.g. 1/10\n"
+	    "  --min-purchase N    smallest purchase that earns (default 0)\n"
+	    "  --from T --until T  validity window (default: always)\n",
+	    "  loyctl rule set --rate 1/10 --min-purchase 100 --key "
+	    "node1/validator.key\n"};
 	const char *rate = NULL, *min = NULL, *from = NULL, *until = NULL;
-	const struct cli_opt opts[] = {{"rate", OPT_STR, &rate}, {"min-purchase", OPT_STR, &min},
-				       {"from", OPT_STR, &from}, {"until", OPT_STR, &until},
+	const struct cli_opt opts[] = {{"rate", OPT_STR, &rate},
+				       {"min-purchase", OPT_STR, &min},
+				       {"from", OPT_STR, &from},
+				       {"until", OPT_STR, &until},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_rule_set *b = &tx.u.rule_set;
@@ -264,7 +302,8 @@ static int rule_set(struct cli *c, int argc, char **argv)
 		return bad(c, &u, "--rate (N or N/D)", rate);
 	if (min && cli_parse_u64(min, &b->min_purchase) != 0)
 		return bad(c, &u, "--min-purchase", min);
-	if (window_args(c, &u, from, until, &b->valid_from_ms, &b->valid_until_ms))
+	if (window_args(c, &u, from, until, &b->valid_from_ms,
+			&b->valid_until_ms))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
 }
@@ -272,7 +311,8 @@ static int rule_set(struct cli *c, int argc, char **argv)
 int cmd_rule(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
-		{"set", rule_set, "set the member's earning rule"}, {NULL, NULL, NULL}};
+	    {"set", rule_set, "set the member's earning rule"},
+	    {NULL, NULL, NULL}};
 	return cli_dispatch(c, "rule", cmds, argc, argv);
 }
 
@@ -281,20 +321,28 @@ int cmd_rule(struct cli *c, int argc, char **argv)
 static int partnership_create(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl partnership create --name NAME --rate NUM[/DEN] [--bonus N] [--min-purchase N] [--from T] [--until T]",
-		"Creates a multi-merchant partnership with its own earning terms: points =\n"
-		"purchase * NUM / DEN + bonus. The signing member is its creator and\n"
-		"approves who joins.",
-		"  --name NAME         the partnership's name\n"
-		"  --rate N/D          points per purchase unit\n"
-		"  --bonus N           points added per qualifying purchase\n"
-		"  --min-purchase N    smallest qualifying purchase\n"
-		"  --from T --until T  validity window\n",
-		"  loyctl partnership create --name city-card --rate 1/20 --bonus 5 --key node1/validator.key\n"};
-	const char *name = NULL, *rate = NULL, *bonus = NULL, *min = NULL, *from = NULL, *until = NULL;
-	const struct cli_opt opts[] = {{"name", OPT_STR, &name}, {"rate", OPT_STR, &rate},
-				       {"bonus", OPT_STR, &bonus}, {"min-purchase", OPT_STR, &min},
-				       {"from", OPT_STR, &from}, {"until", OPT_STR, &until},
+	    "loyctl partnership create --name NAME --rate NUM[/DEN] [--bonus "
+	    "N] [--min-purchase N] [--from T] [--until T]",
+	    "Creates a multi-merchant partnership with its own earning terms: "
+	    "points =\n"
+	    "purchase * NUM / DEN + bonus. The signing member is its creator "
+	    "and\n"
+	    "approves who joins.",
+	    "  --name NAME         the partnership's name\n"
+	    "  --rate N/D          points per purchase unit\n"
+	    "  --bonus N           points added per qualifying purchase\n"
+	    "  --min-purchase N    smallest qualifying purchase\n"
+	    "  --from T --until T  validity window\n",
+	    "  loyctl partnership create --name city-card --rate 1/20 --bonus "
+	    "5 --key node1/validator.key\n"};
+	const char *name = NULL, *rate = NULL, *bonus = NULL, *min = NULL,
+		   *from = NULL, *until = NULL;
+	const struct cli_opt opts[] = {{"name", OPT_STR, &name},
+				       {"rate", OPT_STR, &rate},
+				       {"bonus", OPT_STR, &bonus},
+				       {"min-purchase", OPT_STR, &min},
+				       {"from", OPT_STR, &from},
+				       {"until", OPT_STR, &until},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_partnership_create *b = &tx.u.partnership_create;
@@ -311,24 +359,31 @@ static int partnership_create(struct cli *c, int argc, char **argv)
 		return bad(c, &u, "--bonus", bonus);
 	if (min && cli_parse_u64(min, &b->min_purchase) != 0)
 		return bad(c, &u, "--min-purchase", min);
-	if (window_args(c, &u, from, until, &b->valid_from_ms, &b->valid_until_ms))
+	if (window_args(c, &u, from, until, &b->valid_from_ms,
+			&b->valid_until_ms))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
 }
 
-static int partnership_member_tx(struct cli *c, int argc, char **argv, uint8_t kind)
+static int partnership_member_tx(struct cli *c, int argc, char **argv,
+				 uint8_t kind)
 {
 	static const struct cli_usage u = {
-		"loyctl partnership join|leave --name NAME [--member ID]",
-		"join: signed by a member, requests to join (--member defaults to the\n"
-		"signer); signed by the creator naming --member, approves that request.\n"
-		"leave: the signing member leaves.",
-		"  --name NAME    the partnership\n"
-		"  --member ID    the member joining (default: the signer)\n",
-		"  loyctl partnership join --name city-card --key node2/validator.key\n"
-		"  loyctl partnership join --name city-card --member loy... --key node1/validator.key\n"};
+	    "loyctl partnership join|leave --name NAME [--member ID]",
+	    "join: signed by a member, requests to join (--member defaults to "
+	    "the\n"
+	    "signer); signed by the creator naming --member, approves that "
+	    "request.\n"
+	    "leave: the signing member leaves.",
+	    "  --name NAME    the partnership\n"
+	    "  --member ID    the member joining (default: the signer)\n",
+	    "  loyctl partnership join --name city-card --key "
+	    "node2/validator.key\n"
+	    "  loyctl partnership join --name city-card --member loy... --key "
+	    "node1/validator.key\n"};
 	const char *name = NULL, *member = NULL;
-	const struct cli_opt opts[] = {{"name", OPT_STR, &name}, {"member", OPT_STR, &member},
+	const struct cli_opt opts[] = {{"name", OPT_STR, &name},
+				       {"member", OPT_STR, &member},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_partnership_member *b = &tx.u.partnership_member;
@@ -367,11 +422,12 @@ int cli_partnership_show(struct cli *c, int argc, char **argv);
 int cmd_partnership(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
-		{"create", partnership_create, "create a partnership with its terms"},
-		{"join", partnership_join, "request to join, or approve a request"},
-		{"leave", partnership_leave, "leave a partnership"},
-		{"show", cli_partnership_show, "a partnership's terms and members"},
-		{NULL, NULL, NULL}};
+	    {"create", partnership_create,
+	     "create a partnership with its terms"},
+	    {"join", partnership_join, "request to join, or approve a request"},
+	    {"leave", partnership_leave, "leave a partnership"},
+	    {"show", cli_partnership_show, "a partnership's terms and members"},
+	    {NULL, NULL, NULL}};
 	if (c->sign.active && argc >= 2 && strcmp(argv[1], "show") == 0) {
 		cli_err(c, "partnership show is a query, not a transaction");
 		return CLI_USAGE;
@@ -384,22 +440,32 @@ int cmd_partnership(struct cli *c, int argc, char **argv)
 static int reward_issue(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl reward issue --customer ID --purchase N --reference REF [--reason TEXT] [--partnership NAME]",
-		"Gives a customer points for a purchase, computed by the ledger from the\n"
-		"signing member's rule (or the partnership's). Signed by a member or one\n"
-		"of its terminals (the member is implicit). The reference is unique per\n"
-		"member forever, so a retry after a timeout never earns twice. Reason\n"
-		"'topup' loads the purchase amount 1:1 (points paid for at the counter).",
-		"  --customer ID        the customer's loyalty ID\n"
-		"  --purchase N         purchase amount (integer currency units)\n"
-		"  --reference REF      the till's receipt number (unique per member)\n"
-		"  --reason TEXT        'purchase' (default), 'topup', ...\n"
-		"  --partnership NAME   earn under a partnership's terms\n",
-		"  loyctl reward issue --customer loy... --purchase 1200 --reference till1-0001 --key till1.key\n"};
-	const char *cust = NULL, *purchase = NULL, *ref = NULL, *reason = NULL, *pship = NULL;
-	const struct cli_opt opts[] = {{"customer", OPT_STR, &cust}, {"purchase", OPT_STR, &purchase},
-				       {"reference", OPT_STR, &ref}, {"reason", OPT_STR, &reason},
-				       {"partnership", OPT_STR, &pship}, {NULL, 0, NULL}};
+	    "loyctl reward issue --customer ID --purchase N --reference REF "
+	    "[--reason TEXT] [--partnership NAME]",
+	    "Gives a customer points for a purchase, computed by the ledger "
+	    "from the\n"
+	    "signing member's rule (or the partnership's). Signed by a member "
+	    "or one\n"
+	    "of its terminals (the member is implicit). The reference is "
+	    "unique per\n"
+	    "member forever, so a retry after a timeout never earns twice. "
+	    "Reason\n"
+	    "'topup' loads the purchase amount 1:1 (points paid for at the "
+	    "counter).",
+	    "  --customer ID        the customer's loyalty ID\n"
+	    "  --purchase N         purchase amount (integer currency units)\n"
+	    "  --reference REF      the till's receipt number (unique per "
+	    "member)\n"
+	    "  --reason TEXT        'purchase' (default), 'topup', ...\n"
+	    "  --partnership NAME   earn under a partnership's terms\n",
+	    "  loyctl reward issue --customer loy... --purchase 1200 "
+	    "--reference till1-0001 --key till1.key\n"};
+	const char *cust = NULL, *purchase = NULL, *ref = NULL, *reason = NULL,
+		   *pship = NULL;
+	const struct cli_opt opts[] = {
+	    {"customer", OPT_STR, &cust},     {"purchase", OPT_STR, &purchase},
+	    {"reference", OPT_STR, &ref},     {"reason", OPT_STR, &reason},
+	    {"partnership", OPT_STR, &pship}, {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_reward_issue *b = &tx.u.reward_issue;
 
@@ -411,10 +477,14 @@ static int reward_issue(struct cli *c, int argc, char **argv)
 	if (cli_parse_id(cust, b->customer) != 0)
 		return bad(c, &u, "--customer (a loyalty ID)", cust);
 	if (cli_parse_u64(purchase, &b->purchase) != 0)
-		return bad(c, &u, "--purchase (a non-negative integer)", purchase);
-	if (str_field(c, &u, b->reference, sizeof b->reference, ref, "reference") ||
-	    str_field(c, &u, b->reason, sizeof b->reason, reason ? reason : "purchase", "reason") ||
-	    str_field(c, &u, b->partnership, sizeof b->partnership, pship, "partnership"))
+		return bad(c, &u, "--purchase (a non-negative integer)",
+			   purchase);
+	if (str_field(c, &u, b->reference, sizeof b->reference, ref,
+		      "reference") ||
+	    str_field(c, &u, b->reason, sizeof b->reason,
+		      reason ? reason : "purchase", "reason") ||
+	    str_field(c, &u, b->partnership, sizeof b->partnership, pship,
+		      "partnership"))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
 }
@@ -422,16 +492,22 @@ static int reward_issue(struct cli *c, int argc, char **argv)
 static int reward_reverse(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl reward reverse --issue-tx HASH --reference REF [--reason TEXT]",
-		"A refund or return: the issuing member takes back the points of an\n"
-		"earlier reward issue. Rejected if the customer already spent them.",
-		"  --issue-tx HASH   the reward issue transaction\n"
-		"  --reference REF   this reversal's own unique reference\n"
-		"  --reason TEXT     why (default 'refund')\n",
-		"  loyctl reward reverse --issue-tx 9ab0...ef --reference refund-0001 --key node1/validator.key\n"};
+	    "loyctl reward reverse --issue-tx HASH --reference REF [--reason "
+	    "TEXT]",
+	    "A refund or return: the issuing member takes back the points of "
+	    "an\n"
+	    "earlier reward issue. Rejected if the customer already spent "
+	    "them.",
+	    "  --issue-tx HASH   the reward issue transaction\n"
+	    "  --reference REF   this reversal's own unique reference\n"
+	    "  --reason TEXT     why (default 'refund')\n",
+	    "  loyctl reward reverse --issue-tx 9ab0...ef --reference "
+	    "refund-0001 --key node1/validator.key\n"};
 	const char *issue = NULL, *ref = NULL, *reason = NULL;
-	const struct cli_opt opts[] = {{"issue-tx", OPT_STR, &issue}, {"reference", OPT_STR, &ref},
-				       {"reason", OPT_STR, &reason}, {NULL, 0, NULL}};
+	const struct cli_opt opts[] = {{"issue-tx", OPT_STR, &issue},
+				       {"reference", OPT_STR, &ref},
+				       {"reason", OPT_STR, &reason},
+				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_reward_reverse *b = &tx.u.reward_reverse;
 
@@ -441,8 +517,10 @@ static int reward_reverse(struct cli *c, int argc, char **argv)
 	tx_init(&tx, LOY_TX_REWARD_REVERSE);
 	if (cli_parse_hash(issue, b->issue_tx) != 0)
 		return bad(c, &u, "--issue-tx (64 hex digits)", issue);
-	if (str_field(c, &u, b->reference, sizeof b->reference, ref, "reference") ||
-	    str_field(c, &u, b->reason, sizeof b->reason, reason ? reason : "refund", "reason"))
+	if (str_field(c, &u, b->reference, sizeof b->reference, ref,
+		      "reference") ||
+	    str_field(c, &u, b->reason, sizeof b->reason,
+		      reason ? reason : "refund", "reason"))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
 }
@@ -450,9 +528,9 @@ static int reward_reverse(struct cli *c, int argc, char **argv)
 int cmd_reward(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
-		{"issue", reward_issue, "points for a purchase"},
-		{"reverse", reward_reverse, "take back an earlier issue (refund)"},
-		{NULL, NULL, NULL}};
+	    {"issue", reward_issue, "points for a purchase"},
+	    {"reverse", reward_reverse, "take back an earlier issue (refund)"},
+	    {NULL, NULL, NULL}};
 	return cli_dispatch(c, "reward", cmds, argc, argv);
 }
 
@@ -461,16 +539,20 @@ int cmd_reward(struct cli *c, int argc, char **argv)
 int cmd_redeem(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl redeem --member ID --amount N --reference REF [--memo TEXT] --key CUSTOMER.key",
-		"The customer spends points at a member (a payment or a discount).",
-		"  --member ID       where the points are spent\n"
-		"  --amount N        points\n"
-		"  --reference REF   unique per customer\n"
-		"  --memo TEXT       a note\n",
-		"  loyctl redeem --member loy... --amount 60 --reference pos7-0042 --key alice.key\n"};
+	    "loyctl redeem --member ID --amount N --reference REF [--memo "
+	    "TEXT] --key CUSTOMER.key",
+	    "The customer spends points at a member (a payment or a discount).",
+	    "  --member ID       where the points are spent\n"
+	    "  --amount N        points\n"
+	    "  --reference REF   unique per customer\n"
+	    "  --memo TEXT       a note\n",
+	    "  loyctl redeem --member loy... --amount 60 --reference pos7-0042 "
+	    "--key alice.key\n"};
 	const char *member = NULL, *amount = NULL, *ref = NULL, *memo = NULL;
-	const struct cli_opt opts[] = {{"member", OPT_STR, &member}, {"amount", OPT_STR, &amount},
-				       {"reference", OPT_STR, &ref}, {"memo", OPT_STR, &memo},
+	const struct cli_opt opts[] = {{"member", OPT_STR, &member},
+				       {"amount", OPT_STR, &amount},
+				       {"reference", OPT_STR, &ref},
+				       {"memo", OPT_STR, &memo},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_redeem *b = &tx.u.redeem;
@@ -484,7 +566,8 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
 		return bad(c, &u, "--member (a loyalty ID)", member);
 	if (cli_parse_u64(amount, &b->amount) != 0)
 		return bad(c, &u, "--amount", amount);
-	if (str_field(c, &u, b->reference, sizeof b->reference, ref, "reference") ||
+	if (str_field(c, &u, b->reference, sizeof b->reference, ref,
+		      "reference") ||
 	    str_field(c, &u, b->memo, sizeof b->memo, memo, "memo"))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
@@ -493,16 +576,20 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
 int cmd_transfer(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl transfer --to ID --amount N --reference REF [--memo TEXT] --key CUSTOMER.key",
-		"Moves points from the signing customer to another customer.",
-		"  --to ID           the receiving customer\n"
-		"  --amount N        points\n"
-		"  --reference REF   unique per customer\n"
-		"  --memo TEXT       a note\n",
-		"  loyctl transfer --to loy... --amount 25 --reference gift-1 --key alice.key\n"};
+	    "loyctl transfer --to ID --amount N --reference REF [--memo TEXT] "
+	    "--key CUSTOMER.key",
+	    "Moves points from the signing customer to another customer.",
+	    "  --to ID           the receiving customer\n"
+	    "  --amount N        points\n"
+	    "  --reference REF   unique per customer\n"
+	    "  --memo TEXT       a note\n",
+	    "  loyctl transfer --to loy... --amount 25 --reference gift-1 "
+	    "--key alice.key\n"};
 	const char *to = NULL, *amount = NULL, *ref = NULL, *memo = NULL;
-	const struct cli_opt opts[] = {{"to", OPT_STR, &to}, {"amount", OPT_STR, &amount},
-				       {"reference", OPT_STR, &ref}, {"memo", OPT_STR, &memo},
+	const struct cli_opt opts[] = {{"to", OPT_STR, &to},
+				       {"amount", OPT_STR, &amount},
+				       {"reference", OPT_STR, &ref},
+				       {"memo", OPT_STR, &memo},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_transfer *b = &tx.u.transfer;
@@ -516,7 +603,8 @@ int cmd_transfer(struct cli *c, int argc, char **argv)
 		return bad(c, &u, "--to (a loyalty ID)", to);
 	if (cli_parse_u64(amount, &b->amount) != 0)
 		return bad(c, &u, "--amount", amount);
-	if (str_field(c, &u, b->reference, sizeof b->reference, ref, "reference") ||
+	if (str_field(c, &u, b->reference, sizeof b->reference, ref,
+		      "reference") ||
 	    str_field(c, &u, b->memo, sizeof b->memo, memo, "memo"))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
@@ -525,18 +613,25 @@ int cmd_transfer(struct cli *c, int argc, char **argv)
 int cmd_settle(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-		"loyctl settle --counterparty ID --amount N --reference REF [--confirm HASH]",
-		"Records an off-chain payment of N to the counterparty member, clearing part\n"
-		"of a settlement position. The counterparty confirms it with its own settle\n"
-		"naming --confirm HASH (the first settle's transaction).",
-		"  --counterparty ID   the other member\n"
-		"  --amount N          currency units paid\n"
-		"  --reference REF     the payment's reference\n"
-		"  --confirm HASH      confirm the counterparty's settle transaction\n",
-		"  loyctl settle --counterparty loy... --amount 540 --reference wire-2024-07 --key node1/validator.key\n"};
+	    "loyctl settle --counterparty ID --amount N --reference REF "
+	    "[--confirm HASH]",
+	    "Records an off-chain payment of N to the counterparty member, "
+	    "clearing part\n"
+	    "of a settlement position. The counterparty confirms it with its "
+	    "own settle\n"
+	    "naming --confirm HASH (the first settle's transaction).",
+	    "  --counterparty ID   the other member\n"
+	    "  --amount N          currency units paid\n"
+	    "  --reference REF     the payment's reference\n"
+	    "  --confirm HASH      confirm the counterparty's settle "
+	    "transaction\n",
+	    "  loyctl settle --counterparty loy... --amount 540 --reference "
+	    "wire-2024-07 --key node1/validator.key\n"};
 	const char *cp = NULL, *amount = NULL, *ref = NULL, *confirm = NULL;
-	const struct cli_opt opts[] = {{"counterparty", OPT_STR, &cp}, {"amount", OPT_STR, &amount},
-				       {"reference", OPT_STR, &ref}, {"confirm", OPT_STR, &confirm},
+	const struct cli_opt opts[] = {{"counterparty", OPT_STR, &cp},
+				       {"amount", OPT_STR, &amount},
+				       {"reference", OPT_STR, &ref},
+				       {"confirm", OPT_STR, &confirm},
 				       {NULL, 0, NULL}};
 	struct loy_tx tx;
 	struct loy_tx_settle *b = &tx.u.settle;
@@ -552,7 +647,8 @@ int cmd_settle(struct cli *c, int argc, char **argv)
 		return bad(c, &u, "--amount", amount);
 	if (confirm && cli_parse_hash(confirm, b->confirm) != 0)
 		return bad(c, &u, "--confirm (64 hex digits)", confirm);
-	if (str_field(c, &u, b->reference, sizeof b->reference, ref, "reference"))
+	if (str_field(c, &u, b->reference, sizeof b->reference, ref,
+		      "reference"))
 		return CLI_USAGE;
 	return cli_tx_finish(c, &tx);
 }
@@ -561,11 +657,16 @@ int cmd_settle(struct cli *c, int argc, char **argv)
 int cli_tx_command(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_cmd cmds[] = {
-		{"customer", cmd_customer, ""}, {"member", cmd_member, ""},
-		{"terminal", cmd_terminal, ""}, {"rule", cmd_rule, ""},
-		{"partnership", cmd_partnership, ""}, {"reward", cmd_reward, ""},
-		{"redeem", cmd_redeem, ""}, {"transfer", cmd_transfer, ""},
-		{"coupon", cmd_coupon, ""}, {"settle", cmd_settle, ""},
-		{NULL, NULL, NULL}};
+	    {"customer", cmd_customer, ""},
+	    {"member", cmd_member, ""},
+	    {"terminal", cmd_terminal, ""},
+	    {"rule", cmd_rule, ""},
+	    {"partnership", cmd_partnership, ""},
+	    {"reward", cmd_reward, ""},
+	    {"redeem", cmd_redeem, ""},
+	    {"transfer", cmd_transfer, ""},
+	    {"coupon", cmd_coupon, ""},
+	    {"settle", cmd_settle, ""},
+	    {NULL, NULL, NULL}};
 	return cli_dispatch(c, "sign", cmds, argc, argv);
 }

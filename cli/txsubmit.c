@@ -19,7 +19,10 @@ static int chain_id_online(struct cli *c, struct cli_conn *cn, char *out)
 	int rv;
 
 	if (c->chain_id)
-		return cli_copy_field(out, LOY_CHAIN_ID_MAX + 1, c->chain_id) == 0 ? 0 : CLI_USAGE;
+		return cli_copy_field(out, LOY_CHAIN_ID_MAX + 1, c->chain_id) ==
+			       0
+			   ? 0
+			   : CLI_USAGE;
 	if (c->node_chain_id[0]) {
 		strcpy(out, c->node_chain_id);
 		return 0;
@@ -28,7 +31,8 @@ static int chain_id_online(struct cli *c, struct cli_conn *cn, char *out)
 	if (rv)
 		return rv;
 	id = json_string_value(json_object_get(st, "chain_id"));
-	if (id == NULL || cli_copy_field(c->node_chain_id, sizeof c->node_chain_id, id) != 0) {
+	if (id == NULL || cli_copy_field(c->node_chain_id,
+					 sizeof c->node_chain_id, id) != 0) {
 		cli_err(c, "the node's status has no usable chain_id");
 		json_decref(st);
 		return CLI_FAIL;
@@ -85,7 +89,8 @@ static int read_batch(struct cli *c, const char *path, bool missing_ok,
 		    (b.data = malloc(len / 2)) == NULL ||
 		    loy_unhex(b.data, len / 2, line) != 0) {
 			free(b.data);
-			cli_err(c, "%s:%u: not a signed transaction line", path, lineno);
+			cli_err(c, "%s:%u: not a signed transaction line", path,
+				lineno);
 			goto fail;
 		}
 		b.len = len / 2;
@@ -137,7 +142,8 @@ static int next_nonce_file(struct cli *c, const char *path,
 		struct loy_tx tx;
 		if (loy_tx_decode(&tx, txs[i].data, txs[i].len) != 0)
 			continue;
-		if (memcmp(tx.signer, pk, LOY_PUBKEY_SIZE) == 0 && tx.nonce + 1 > *nonce)
+		if (memcmp(tx.signer, pk, LOY_PUBKEY_SIZE) == 0 &&
+		    tx.nonce + 1 > *nonce)
 			*nonce = tx.nonce + 1;
 		loy_tx_free(&tx);
 	}
@@ -146,7 +152,8 @@ static int next_nonce_file(struct cli *c, const char *path,
 }
 
 static int append_signed(struct cli *c, const struct loy_tx *tx,
-			 const struct loy_buf *enc, const uint8_t hash[LOY_HASH_SIZE])
+			 const struct loy_buf *enc,
+			 const uint8_t hash[LOY_HASH_SIZE])
 {
 	FILE *f = c->sign.out ? fopen(c->sign.out, "a") : c->out;
 	char *hex = malloc(2 * enc->len + 1), hh[2 * LOY_HASH_SIZE + 1];
@@ -170,19 +177,21 @@ static int append_signed(struct cli *c, const struct loy_tx *tx,
 		ok &= fclose(f) == 0;
 	free(hex);
 	if (!ok) {
-		cli_err(c, "cannot write the signed transaction: %s", strerror(errno));
+		cli_err(c, "cannot write the signed transaction: %s",
+			strerror(errno));
 		return CLI_FAIL;
 	}
 	if (c->sign.out) {
 		if (c->json) {
-			json_t *o = json_pack("{s:s, s:I, s:s}", "tx", hh, "nonce",
-					      (json_int_t)tx->nonce, "file", c->sign.out);
+			json_t *o = json_pack("{s:s, s:I, s:s}", "tx", hh,
+					      "nonce", (json_int_t)tx->nonce,
+					      "file", c->sign.out);
 			cli_print_json(c, o);
 			json_decref(o);
 		} else
 			fprintf(c->out, "signed %s nonce %llu into %s\ntx %s\n",
-				loy_tx_kind_name(tx->kind), (unsigned long long)tx->nonce,
-				c->sign.out, hh);
+				loy_tx_kind_name(tx->kind),
+				(unsigned long long)tx->nonce, c->sign.out, hh);
 	}
 	return CLI_OK;
 }
@@ -203,12 +212,16 @@ int cli_print_outcome(struct cli *c, const json_t *r)
 		return CLI_OK;
 	}
 	if (strcmp(status, "pending") == 0) {
-		fprintf(c->out, "submitted, not waiting for the commit\ntx %s\n", hash ? hash : "?");
+		fprintf(c->out,
+			"submitted, not waiting for the commit\ntx %s\n",
+			hash ? hash : "?");
 		return CLI_OK;
 	}
 	if (strcmp(status, "rejected") == 0) {
 		cli_err(c, "rejected at height %lld: %s", (long long)height,
-			msg && msg[0] ? msg : result ? result : "?");
+			msg && msg[0] ? msg
+			: result      ? result
+				      : "?");
 		fprintf(c->err, "tx %s\n", hash ? hash : "?");
 		return CLI_FAIL;
 	}
@@ -242,7 +255,8 @@ static int submit_batch(struct cli *c, struct cli_conn *cn, struct loy_buf *txs,
 	*code = r.code;
 	snprintf(msg, msgsz, "%s", r.message);
 	if (r.payload.len > 0)
-		*answer = json_loadb((const char *)r.payload.data, r.payload.len, 0, NULL);
+		*answer = json_loadb((const char *)r.payload.data,
+				     r.payload.len, 0, NULL);
 	loy_client_response_free(&r);
 	return 0;
 }
@@ -263,29 +277,40 @@ int cli_tx_finish_cb(struct cli *c, struct loy_tx *tx,
 		goto out;
 	loy_seckey_pubkey(pk, c->sk);
 	if (c->sign.active) {
-		const char *cid = c->sign.chain_id ? c->sign.chain_id : c->chain_id;
+		const char *cid =
+		    c->sign.chain_id ? c->sign.chain_id : c->chain_id;
 		if (cid == NULL)
 			cid = getenv("LOYCTL_CHAIN_ID");
-		if (cid == NULL || cli_copy_field(tx->chain_id, sizeof tx->chain_id, cid) != 0) {
-			cli_err(c, "offline signing needs --chain-id ID (the node's chain id)");
+		if (cid == NULL ||
+		    cli_copy_field(tx->chain_id, sizeof tx->chain_id, cid) !=
+			0) {
+			cli_err(c, "offline signing needs --chain-id ID (the "
+				   "node's chain id)");
 			rv = CLI_USAGE;
 			goto out;
 		}
 		if (c->sign.nonce) {
-			if (cli_parse_u64(c->sign.nonce, &tx->nonce) != 0 || tx->nonce == 0) {
-				cli_err(c, "--nonce must be a positive integer");
+			if (cli_parse_u64(c->sign.nonce, &tx->nonce) != 0 ||
+			    tx->nonce == 0) {
+				cli_err(c,
+					"--nonce must be a positive integer");
 				rv = CLI_USAGE;
 				goto out;
 			}
 		} else {
 			if (c->sign.out)
-				rv = next_nonce_file(c, c->sign.out, pk, &tx->nonce);
+				rv = next_nonce_file(c, c->sign.out, pk,
+						     &tx->nonce);
 			if (rv)
 				goto out;
 			if (tx->nonce == 0) {
-				cli_err(c, "no earlier transaction of this key in %s: give the "
-					   "first --nonce (the account's nonce + 1, see loyctl balance)",
-					c->sign.out ? c->sign.out : "the output");
+				cli_err(c,
+					"no earlier transaction of this key in "
+					"%s: give the "
+					"first --nonce (the account's nonce + "
+					"1, see loyctl balance)",
+					c->sign.out ? c->sign.out
+						    : "the output");
 				rv = CLI_USAGE;
 				goto out;
 			}
@@ -296,7 +321,8 @@ int cli_tx_finish_cb(struct cli *c, struct loy_tx *tx,
 		    (rv = next_nonce_online(c, &cn, pk, &tx->nonce)) != 0)
 			goto out;
 	}
-	if ((rv = loy_tx_sign(tx, c->sk)) != 0 || (rv = loy_tx_encode(tx, &enc)) != 0) {
+	if ((rv = loy_tx_sign(tx, c->sk)) != 0 ||
+	    (rv = loy_tx_encode(tx, &enc)) != 0) {
 		cli_err(c, "cannot sign the transaction: %s", loy_strerror(rv));
 		rv = CLI_USAGE;
 		goto out;
@@ -308,7 +334,8 @@ int cli_tx_finish_cb(struct cli *c, struct loy_tx *tx,
 		rv = append_signed(c, tx, &enc, hash);
 		goto out;
 	}
-	rv = submit_batch(c, &cn, &enc, 1, !c->no_wait, &answer, &code, msg, sizeof msg);
+	rv = submit_batch(c, &cn, &enc, 1, !c->no_wait, &answer, &code, msg,
+			  sizeof msg);
 	if (rv)
 		goto out;
 	if (c->json && answer) {
@@ -316,8 +343,10 @@ int cli_tx_finish_cb(struct cli *c, struct loy_tx *tx,
 		rv = code == 0 ? CLI_OK : CLI_FAIL;
 		{
 			const char *s = json_string_value(json_object_get(
-				json_array_get(json_object_get(answer, "txs"), 0), "status"));
-			if (s && (strcmp(s, "rejected") == 0 || strcmp(s, "refused") == 0))
+			    json_array_get(json_object_get(answer, "txs"), 0),
+			    "status"));
+			if (s && (strcmp(s, "rejected") == 0 ||
+				  strcmp(s, "refused") == 0))
 				rv = CLI_FAIL;
 		}
 	} else if (code == LOY_ESTATE) {
@@ -326,8 +355,10 @@ int cli_tx_finish_cb(struct cli *c, struct loy_tx *tx,
 		cli_err(c, "%s", msg);
 		fprintf(c->err, "tx %s (see loyctl tx %s)\n", hh, hh);
 		rv = CLI_FAIL;
-	} else if (answer && json_array_size(json_object_get(answer, "txs")) == 1) {
-		rv = cli_print_outcome(c, json_array_get(json_object_get(answer, "txs"), 0));
+	} else if (answer &&
+		   json_array_size(json_object_get(answer, "txs")) == 1) {
+		rv = cli_print_outcome(
+		    c, json_array_get(json_object_get(answer, "txs"), 0));
 	} else {
 		cli_err(c, "%s", msg[0] ? msg : loy_strerror((int)code));
 		rv = CLI_FAIL;
@@ -348,18 +379,23 @@ int cli_tx_finish(struct cli *c, struct loy_tx *tx)
 /* --- sign --- */
 
 static const struct cli_usage sign_usage = {
-	"loyctl sign [--out FILE] [--nonce N] --chain-id ID <transaction command...>",
-	"Signs a transaction without contacting a node (an offline terminal) and\n"
-	"appends it to FILE (created 0600), or writes it to standard output. The\n"
-	"nonce is tracked in FILE: the next after the signer's last one there; give\n"
-	"--nonce for the first (the account's nonce + 1). Send the batch later with\n"
-	"loyctl submit FILE; resubmitting it commits nothing twice.",
-	"  --out FILE      batch file to append to (default: standard output)\n"
-	"  --nonce N       this transaction's nonce\n"
-	"  --chain-id ID   the chain id (global option; or LOYCTL_CHAIN_ID)\n",
-	"  loyctl sign --out batch.txt --nonce 1 --chain-id loyalty-local --key till.key \\\n"
-	"      reward issue --customer loy... --purchase 1200 --reference till1-0001\n"
-	"  loyctl submit batch.txt\n",
+    "loyctl sign [--out FILE] [--nonce N] --chain-id ID <transaction "
+    "command...>",
+    "Signs a transaction without contacting a node (an offline terminal) and\n"
+    "appends it to FILE (created 0600), or writes it to standard output. The\n"
+    "nonce is tracked in FILE: the next after the signer's last one there; "
+    "give\n"
+    "--nonce for the first (the account's nonce + 1). Send the batch later "
+    "with\n"
+    "loyctl submit FILE; resubmitting it commits nothing twice.",
+    "  --out FILE      batch file to append to (default: standard output)\n"
+    "  --nonce N       this transaction's nonce\n"
+    "  --chain-id ID   the chain id (global option; or LOYCTL_CHAIN_ID)\n",
+    "  loyctl sign --out batch.txt --nonce 1 --chain-id loyalty-local --key "
+    "till.key \\\n"
+    "      reward issue --customer loy... --purchase 1200 --reference "
+    "till1-0001\n"
+    "  loyctl submit batch.txt\n",
 };
 
 int cmd_sign(struct cli *c, int argc, char **argv)
@@ -372,7 +408,8 @@ int cmd_sign(struct cli *c, int argc, char **argv)
 			cli_print_help(c, &sign_usage);
 			return CLI_HELP;
 		}
-		if ((strcmp(a, "--out") == 0 || strcmp(a, "--nonce") == 0) && i + 1 < argc) {
+		if ((strcmp(a, "--out") == 0 || strcmp(a, "--nonce") == 0) &&
+		    i + 1 < argc) {
 			if (a[2] == 'o')
 				c->sign.out = argv[i + 1];
 			else
@@ -380,10 +417,12 @@ int cmd_sign(struct cli *c, int argc, char **argv)
 			i += 2;
 			continue;
 		}
-		return cli_usage_error(c, &sign_usage, "unknown or incomplete option %s", a);
+		return cli_usage_error(c, &sign_usage,
+				       "unknown or incomplete option %s", a);
 	}
 	if (i >= argc)
-		return cli_usage_error(c, &sign_usage, "sign needs a transaction command");
+		return cli_usage_error(c, &sign_usage,
+				       "sign needs a transaction command");
 	c->sign.active = true;
 	return cli_tx_command(c, argc - i + 1, argv + i - 1);
 }
@@ -391,14 +430,15 @@ int cmd_sign(struct cli *c, int argc, char **argv)
 /* --- submit --- */
 
 static const struct cli_usage submit_usage = {
-	"loyctl submit FILE",
-	"Submits a batch of transactions signed earlier (loyctl sign) and reports\n"
-	"each one's outcome. A transaction already on the chain (the same file sent\n"
-	"twice) is reported as such and is never committed again: nonces and\n"
-	"references are enforced by the ledger. Exit 0 when every transaction is\n"
-	"committed (now or before) without rejection.",
-	NULL,
-	"  loyctl submit batch.txt\n",
+    "loyctl submit FILE",
+    "Submits a batch of transactions signed earlier (loyctl sign) and reports\n"
+    "each one's outcome. A transaction already on the chain (the same file "
+    "sent\n"
+    "twice) is reported as such and is never committed again: nonces and\n"
+    "references are enforced by the ledger. Exit 0 when every transaction is\n"
+    "committed (now or before) without rejection.",
+    NULL,
+    "  loyctl submit batch.txt\n",
 };
 
 /* For a tx the node refused: is it on the chain already? */
@@ -436,34 +476,54 @@ int cmd_submit(struct cli *c, int argc, char **argv)
 	rv = cli_parse(c, argc, argv, opts, pos, 1, &np, &submit_usage);
 	if (rv || np != 1) {
 		json_decref(all);
-		return rv ? rv : cli_usage_error(c, &submit_usage, "submit needs a FILE");
+		return rv ? rv
+			  : cli_usage_error(c, &submit_usage,
+					    "submit needs a FILE");
 	}
-	if ((rv = read_batch(c, pos[0], false, &txs, &n)) != 0 || (rv = cli_connect(c, &cn)) != 0)
+	if ((rv = read_batch(c, pos[0], false, &txs, &n)) != 0 ||
+	    (rv = cli_connect(c, &cn)) != 0)
 		goto out;
 	for (uint32_t off = 0; off < n; off += LOY_MAX_SUBMIT_BATCH) {
-		uint32_t k = n - off < LOY_MAX_SUBMIT_BATCH ? n - off : LOY_MAX_SUBMIT_BATCH, code = 0;
+		uint32_t k = n - off < LOY_MAX_SUBMIT_BATCH
+				 ? n - off
+				 : LOY_MAX_SUBMIT_BATCH,
+			 code = 0;
 		char msg[LOY_ERRMSG_MAX + 1];
 		json_t *answer = NULL, *arr;
-		rv = submit_batch(c, &cn, txs + off, k, !c->no_wait, &answer, &code, msg, sizeof msg);
+		rv = submit_batch(c, &cn, txs + off, k, !c->no_wait, &answer,
+				  &code, msg, sizeof msg);
 		if (rv)
 			goto out;
 		arr = json_object_get(answer, "txs");
 		if (arr == NULL) {
-			cli_err(c, "node: %s", msg[0] ? msg : loy_strerror((int)code));
+			cli_err(c, "node: %s",
+				msg[0] ? msg : loy_strerror((int)code));
 			json_decref(answer);
 			rv = CLI_FAIL;
 			goto out;
 		}
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			json_t *r = json_array_get(arr, i);
-			const char *st = json_string_value(json_object_get(r, "status"));
+			const char *st =
+			    json_string_value(json_object_get(r, "status"));
 			if (st && strcmp(st, "refused") == 0) {
-				json_t *t = lookup_tx(c, &cn, json_string_value(json_object_get(r, "hash")));
+				json_t *t =
+				    lookup_tx(c, &cn,
+					      json_string_value(
+						  json_object_get(r, "hash")));
 				if (t) {
-					json_object_set_new(r, "status", json_string("already_committed"));
-					json_object_set(r, "height", json_object_get(t, "height"));
-					json_object_set(r, "code", json_object_get(t, "code"));
-					json_object_set(r, "result", json_object_get(t, "result"));
+					json_object_set_new(
+					    r, "status",
+					    json_string("already_committed"));
+					json_object_set(
+					    r, "height",
+					    json_object_get(t, "height"));
+					json_object_set(
+					    r, "code",
+					    json_object_get(t, "code"));
+					json_object_set(
+					    r, "result",
+					    json_object_get(t, "result"));
 					json_decref(t);
 				}
 			}
@@ -473,11 +533,14 @@ int cmd_submit(struct cli *c, int argc, char **argv)
 	}
 	for (size_t i = 0; i < json_array_size(all); i++) {
 		json_t *r = json_array_get(all, i);
-		const char *st = json_string_value(json_object_get(r, "status"));
-		json_int_t code = json_integer_value(json_object_get(r, "code"));
+		const char *st =
+		    json_string_value(json_object_get(r, "status"));
+		json_int_t code =
+		    json_integer_value(json_object_get(r, "code"));
 		if (st && strcmp(st, "committed") == 0 && code == 0)
 			committed++;
-		else if (st && strcmp(st, "already_committed") == 0 && code == 0)
+		else if (st && strcmp(st, "already_committed") == 0 &&
+			 code == 0)
 			before++;
 		else if (st && strcmp(st, "pending") == 0 && c->no_wait)
 			;
@@ -486,31 +549,44 @@ int cmd_submit(struct cli *c, int argc, char **argv)
 		if (c->json)
 			continue;
 		fprintf(c->out, "%4zu  %.16s  ", i + 1,
-			json_string_value(json_object_get(r, "hash")) ? json_string_value(json_object_get(r, "hash")) : "?");
+			json_string_value(json_object_get(r, "hash"))
+			    ? json_string_value(json_object_get(r, "hash"))
+			    : "?");
 		if (st && strcmp(st, "already_committed") == 0)
-			fprintf(c->out, "already on the chain at height %lld (%s): not committed again\n",
-				(long long)json_integer_value(json_object_get(r, "height")),
-				json_string_value(json_object_get(r, "result")));
+			fprintf(
+			    c->out,
+			    "already on the chain at height %lld (%s): not "
+			    "committed again\n",
+			    (long long)json_integer_value(
+				json_object_get(r, "height")),
+			    json_string_value(json_object_get(r, "result")));
 		else if (st && strcmp(st, "committed") == 0)
 			fprintf(c->out, "committed at height %lld\n",
-				(long long)json_integer_value(json_object_get(r, "height")));
+				(long long)json_integer_value(
+				    json_object_get(r, "height")));
 		else if (st && strcmp(st, "rejected") == 0)
-			fprintf(c->out, "rejected at height %lld: %s\n",
-				(long long)json_integer_value(json_object_get(r, "height")),
-				json_string_value(json_object_get(r, "message")));
+			fprintf(
+			    c->out, "rejected at height %lld: %s\n",
+			    (long long)json_integer_value(
+				json_object_get(r, "height")),
+			    json_string_value(json_object_get(r, "message")));
 		else if (st && strcmp(st, "pending") == 0)
 			fprintf(c->out, "submitted (pending)\n");
 		else
-			fprintf(c->out, "refused: %s\n", json_string_value(json_object_get(r, "error")));
+			fprintf(c->out, "refused: %s\n",
+				json_string_value(json_object_get(r, "error")));
 	}
 	if (c->json) {
-		json_t *o = json_pack("{s:O, s:I, s:I, s:I}", "txs", all, "committed",
-				      (json_int_t)committed, "already_committed",
-				      (json_int_t)before, "failed", (json_int_t)failed);
+		json_t *o =
+		    json_pack("{s:O, s:I, s:I, s:I}", "txs", all, "committed",
+			      (json_int_t)committed, "already_committed",
+			      (json_int_t)before, "failed", (json_int_t)failed);
 		cli_print_json(c, o);
 		json_decref(o);
 	} else {
-		fprintf(c->out, "%u transactions: %u committed now, %u already on the chain, %u failed\n",
+		fprintf(c->out,
+			"%u transactions: %u committed now, %u already on the "
+			"chain, %u failed\n",
 			n, committed, before, failed);
 	}
 	rv = failed ? CLI_FAIL : CLI_OK;

@@ -13,9 +13,9 @@
 #include "ledger/query.h"
 #include "wire/error.h"
 
-#define CHAIN_MAGIC "LOYCHAIN"
+#define CHAIN_MAGIC   "LOYCHAIN"
 #define CHAIN_VERSION 1u
-#define CERT_MAX (64u << 10)
+#define CERT_MAX      (64u << 10)
 
 /* A source of (block, cert) pairs in height order. next returns 1 with the
  * pair (owned by the caller), 0 at the end, or -1 with why set. */
@@ -66,8 +66,9 @@ static int file_next(struct source *s, uint64_t height, struct loy_buf *block,
 	uint32_t bl = (uint32_t)hdr[8] << 24 | (uint32_t)hdr[9] << 16 |
 		      (uint32_t)hdr[10] << 8 | hdr[11];
 	if (h != height)
-		return snprintf(why, n, "chain file record for height %llu "
-					"where %llu was expected",
+		return snprintf(why, n,
+				"chain file record for height %llu "
+				"where %llu was expected",
 				(unsigned long long)h,
 				(unsigned long long)height),
 		       -1;
@@ -126,14 +127,14 @@ static int fail(struct loy_audit_report *r, uint64_t height, int64_t tx,
  * fully, in order: block h is only judged once every signature before its
  * first bad one was checked, and nothing of block h+1 is reported before
  * block h applied. */
-#define PIPE_DEPTH 4u
-#define PIPE_CHUNK 32u
+#define PIPE_DEPTH       4u
+#define PIPE_CHUNK       32u
 #define PIPE_MAX_HELPERS 7u
-#define WHY_MAX (LOY_ERRMSG_MAX + 128)
+#define WHY_MAX          (LOY_ERRMSG_MAX + 128)
 
 struct job {
-	int k;              /* source: 1 a block, 0 the end, -1 an error */
-	int decode_rc;      /* loy_block_decode's result when k == 1 */
+	int k;         /* source: 1 a block, 0 the end, -1 an error */
+	int decode_rc; /* loy_block_decode's result when k == 1 */
 	struct loy_buf block, cert;
 	struct loy_block b; /* decoded when k == 1 && decode_rc == 0 */
 	uint32_t next;      /* first tx not claimed for verification */
@@ -147,10 +148,10 @@ struct pipe {
 	pthread_cond_t cv; /* any change of the fields below */
 	struct source *src;
 	struct job jobs[PIPE_DEPTH]; /* height h in jobs[h % PIPE_DEPTH] */
-	uint64_t head;     /* the height the caller works on */
-	uint64_t tail;     /* the next height to read */
-	bool reading;      /* a thread is reading height tail */
-	bool eof;          /* the source ended or failed at tail - 1 */
+	uint64_t head;               /* the height the caller works on */
+	uint64_t tail;               /* the next height to read */
+	bool reading;                /* a thread is reading height tail */
+	bool eof; /* the source ended or failed at tail - 1 */
 	bool stop;
 };
 
@@ -186,8 +187,9 @@ static void verify_range(const struct job *j, uint32_t from, uint32_t to,
 		rc = loy_tx_verify_encoded(&tx, t->data, t->len);
 		loy_tx_free(&tx);
 		if (rc != 0) {
-			snprintf(why, n, "transaction signature does not "
-					 "verify");
+			snprintf(why, n,
+				 "transaction signature does not "
+				 "verify");
 			*bad = i;
 			return;
 		}
@@ -454,8 +456,9 @@ static int run(const struct loy_genesis *g, struct source *src,
 		goto out;
 	}
 	if (expect_root && memcmp(expect_root, r->state_root, LOY_HASH_SIZE)) {
-		rc = fail(r, r->blocks, -1, "the node's tip state root differs "
-					    "from the replayed one");
+		rc = fail(r, r->blocks, -1,
+			  "the node's tip state root differs "
+			  "from the replayed one");
 		goto out;
 	}
 	rc = loy_ledger_check_invariants(l, why, sizeof why);
@@ -493,7 +496,8 @@ int loy_audit_datadir(const struct loy_genesis *g, const char *datadir,
 	rc = loy_ledger_open(datadir, LOY_LEDGER_RDONLY, 0, &s.node, r->reason,
 			     sizeof r->reason);
 	if (rc != 0)
-		return rc == LOY_ECORRUPT ? fail(r, 0, -1, "%s", r->reason) : rc;
+		return rc == LOY_ECORRUPT ? fail(r, 0, -1, "%s", r->reason)
+					  : rc;
 	rc = loy_ledger_tip(s.node, &s.tip, NULL, root, NULL);
 	if (rc == 0)
 		rc = loy_ledger_genesis_hash(s.node, gh);
@@ -542,8 +546,8 @@ int loy_audit_file(const struct loy_genesis *g, const char *path,
 	if (rd(s.fp, hdr, sizeof hdr) != 0 || memcmp(hdr, CHAIN_MAGIC, 8) ||
 	    hdr[8] || hdr[9] || hdr[10] || hdr[11] != CHAIN_VERSION) {
 		fclose(s.fp);
-		return fail(r, 0, -1, "%s is not a version %u chain file",
-			    path, CHAIN_VERSION);
+		return fail(r, 0, -1, "%s is not a version %u chain file", path,
+			    CHAIN_VERSION);
 	}
 	rc = run(g, &s, opts, r, NULL);
 	fclose(s.fp);
@@ -579,7 +583,8 @@ int loy_ledger_export(struct loy_ledger *l, const char *path, char *errmsg,
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	fp = fopen(tmp, "wb");
 	if (!fp) {
-		snprintf(errmsg, errlen, "export: %s: %s", tmp, strerror(errno));
+		snprintf(errmsg, errlen, "export: %s: %s", tmp,
+			 strerror(errno));
 		return LOY_EIO;
 	}
 	memcpy(hdr, CHAIN_MAGIC, 8);

@@ -16,22 +16,21 @@
 
 struct loy_audit_report {
 	bool ok;
-	uint64_t height;   /* the first bad block (0: genesis or whole chain) */
-	int64_t tx;        /* position of the bad tx in it, or -1 */
+	uint64_t height; /* the first bad block (0: genesis or whole chain) */
+	int64_t tx;      /* position of the bad tx in it, or -1 */
 	char reason[512];
-	uint64_t blocks;   /* blocks replayed successfully */
-	uint64_t txs;      /* transactions replayed (and verified) */
+	uint64_t blocks; /* blocks replayed successfully */
+	uint64_t txs;    /* transactions replayed (and verified) */
 	uint8_t state_root[LOY_HASH_SIZE]; /* after the last good block */
 };
 
 /* Called after every block replayed; return non-zero to stop (the audit
  * then fails with reason "stopped"). */
-typedef int (*loy_audit_progress_fn)(void *data, uint64_t height,
-				     uint64_t txs);
+typedef int (*loy_audit_progress_fn)(void *data, uint64_t height, uint64_t txs);
 
 struct loy_audit_opts {
-	const char *tmpdir;          /* for the scratch store; NULL = /tmp */
-	uint64_t mapsize;            /* scratch store size; 0 = default */
+	const char *tmpdir;             /* for the scratch store; NULL = /tmp */
+	uint64_t mapsize;               /* scratch store size; 0 = default */
 	loy_audit_progress_fn progress; /* may be NULL */
 	void *data;
 };

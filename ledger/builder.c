@@ -10,8 +10,7 @@ int loy_ledger_build_block(struct loy_ledger *l, const struct loy_buf *txs,
 			   const uint8_t proposer_sk[LOY_SECKEY_SIZE],
 			   const uint8_t (*signer_sks)[LOY_SECKEY_SIZE],
 			   uint32_t n_signers, struct loy_buf *block,
-			   struct loy_buf *cert,
-			   struct loy_tx_result *results)
+			   struct loy_buf *cert, struct loy_tx_result *results)
 {
 	struct loy_tx_result *res = results;
 	struct loy_block b = {0};

@@ -120,8 +120,7 @@ int ldg_ref_claim(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
 }
 
 int ldg_daily_touch(struct ldg_exec *x, const uint8_t member[LOY_ID_SIZE],
-		    uint64_t issued, uint64_t redeemed,
-		    const uint8_t *customer)
+		    uint64_t issued, uint64_t redeemed, const uint8_t *customer)
 {
 	uint8_t k[LOY_ID_SIZE + 4 + LOY_ID_SIZE], b[LDG_DAILY_LEN];
 	struct ldg_daily d = {0};
@@ -248,8 +247,8 @@ static int record(struct ldg_exec *x)
 
 /* Runs one transaction. Returns 0 with res->code set (OK, a rejection,
  * or an invalid code; invalid ones wrote nothing), or a store error. */
-static int exec_one(struct ldg_exec *x, const struct loy_buf *b,
-		    unsigned flags, struct loy_tx_result *res)
+static int exec_one(struct ldg_exec *x, const struct loy_buf *b, unsigned flags,
+		    struct loy_tx_result *res)
 {
 	struct loy_tx tx;
 	uint8_t hash[LOY_HASH_SIZE];
@@ -268,8 +267,9 @@ static int exec_one(struct ldg_exec *x, const struct loy_buf *b,
 	}
 	if (strcmp(tx.chain_id, x->t.l->chain_id) != 0) {
 		res->code = LOY_REJ_WRONG_CHAIN;
-		snprintf(res->msg, sizeof res->msg, "chain id \"%s\" is not \"%s\"",
-			 tx.chain_id, x->t.l->chain_id);
+		snprintf(res->msg, sizeof res->msg,
+			 "chain id \"%s\" is not \"%s\"", tx.chain_id,
+			 x->t.l->chain_id);
 		goto out;
 	}
 	if ((flags & LOY_EXEC_VERIFY_SIGS) &&
@@ -284,8 +284,7 @@ static int exec_one(struct ldg_exec *x, const struct loy_buf *b,
 		goto fail;
 	if (last == UINT64_MAX || tx.nonce != last + 1) {
 		res->code = LOY_REJ_BAD_NONCE;
-		snprintf(res->msg, sizeof res->msg,
-			 "nonce %llu, expected %llu",
+		snprintf(res->msg, sizeof res->msg, "nonce %llu, expected %llu",
 			 (unsigned long long)tx.nonce,
 			 (unsigned long long)last + 1);
 		goto out;
@@ -398,8 +397,10 @@ static int begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 	l->errmsg[0] = '\0';
 	ldg_stage_drop(l);
 	if (l->halted)
-		return ldg_fail(l, LOY_ESTATE, "ledger: %s: halted after a "
-					       "divergence", what);
+		return ldg_fail(l, LOY_ESTATE,
+				"ledger: %s: halted after a "
+				"divergence",
+				what);
 	if (l->flags & LOY_LEDGER_RDONLY)
 		return ldg_fail(l, LOY_ESTATE, "ledger: %s: read-only", what);
 	if (!l->have_genesis)
@@ -492,8 +493,8 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 		ldg_fail(l, rc, "ledger: execute block %llu: %s",
 			 (unsigned long long)tp.height + 1, loy_strerror(rc));
 	if (rc == 0 && (flags & LOY_EXEC_STAGE) &&
-	    stage_keep(l, &t, &ws, &tp, txs, n, time_ms, results,
-		       state_root) == 0)
+	    stage_keep(l, &t, &ws, &tp, txs, n, time_ms, results, state_root) ==
+		0)
 		return 0; /* the stage owns the transaction and write set */
 out:
 	mdb_txn_abort(t.txn);
@@ -525,8 +526,10 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	int rc;
 
 	if (strcmp(h->chain_id, l->chain_id) != 0)
-		return ldg_fail(l, LOY_EINVAL, "ledger: block %llu: chain id "
-					       "\"%s\"", ht, h->chain_id);
+		return ldg_fail(l, LOY_EINVAL,
+				"ledger: block %llu: chain id "
+				"\"%s\"",
+				ht, h->chain_id);
 	if (h->height != tp->height + 1)
 		return ldg_fail(l, LOY_EINVAL,
 				"ledger: block %llu: expected height %llu", ht,
@@ -534,8 +537,8 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	if (memcmp(h->prev_hash, tp->hash, LOY_HASH_SIZE) != 0)
 		return ldg_fail(l, LOY_EINVAL,
 				"ledger: block %llu: previous hash does not "
-				"match block %llu", ht,
-				(unsigned long long)tp->height);
+				"match block %llu",
+				ht, (unsigned long long)tp->height);
 	if (h->time_ms < tp->time_ms)
 		return ldg_fail(l, LOY_EINVAL,
 				"ledger: block %llu: time goes backwards", ht);
@@ -543,7 +546,8 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	if (memcmp(root, h->tx_root, LOY_HASH_SIZE) != 0)
 		return ldg_fail(l, LOY_EINVAL,
 				"ledger: block %llu: transaction root does not "
-				"match its transactions", ht);
+				"match its transactions",
+				ht);
 	rc = ldg_valset_read(t, h->height, keys, &nv);
 	if (rc != 0)
 		return ldg_fail(l, rc, "ledger: block %llu: validator set: %s",
@@ -554,21 +558,24 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	if (i == nv)
 		return ldg_fail(l, LOY_EINVAL,
 				"ledger: block %llu: proposer is not a "
-				"validator", ht);
+				"validator",
+				ht);
 	if (c->type != LOY_VOTE_COMMIT || c->height != h->height ||
 	    strcmp(c->chain_id, h->chain_id) != 0 ||
 	    memcmp(c->block_hash, bhash, LOY_HASH_SIZE) != 0)
 		return ldg_fail(l, LOY_EINVAL,
 				"ledger: block %llu: certificate is not a "
-				"commit certificate for this block", ht);
+				"commit certificate for this block",
+				ht);
 	if (!(flags & LOY_APPLY_TRUST_CERT)) {
 		rc = loy_cert_verify(c, (const uint8_t(*)[LOY_PUBKEY_SIZE])keys,
 				     nv, loy_quorum(nv));
 		if (rc != 0)
-			return ldg_fail(l, LOY_EINVAL,
-					"ledger: block %llu: commit certificate "
-					"does not verify: %s", ht,
-					loy_strerror(rc));
+			return ldg_fail(
+			    l, LOY_EINVAL,
+			    "ledger: block %llu: commit certificate "
+			    "does not verify: %s",
+			    ht, loy_strerror(rc));
 	}
 	return 0;
 }
@@ -594,7 +601,8 @@ static int put_block(struct loy_ledger *l, struct ldg_txn *t,
 		rc = ldg_put(t, LDB_META, "tip", 3, tip, sizeof tip);
 	if (rc != 0)
 		ldg_fail(l, rc, "ledger: apply block %llu: %s",
-			 (unsigned long long)b->header.height, loy_strerror(rc));
+			 (unsigned long long)b->header.height,
+			 loy_strerror(rc));
 	return rc;
 }
 
@@ -633,10 +641,9 @@ static int apply_staged(struct loy_ledger *l, const struct loy_block *b,
 	free(st->results);
 	memset(st, 0, sizeof *st);
 	if (mrc != 0)
-		return ldg_fail(l, ldg_mdb_err(mrc),
-				"ledger: apply block %llu: commit: %s",
-				(unsigned long long)b->header.height,
-				mdb_strerror(mrc));
+		return ldg_fail(
+		    l, ldg_mdb_err(mrc), "ledger: apply block %llu: commit: %s",
+		    (unsigned long long)b->header.height, mdb_strerror(mrc));
 	return 0;
 }
 
@@ -658,7 +665,8 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 
 	c = malloc(sizeof *c);
 	if (!c)
-		return ldg_fail(l, LOY_ENOMEM, "ledger: apply block: no memory");
+		return ldg_fail(l, LOY_ENOMEM,
+				"ledger: apply block: no memory");
 	rc = loy_block_decode(&b, block, block_len);
 	if (rc != 0) {
 		free(c);
@@ -668,8 +676,10 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	ht = (unsigned long long)b.header.height;
 	rc = loy_cert_decode(c, cert, cert_len);
 	if (rc != 0) {
-		ldg_fail(l, LOY_EINVAL, "ledger: apply block %llu: certificate: "
-					"%s", ht, loy_strerror(rc));
+		ldg_fail(l, LOY_EINVAL,
+			 "ledger: apply block %llu: certificate: "
+			 "%s",
+			 ht, loy_strerror(rc));
 		rc = LOY_EINVAL;
 		goto out_block;
 	}
@@ -679,8 +689,10 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	if (!res && b.tx_count > 0) {
 		res = malloc(b.tx_count * sizeof *res);
 		if (!res) {
-			rc = ldg_fail(l, LOY_ENOMEM, "ledger: apply block %llu: "
-						     "no memory", ht);
+			rc = ldg_fail(l, LOY_ENOMEM,
+				      "ledger: apply block %llu: "
+				      "no memory",
+				      ht);
 			goto out_block;
 		}
 	}
@@ -706,7 +718,8 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	if (rc != 0)
 		goto abort;
 	rc = run_block(&t, &tp, b.txs, b.tx_count, b.header.time_ms,
-		       (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS : 0,
+		       (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS
+						       : 0,
 		       res, root, &bad);
 	if (rc == LOY_EREJECTED) {
 		ldg_fail(l, rc, "ledger: apply block %llu: tx %u invalid: %s",
@@ -725,7 +738,8 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 		rc = ldg_fail(l, LOY_ECORRUPT,
 			      "ledger: apply block %llu: state root mismatch: "
 			      "this node computes a different state than the "
-			      "block's proposer; halting", ht);
+			      "block's proposer; halting",
+			      ht);
 		goto abort;
 	}
 	be64put(kb, b.header.height);

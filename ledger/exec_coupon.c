@@ -13,18 +13,17 @@
 
 /* cos(d degrees) * 1e6, rounded, for d = 0..90. */
 static const int32_t cos_table[91] = {
-	1000000, 999848, 999391, 998630, 997564, 996195, 994522, 992546,
-	990268, 987688, 984808, 981627, 978148, 974370, 970296, 965926,
-	961262, 956305, 951057, 945519, 939693, 933580, 927184, 920505,
-	913545, 906308, 898794, 891007, 882948, 874620, 866025, 857167,
-	848048, 838671, 829038, 819152, 809017, 798636, 788011, 777146,
-	766044, 754710, 743145, 731354, 719340, 707107, 694658, 681998,
-	669131, 656059, 642788, 629320, 615661, 601815, 587785, 573576,
-	559193, 544639, 529919, 515038, 500000, 484810, 469472, 453990,
-	438371, 422618, 406737, 390731, 374607, 358368, 342020, 325568,
-	309017, 292372, 275637, 258819, 241922, 224951, 207912, 190809,
-	173648, 156434, 139173, 121869, 104528, 87156, 69756, 52336,
-	34899, 17452, 0,
+    1000000, 999848, 999391, 998630, 997564, 996195, 994522, 992546, 990268,
+    987688,  984808, 981627, 978148, 974370, 970296, 965926, 961262, 956305,
+    951057,  945519, 939693, 933580, 927184, 920505, 913545, 906308, 898794,
+    891007,  882948, 874620, 866025, 857167, 848048, 838671, 829038, 819152,
+    809017,  798636, 788011, 777146, 766044, 754710, 743145, 731354, 719340,
+    707107,  694658, 681998, 669131, 656059, 642788, 629320, 615661, 601815,
+    587785,  573576, 559193, 544639, 529919, 515038, 500000, 484810, 469472,
+    453990,  438371, 422618, 406737, 390731, 374607, 358368, 342020, 325568,
+    309017,  292372, 275637, 258819, 241922, 224951, 207912, 190809, 173648,
+    156434,  139173, 121869, 104528, 87156,  69756,  52336,  34899,  17452,
+    0,
 };
 
 /* cos of a latitude in micro-degrees, times 1e6: the table above with
@@ -56,13 +55,13 @@ bool ldg_geo_within(struct loy_geo c, struct loy_geo p, uint32_t radius_m)
 		dlon -= 360000000;
 	else if (dlon < -180000000)
 		dlon += 360000000;
-	int64_t x = dlon * cos_udeg(((int64_t)p.lat_udeg + c.lat_udeg) / 2) /
-		    1000000;
-	unsigned __int128 d2 = (unsigned __int128)(x * x) +
-			       (unsigned __int128)(dlat * dlat);
+	int64_t x =
+	    dlon * cos_udeg(((int64_t)p.lat_udeg + c.lat_udeg) / 2) / 1000000;
+	unsigned __int128 d2 =
+	    (unsigned __int128)(x * x) + (unsigned __int128)(dlat * dlat);
 	unsigned __int128 lhs = d2 * 111320u * 111320u;
-	unsigned __int128 rhs = (unsigned __int128)radius_m * radius_m *
-				1000000000000u;
+	unsigned __int128 rhs =
+	    (unsigned __int128)radius_m * radius_m * 1000000000000u;
 	return lhs <= rhs;
 }
 
@@ -88,12 +87,13 @@ int ldg_exec_coupon_issue(struct ldg_exec *x)
 	if (rc != 0)
 		return rc;
 	if (b->value == 0)
-		return ldg_reject(x, LOY_REJ_ZERO_AMOUNT, "coupon value is zero");
+		return ldg_reject(x, LOY_REJ_ZERO_AMOUNT,
+				  "coupon value is zero");
 	if (b->valid_until_ms <= b->valid_from_ms)
 		return ldg_reject(x, LOY_REJ_INVALID_PARAM,
 				  "window ends before it starts");
-	if (b->coupon_count == 0 || b->coupon_count > LOY_MAX_COUPONS_PER_ISSUE ||
-	    !b->coupons)
+	if (b->coupon_count == 0 ||
+	    b->coupon_count > LOY_MAX_COUPONS_PER_ISSUE || !b->coupons)
 		return ldg_reject(x, LOY_REJ_INVALID_PARAM,
 				  "a batch holds 1 to %u coupons",
 				  LOY_MAX_COUPONS_PER_ISSUE);
@@ -245,7 +245,8 @@ int ldg_exec_coupon_redeem(struct ldg_exec *x)
 		    !ldg_geo_within(c, b->location, bt.radius_m))
 			return ldg_reject(x, LOY_REJ_OUTSIDE_GEOFENCE,
 					  "location is outside the coupon's "
-					  "%u m geofence", bt.radius_m);
+					  "%u m geofence",
+					  bt.radius_m);
 	}
 	memcpy(uk, b->batch, LOY_HASH_SIZE);
 	memcpy(uk + LOY_HASH_SIZE, x->signer, LOY_ID_SIZE);

@@ -52,8 +52,9 @@ int ldg_exec_terminal(struct ldg_exec *x)
 			return ldg_reject(x, LOY_REJ_TERMINAL_EXISTS,
 					  "terminal is already registered");
 		if (found && memcmp(a.owner, member, LOY_ID_SIZE) != 0)
-			return ldg_reject(x, LOY_REJ_TERMINAL_EXISTS,
-					  "terminal belonged to another member");
+			return ldg_reject(
+			    x, LOY_REJ_TERMINAL_EXISTS,
+			    "terminal belonged to another member");
 		if (!found) {
 			a.type = LDG_TERMINAL;
 			memcpy(a.pubkey, b->terminal, LOY_PUBKEY_SIZE);

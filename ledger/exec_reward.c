@@ -39,8 +39,9 @@ static int check_rule_params(struct ldg_exec *x, uint64_t num, uint64_t den,
 int ldg_exec_rule_set(struct ldg_exec *x)
 {
 	const struct loy_tx_rule_set *b = &x->tx->u.rule_set;
-	struct ldg_rule r = {b->rate_num, b->rate_den, 0, b->min_purchase,
-			     b->valid_from_ms, b->valid_until_ms};
+	struct ldg_rule r = {
+	    b->rate_num,     b->rate_den,      0,
+	    b->min_purchase, b->valid_from_ms, b->valid_until_ms};
 	uint8_t member[LOY_ID_SIZE], buf[LDG_RULE_LEN];
 	int rc = ldg_acting_member(x, false, member);
 	if (rc == 0)
@@ -102,7 +103,8 @@ static int pm_put(struct ldg_exec *x, const char *name, const uint8_t id[20],
 
 int ldg_exec_partnership_create(struct ldg_exec *x)
 {
-	const struct loy_tx_partnership_create *b = &x->tx->u.partnership_create;
+	const struct loy_tx_partnership_create *b =
+	    &x->tx->u.partnership_create;
 	struct ldg_part p = {0};
 	uint8_t member[LOY_ID_SIZE], buf[LDG_PART_LEN];
 	MDB_val v;
@@ -123,8 +125,8 @@ int ldg_exec_partnership_create(struct ldg_exec *x)
 	if (rc != LOY_ENOTFOUND)
 		return rc;
 	memcpy(p.creator, member, LOY_ID_SIZE);
-	p.rule = (struct ldg_rule){b->rate_num,     b->rate_den,
-				   b->bonus,        b->min_purchase,
+	p.rule = (struct ldg_rule){b->rate_num,      b->rate_den,
+				   b->bonus,         b->min_purchase,
 				   b->valid_from_ms, b->valid_until_ms};
 	p.created = x->height;
 	ldg_part_enc(buf, &p);
@@ -138,7 +140,8 @@ int ldg_exec_partnership_create(struct ldg_exec *x)
 
 int ldg_exec_partnership_join(struct ldg_exec *x)
 {
-	const struct loy_tx_partnership_member *b = &x->tx->u.partnership_member;
+	const struct loy_tx_partnership_member *b =
+	    &x->tx->u.partnership_member;
 	struct ldg_part p;
 	struct ldg_member m;
 	uint8_t member[LOY_ID_SIZE], flags, add;
@@ -166,7 +169,8 @@ int ldg_exec_partnership_join(struct ldg_exec *x)
 
 int ldg_exec_partnership_leave(struct ldg_exec *x)
 {
-	const struct loy_tx_partnership_member *b = &x->tx->u.partnership_member;
+	const struct loy_tx_partnership_member *b =
+	    &x->tx->u.partnership_member;
 	struct ldg_part p;
 	uint8_t member[LOY_ID_SIZE], flags;
 	int rc = ldg_acting_member(x, false, member);
@@ -257,10 +261,11 @@ static int lots_plan(struct ldg_exec *x, const uint8_t cust[LOY_ID_SIZE],
 		     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 			const uint8_t *kk = k.mv_data;
 			if (k.mv_size != sizeof k0 ||
-			    memcmp(kk, cust, LOY_ID_SIZE) != 0 || d.mv_size != 8)
+			    memcmp(kk, cust, LOY_ID_SIZE) != 0 ||
+			    d.mv_size != 8)
 				break;
-			bool is_first = first && !memcmp(kk + LOY_ID_SIZE, first,
-							 LOY_ID_SIZE);
+			bool is_first = first && !memcmp(kk + LOY_ID_SIZE,
+							 first, LOY_ID_SIZE);
 			if (pass == 0 && !is_first)
 				break;
 			if (pass == 1 && is_first)
@@ -312,12 +317,30 @@ static int position_update(struct ldg_exec *x, const uint8_t id[LOY_ID_SIZE],
 	return ldg_position_put(&x->t, id, &s);
 }
 
-static uint64_t *f_issued(struct ldg_position *s) { return &s->issued; }
-static uint64_t *f_reversed(struct ldg_position *s) { return &s->reversed; }
-static uint64_t *f_redeemed(struct ldg_position *s) { return &s->redeemed_at; }
-static uint64_t *f_consumed(struct ldg_position *s) { return &s->consumed; }
-static uint64_t *f_cpaid(struct ldg_position *s) { return &s->comm_paid; }
-static uint64_t *f_cearned(struct ldg_position *s) { return &s->comm_earned; }
+static uint64_t *f_issued(struct ldg_position *s)
+{
+	return &s->issued;
+}
+static uint64_t *f_reversed(struct ldg_position *s)
+{
+	return &s->reversed;
+}
+static uint64_t *f_redeemed(struct ldg_position *s)
+{
+	return &s->redeemed_at;
+}
+static uint64_t *f_consumed(struct ldg_position *s)
+{
+	return &s->consumed;
+}
+static uint64_t *f_cpaid(struct ldg_position *s)
+{
+	return &s->comm_paid;
+}
+static uint64_t *f_cearned(struct ldg_position *s)
+{
+	return &s->comm_earned;
+}
 
 int ldg_exec_reward_issue(struct ldg_exec *x)
 {
@@ -377,8 +400,8 @@ int ldg_exec_reward_issue(struct ldg_exec *x)
 					  "purchase %llu below minimum %llu",
 					  (unsigned long long)b->purchase,
 					  (unsigned long long)r.min_purchase);
-		unsigned __int128 p = (unsigned __int128)b->purchase *
-				      r.rate_num / r.rate_den;
+		unsigned __int128 p =
+		    (unsigned __int128)b->purchase * r.rate_num / r.rate_den;
 		p += r.bonus;
 		if (p > UINT64_MAX)
 			return ldg_reject(x, LOY_REJ_OVERFLOW,
@@ -466,8 +489,8 @@ int ldg_exec_reward_reverse(struct ldg_exec *x)
 				  "them are unspent",
 				  (unsigned long long)is.points,
 				  (unsigned long long)(lot < cust.balance
-							       ? lot
-							       : cust.balance));
+							   ? lot
+							   : cust.balance));
 	rc = ldg_totals_get(&x->t, &tt);
 	if (rc != 0)
 		return rc;
@@ -492,8 +515,8 @@ int ldg_exec_reward_reverse(struct ldg_exec *x)
 		rc = ldg_daily_touch(x, member, 0, 0, is.customer);
 	memcpy(x->other, is.customer, LOY_ID_SIZE);
 	x->has_other = true;
-	x->other_delta = -(int64_t)(is.points > INT64_MAX ? INT64_MAX
-							   : is.points);
+	x->other_delta =
+	    -(int64_t)(is.points > INT64_MAX ? INT64_MAX : is.points);
 	memcpy(x->member, member, LOY_ID_SIZE);
 	x->has_member = true;
 	return rc;
@@ -548,8 +571,8 @@ int ldg_exec_redeem(struct ldg_exec *x)
 		if (rc != 0 || !bps ||
 		    !memcmp(lots[i].issuer, b->member, LOY_ID_SIZE))
 			continue;
-		uint64_t c = (uint64_t)((unsigned __int128)lots[i].take * bps /
-					10000u);
+		uint64_t c =
+		    (uint64_t)((unsigned __int128)lots[i].take * bps / 10000u);
 		if (c == 0)
 			continue;
 		rc = position_update(x, lots[i].issuer, f_cearned, c);

@@ -36,7 +36,8 @@ static int unknown_keys(json_t *obj, const char *const *allowed,
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(obj, k, v) {
+	json_object_foreach(obj, k, v)
+	{
 		int ok = 0;
 		(void)v;
 		for (const char *const *a = allowed; *a; a++)
@@ -124,9 +125,9 @@ static int parse_member(json_t *m, struct loy_genesis_member *gm,
 int loy_genesis_load(struct loy_genesis *g, const char *path, char *err,
 		     size_t err_size)
 {
-	static const char *const allowed[] = {"chain_id", "genesis_time_ms",
-					      "commission_bps", "point_value",
-					      "members", NULL};
+	static const char *const allowed[] = {
+	    "chain_id",    "genesis_time_ms", "commission_bps",
+	    "point_value", "members",         NULL};
 	json_error_t je;
 	json_t *root, *members;
 	const char *why = NULL, *field = NULL;
@@ -149,7 +150,8 @@ int loy_genesis_load(struct loy_genesis *g, const char *path, char *err,
 		goto out;
 	}
 	if (unknown_keys(root, allowed, &field)) {
-		snprintf(err, err_size, "%s: %s: is not a known key", path, field);
+		snprintf(err, err_size, "%s: %s: is not a known key", path,
+			 field);
 		goto out;
 	}
 	if (get_string(root, "chain_id", g->chain_id, sizeof g->chain_id, 1,
@@ -189,7 +191,8 @@ int loy_genesis_load(struct loy_genesis *g, const char *path, char *err,
 	g->member_count = (uint32_t)json_array_size(members);
 	for (uint32_t i = 0; i < g->member_count; i++) {
 		struct loy_genesis_member *gm = &g->members[i];
-		if (parse_member(json_array_get(members, i), gm, &field, &why)) {
+		if (parse_member(json_array_get(members, i), gm, &field,
+				 &why)) {
 			snprintf(err, err_size, "%s: members[%u].%s: %s", path,
 				 i, field, why);
 			goto out;
@@ -198,7 +201,8 @@ int loy_genesis_load(struct loy_genesis *g, const char *path, char *err,
 			if (memcmp(g->members[j].pubkey, gm->pubkey,
 				   LOY_PUBKEY_SIZE) == 0) {
 				snprintf(err, err_size,
-					 "%s: members[%u].validator_key: same key as members[%u]",
+					 "%s: members[%u].validator_key: same "
+					 "key as members[%u]",
 					 path, i, j);
 				goto out;
 			}
@@ -229,10 +233,10 @@ int loy_genesis_save(const struct loy_genesis *g, const char *path)
 		char hex[2 * LOY_PUBKEY_SIZE + 1];
 		for (size_t b = 0; b < LOY_PUBKEY_SIZE; b++)
 			snprintf(hex + 2 * b, 3, "%02x", m->pubkey[b]);
-		json_array_append_new(
-			members, json_pack("{s:s, s:s, s:s}", "name", m->name,
-					   "validator_key", hex, "address",
-					   m->address));
+		json_array_append_new(members,
+				      json_pack("{s:s, s:s, s:s}", "name",
+						m->name, "validator_key", hex,
+						"address", m->address));
 	}
 	json_object_set(root, "members", members);
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
@@ -240,7 +244,8 @@ int loy_genesis_save(const struct loy_genesis *g, const char *path)
 		goto out;
 	}
 	rv = LOY_EIO;
-	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+	if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) !=
+	    0)
 		goto out;
 	if (rename(tmp, path) != 0)
 		goto out;

@@ -43,13 +43,13 @@ enum ldb {
 	LDB_HASHED_COUNT,
 	/* not hashed */
 	LDB_META = LDB_HASHED_COUNT, /* "tip", "genesis_hash", "schema" */
-	LDB_BLOCKS,    /* height8 -> encoded block */
-	LDB_CERTS,     /* height8 -> encoded commit certificate */
-	LDB_TXMSG,     /* tx hash -> rejection message */
-	LDB_HIST,      /* id20 || height8 || pos4 -> hash32 kind1 code2 delta8 */
-	LDB_CCPN,      /* customer id20 || batch hash || index4 -> "" */
-	LDB_DAILY,     /* member id20 || day4 -> daily aggregate */
-	LDB_DAYACT,    /* member id20 || day4 || customer id20 -> "" */
+	LDB_BLOCKS,                  /* height8 -> encoded block */
+	LDB_CERTS,                   /* height8 -> encoded commit certificate */
+	LDB_TXMSG,                   /* tx hash -> rejection message */
+	LDB_HIST,   /* id20 || height8 || pos4 -> hash32 kind1 code2 delta8 */
+	LDB_CCPN,   /* customer id20 || batch hash || index4 -> "" */
+	LDB_DAILY,  /* member id20 || day4 -> daily aggregate */
+	LDB_DAYACT, /* member id20 || day4 || customer id20 -> "" */
 	LDB_COUNT
 };
 
@@ -62,8 +62,8 @@ struct ldg_stage {
 	struct ldg_ws *ws;
 	uint64_t height, time_ms;
 	uint8_t tx_root[32], root[32];
-	uint32_t n;                      /* transactions in the block */
-	struct loy_tx_result *results;   /* n, in block order */
+	uint32_t n;                    /* transactions in the block */
+	struct loy_tx_result *results; /* n, in block order */
 };
 
 struct loy_ledger {
@@ -113,7 +113,7 @@ int ldg_mdb_err(int rc);
 
 /* Formats into l->errmsg; returns code. */
 int ldg_fail(struct loy_ledger *l, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* --- records --- */
 
@@ -144,16 +144,16 @@ struct ldg_member {
 
 /* A member's settlement position; every field only grows. */
 struct ldg_position {
-	uint64_t issued;        /* points it issued (liability) */
-	uint64_t reversed;      /* of those, taken back */
-	uint64_t redeemed_at;   /* points redeemed at it (claim) */
-	uint64_t coupon_owed;   /* coupon value it must pay for its coupons */
-	uint64_t coupon_at;     /* coupon value redeemed at it (claim) */
-	uint64_t comm_paid;     /* commission charged to it */
-	uint64_t comm_earned;   /* commission credited to it */
-	uint64_t paid;          /* confirmed settlements it paid */
-	uint64_t received;      /* confirmed settlements it received */
-	uint64_t consumed;      /* its points spent anywhere (from lots) */
+	uint64_t issued;      /* points it issued (liability) */
+	uint64_t reversed;    /* of those, taken back */
+	uint64_t redeemed_at; /* points redeemed at it (claim) */
+	uint64_t coupon_owed; /* coupon value it must pay for its coupons */
+	uint64_t coupon_at;   /* coupon value redeemed at it (claim) */
+	uint64_t comm_paid;   /* commission charged to it */
+	uint64_t comm_earned; /* commission credited to it */
+	uint64_t paid;        /* confirmed settlements it paid */
+	uint64_t received;    /* confirmed settlements it received */
+	uint64_t consumed;    /* its points spent anywhere (from lots) */
 };
 #define LDG_POSITION_LEN (10 * 8)
 
@@ -195,7 +195,8 @@ struct ldg_proposal {
 	char name[LOY_NAME_MAX + 1];
 	char address[LOY_ADDR_MAX + 1];
 };
-#define LDG_PROPOSAL_LEN (1 + 32 + 20 + 1 + 4 + 4 + LOY_NAME_MAX + 1 + LOY_ADDR_MAX + 1)
+#define LDG_PROPOSAL_LEN                                                       \
+	(1 + 32 + 20 + 1 + 4 + 4 + LOY_NAME_MAX + 1 + LOY_ADDR_MAX + 1)
 
 struct ldg_batch {
 	uint8_t issuer[LOY_ID_SIZE];
@@ -282,7 +283,8 @@ void ldg_stage_drop(struct loy_ledger *l);
 struct ldg_txn {
 	struct loy_ledger *l;
 	MDB_txn *txn;
-	struct ldg_ws *ws; /* NULL: writes are not recorded (genesis uses one) */
+	struct ldg_ws
+	    *ws; /* NULL: writes are not recorded (genesis uses one) */
 };
 
 /* Gets a value; returns 0, LOY_ENOTFOUND, or a translated LMDB error. */
@@ -329,8 +331,8 @@ int ldg_load_params(struct loy_ledger *l, MDB_txn *txn);
 
 void ldg_ws_init(struct ldg_ws *ws);
 void ldg_ws_free(struct ldg_ws *ws);
-void ldg_ws_record(struct ldg_ws *ws, unsigned db, const void *key,
-		   size_t klen, const void *val, size_t vlen, bool del);
+void ldg_ws_record(struct ldg_ws *ws, unsigned db, const void *key, size_t klen,
+		   const void *val, size_t vlen, bool del);
 /* root = H("loy/state/v1" || height || prev_root || H(sorted net write
  * set)). Returns 0 or LOY_ENOMEM. */
 int ldg_state_root(struct ldg_ws *ws, uint64_t height,
@@ -349,24 +351,24 @@ struct ldg_exec {
 	uint64_t height, time_ms;
 	uint32_t pos;
 	const struct loy_tx *tx;
-	const uint8_t *hash;            /* this tx's hash */
-	uint8_t signer[LOY_ID_SIZE];     /* signer's ID */
-	struct ldg_account sacct;       /* signer's account (if found) */
+	const uint8_t *hash;         /* this tx's hash */
+	uint8_t signer[LOY_ID_SIZE]; /* signer's ID */
+	struct ldg_account sacct;    /* signer's account (if found) */
 	bool sacct_found;
 	uint16_t code;
-	char *msg;                      /* LOY_ERRMSG_MAX bytes */
-	int64_t delta;                  /* signer's point change (history) */
-	uint8_t other[LOY_ID_SIZE];     /* second party for history, if any */
+	char *msg;                  /* LOY_ERRMSG_MAX bytes */
+	int64_t delta;              /* signer's point change (history) */
+	uint8_t other[LOY_ID_SIZE]; /* second party for history, if any */
 	bool has_other;
 	int64_t other_delta;
-	uint8_t member[LOY_ID_SIZE];    /* member for history/daily, if any */
+	uint8_t member[LOY_ID_SIZE]; /* member for history/daily, if any */
 	bool has_member;
 	bool valset_dirty;
 };
 
 /* Sets code and message; returns LOY_EREJECTED. */
 int ldg_reject(struct ldg_exec *x, enum loy_reject code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The member a signer acts for: the signer itself if it is an active
  * member; its member if it is an active terminal of an active member (only

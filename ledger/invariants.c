@@ -16,7 +16,7 @@ struct inv {
 };
 
 static int bad(struct inv *v, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int bad(struct inv *v, const char *fmt, ...)
 {
 	va_list ap;
@@ -68,8 +68,10 @@ static int cust_close(struct inv *v, struct sums *s)
 		return rc;
 	if (rc != 0 || a.type != LDG_CUSTOMER || a.balance != s->cur_sum) {
 		loy_id_format(id, s->cur);
-		return bad(v, "customer %s: balance %llu but its lots add up "
-			      "to %llu", id, (unsigned long long)a.balance,
+		return bad(v,
+			   "customer %s: balance %llu but its lots add up "
+			   "to %llu",
+			   id, (unsigned long long)a.balance,
 			   (unsigned long long)s->cur_sum);
 	}
 	return 0;
@@ -175,15 +177,18 @@ static int on_position(struct inv *v, const MDB_val *k, const MDB_val *d,
 		return LOY_ENOMEM;
 	loy_id_format(id, k->mv_data);
 	if (m->issued != s.issued || m->reversed != s.reversed)
-		return bad(v, "member %s: position says issued %llu reversed "
-			      "%llu, its issue records say %llu and %llu", id,
-			   (unsigned long long)s.issued,
+		return bad(v,
+			   "member %s: position says issued %llu reversed "
+			   "%llu, its issue records say %llu and %llu",
+			   id, (unsigned long long)s.issued,
 			   (unsigned long long)s.reversed,
 			   (unsigned long long)m->issued,
 			   (unsigned long long)m->reversed);
 	if (s.reversed + s.consumed > s.issued)
-		return bad(v, "member %s: more of its points spent or reversed "
-			      "than issued", id);
+		return bad(v,
+			   "member %s: more of its points spent or reversed "
+			   "than issued",
+			   id);
 	if (ldg_position_net(&s, &net) != 0)
 		return bad(v, "member %s: position out of range", id);
 	ms->pos_issued += s.issued;
@@ -222,8 +227,10 @@ static int batch_close(struct inv *v, struct cps *c)
 	if (rc != 0)
 		return bad(v, "coupon without its batch");
 	if (b.redeemed != c->used)
-		return bad(v, "coupon batch says %u redeemed, %u coupons are "
-			      "used", b.redeemed, c->used);
+		return bad(v,
+			   "coupon batch says %u redeemed, %u coupons are "
+			   "used",
+			   b.redeemed, c->used);
 	c->value += (unsigned __int128)b.value * c->used;
 	return 0;
 }
@@ -294,11 +301,11 @@ static int on_nonce(struct inv *v, const MDB_val *k, const MDB_val *d,
 	uint64_t cnt = 0;
 	if (k->mv_size != LOY_ID_SIZE || d->mv_size != 8)
 		return bad(v, "malformed nonce record");
-	while (w->i < w->s->n &&
-	       memcmp(w->s->ids + w->i * LOY_ID_SIZE, k->mv_data, LOY_ID_SIZE) < 0)
+	while (w->i < w->s->n && memcmp(w->s->ids + w->i * LOY_ID_SIZE,
+					k->mv_data, LOY_ID_SIZE) < 0)
 		return bad(v, "a signer has transactions but no nonce");
-	while (w->i < w->s->n &&
-	       !memcmp(w->s->ids + w->i * LOY_ID_SIZE, k->mv_data, LOY_ID_SIZE)) {
+	while (w->i < w->s->n && !memcmp(w->s->ids + w->i * LOY_ID_SIZE,
+					 k->mv_data, LOY_ID_SIZE)) {
 		cnt++;
 		w->i++;
 	}
@@ -335,8 +342,9 @@ static int check(struct inv *v)
 			   (unsigned long long)s.balances);
 	if ((unsigned __int128)tt.issued !=
 	    s.balances + tt.reversed + tt.redeemed)
-		return bad(v, "conservation: balances %llu != issued %llu - "
-			      "reversed %llu - redeemed %llu",
+		return bad(v,
+			   "conservation: balances %llu != issued %llu - "
+			   "reversed %llu - redeemed %llu",
 			   (unsigned long long)s.balances,
 			   (unsigned long long)tt.issued,
 			   (unsigned long long)tt.reversed,
@@ -360,8 +368,9 @@ static int check(struct inv *v)
 		return bad(v, "settlement: commissions, settlements or coupon "
 			      "claims do not net to zero");
 	if (ms.net != -(__int128)s.balances)
-		return bad(v, "settlement: positions net to %lld, not minus "
-			      "the %llu points outstanding",
+		return bad(v,
+			   "settlement: positions net to %lld, not minus "
+			   "the %llu points outstanding",
 			   (long long)ms.net, (unsigned long long)s.balances);
 	rc = each(v, LDB_COUPONS, on_coupon, &cp);
 	if (rc == 0)
@@ -369,8 +378,10 @@ static int check(struct inv *v)
 	if (rc != 0)
 		return rc;
 	if (cp.value != tt.coupon_redeemed)
-		return bad(v, "coupons: used coupons are worth %llu, totals say "
-			      "%llu", (unsigned long long)cp.value,
+		return bad(v,
+			   "coupons: used coupons are worth %llu, totals say "
+			   "%llu",
+			   (unsigned long long)cp.value,
 			   (unsigned long long)tt.coupon_redeemed);
 	rc = each(v, LDB_TXS, on_tx, &sg);
 	if (rc == 0) {

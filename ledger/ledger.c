@@ -8,65 +8,65 @@
 #include "wire/error.h"
 
 static const char *const db_names[LDB_COUNT] = {
-	[LDB_PARAMS] = "params",       [LDB_TOTALS] = "totals",
-	[LDB_ACCOUNTS] = "accounts",   [LDB_NONCES] = "nonces",
-	[LDB_MEMBERS] = "members",     [LDB_VALSETS] = "valsets",
-	[LDB_POSITIONS] = "positions", [LDB_LOTS] = "lots",
-	[LDB_REFS] = "refs",           [LDB_RULES] = "rules",
-	[LDB_PARTS] = "partnerships",  [LDB_PMEMBERS] = "partners",
-	[LDB_ISSUES] = "issues",       [LDB_PROPOSALS] = "proposals",
-	[LDB_VOTES] = "votes",         [LDB_BATCHES] = "batches",
-	[LDB_COUPONS] = "coupons",     [LDB_CUSES] = "coupon_uses",
-	[LDB_SETTLES] = "settles",     [LDB_TXS] = "txs",
-	[LDB_META] = "meta",           [LDB_BLOCKS] = "blocks",
-	[LDB_CERTS] = "certs",         [LDB_TXMSG] = "tx_messages",
-	[LDB_HIST] = "history",        [LDB_CCPN] = "customer_coupons",
-	[LDB_DAILY] = "daily",         [LDB_DAYACT] = "daily_active",
+    [LDB_PARAMS] = "params",       [LDB_TOTALS] = "totals",
+    [LDB_ACCOUNTS] = "accounts",   [LDB_NONCES] = "nonces",
+    [LDB_MEMBERS] = "members",     [LDB_VALSETS] = "valsets",
+    [LDB_POSITIONS] = "positions", [LDB_LOTS] = "lots",
+    [LDB_REFS] = "refs",           [LDB_RULES] = "rules",
+    [LDB_PARTS] = "partnerships",  [LDB_PMEMBERS] = "partners",
+    [LDB_ISSUES] = "issues",       [LDB_PROPOSALS] = "proposals",
+    [LDB_VOTES] = "votes",         [LDB_BATCHES] = "batches",
+    [LDB_COUPONS] = "coupons",     [LDB_CUSES] = "coupon_uses",
+    [LDB_SETTLES] = "settles",     [LDB_TXS] = "txs",
+    [LDB_META] = "meta",           [LDB_BLOCKS] = "blocks",
+    [LDB_CERTS] = "certs",         [LDB_TXMSG] = "tx_messages",
+    [LDB_HIST] = "history",        [LDB_CCPN] = "customer_coupons",
+    [LDB_DAILY] = "daily",         [LDB_DAYACT] = "daily_active",
 };
 
 static const char *const reject_names[LOY_REJ_MAX + 1] = {
-	[LOY_REJ_OK] = "ok",
-	[LOY_REJ_MALFORMED] = "malformed",
-	[LOY_REJ_WRONG_CHAIN] = "wrong_chain",
-	[LOY_REJ_BAD_SIGNATURE] = "bad_signature",
-	[LOY_REJ_BAD_NONCE] = "bad_nonce",
-	[LOY_REJ_NOT_AUTHORIZED] = "not_authorized",
-	[LOY_REJ_ALREADY_REGISTERED] = "already_registered",
-	[LOY_REJ_UNKNOWN_CUSTOMER] = "unknown_customer",
-	[LOY_REJ_UNKNOWN_MEMBER] = "unknown_member",
-	[LOY_REJ_UNKNOWN_TERMINAL] = "unknown_terminal",
-	[LOY_REJ_DUPLICATE_REFERENCE] = "duplicate_reference",
-	[LOY_REJ_ZERO_AMOUNT] = "zero_amount",
-	[LOY_REJ_OVERFLOW] = "overflow",
-	[LOY_REJ_INSUFFICIENT_POINTS] = "insufficient_points",
-	[LOY_REJ_NO_RULE] = "no_rule",
-	[LOY_REJ_BELOW_MINIMUM] = "below_minimum",
-	[LOY_REJ_OUTSIDE_WINDOW] = "outside_window",
-	[LOY_REJ_NO_POINTS] = "no_points",
-	[LOY_REJ_UNKNOWN_PARTNERSHIP] = "unknown_partnership",
-	[LOY_REJ_NOT_PARTNER] = "not_partner",
-	[LOY_REJ_PARTNERSHIP_EXISTS] = "partnership_exists",
-	[LOY_REJ_ALREADY_PARTNER] = "already_partner",
-	[LOY_REJ_UNKNOWN_ISSUE] = "unknown_issue",
-	[LOY_REJ_ALREADY_REVERSED] = "already_reversed",
-	[LOY_REJ_POINTS_SPENT] = "points_spent",
-	[LOY_REJ_UNKNOWN_COUPON] = "unknown_coupon",
-	[LOY_REJ_COUPON_USED] = "coupon_used",
-	[LOY_REJ_NOT_HOLDER] = "not_holder",
-	[LOY_REJ_OUTSIDE_GEOFENCE] = "outside_geofence",
-	[LOY_REJ_WRONG_SITE] = "wrong_site",
-	[LOY_REJ_COUPON_LIMIT] = "coupon_limit",
-	[LOY_REJ_UNKNOWN_PROPOSAL] = "unknown_proposal",
-	[LOY_REJ_ALREADY_VOTED] = "already_voted",
-	[LOY_REJ_PROPOSAL_CLOSED] = "proposal_closed",
-	[LOY_REJ_MEMBER_EXISTS] = "member_exists",
-	[LOY_REJ_UNKNOWN_SETTLEMENT] = "unknown_settlement",
-	[LOY_REJ_SETTLEMENT_MISMATCH] = "settlement_mismatch",
-	[LOY_REJ_EXCEEDS_POSITION] = "exceeds_position",
-	[LOY_REJ_INVALID_PARAM] = "invalid_param",
-	[LOY_REJ_TOO_MANY_VALIDATORS] = "too_many_validators",
-	[LOY_REJ_TERMINAL_EXISTS] = "terminal_exists",
-	[LOY_REJ_MISSING_REFERENCE] = "missing_reference",
+    [LOY_REJ_OK] = "ok",
+    [LOY_REJ_MALFORMED] = "malformed",
+    [LOY_REJ_WRONG_CHAIN] = "wrong_chain",
+    [LOY_REJ_BAD_SIGNATURE] = "bad_signature",
+    [LOY_REJ_BAD_NONCE] = "bad_nonce",
+    [LOY_REJ_NOT_AUTHORIZED] = "not_authorized",
+    [LOY_REJ_ALREADY_REGISTERED] = "already_registered",
+    [LOY_REJ_UNKNOWN_CUSTOMER] = "unknown_customer",
+    [LOY_REJ_UNKNOWN_MEMBER] = "unknown_member",
+    [LOY_REJ_UNKNOWN_TERMINAL] = "unknown_terminal",
+    [LOY_REJ_DUPLICATE_REFERENCE] = "duplicate_reference",
+    [LOY_REJ_ZERO_AMOUNT] = "zero_amount",
+    [LOY_REJ_OVERFLOW] = "overflow",
+    [LOY_REJ_INSUFFICIENT_POINTS] = "insufficient_points",
+    [LOY_REJ_NO_RULE] = "no_rule",
+    [LOY_REJ_BELOW_MINIMUM] = "below_minimum",
+    [LOY_REJ_OUTSIDE_WINDOW] = "outside_window",
+    [LOY_REJ_NO_POINTS] = "no_points",
+    [LOY_REJ_UNKNOWN_PARTNERSHIP] = "unknown_partnership",
+    [LOY_REJ_NOT_PARTNER] = "not_partner",
+    [LOY_REJ_PARTNERSHIP_EXISTS] = "partnership_exists",
+    [LOY_REJ_ALREADY_PARTNER] = "already_partner",
+    [LOY_REJ_UNKNOWN_ISSUE] = "unknown_issue",
+    [LOY_REJ_ALREADY_REVERSED] = "already_reversed",
+    [LOY_REJ_POINTS_SPENT] = "points_spent",
+    [LOY_REJ_UNKNOWN_COUPON] = "unknown_coupon",
+    [LOY_REJ_COUPON_USED] = "coupon_used",
+    [LOY_REJ_NOT_HOLDER] = "not_holder",
+    [LOY_REJ_OUTSIDE_GEOFENCE] = "outside_geofence",
+    [LOY_REJ_WRONG_SITE] = "wrong_site",
+    [LOY_REJ_COUPON_LIMIT] = "coupon_limit",
+    [LOY_REJ_UNKNOWN_PROPOSAL] = "unknown_proposal",
+    [LOY_REJ_ALREADY_VOTED] = "already_voted",
+    [LOY_REJ_PROPOSAL_CLOSED] = "proposal_closed",
+    [LOY_REJ_MEMBER_EXISTS] = "member_exists",
+    [LOY_REJ_UNKNOWN_SETTLEMENT] = "unknown_settlement",
+    [LOY_REJ_SETTLEMENT_MISMATCH] = "settlement_mismatch",
+    [LOY_REJ_EXCEEDS_POSITION] = "exceeds_position",
+    [LOY_REJ_INVALID_PARAM] = "invalid_param",
+    [LOY_REJ_TOO_MANY_VALIDATORS] = "too_many_validators",
+    [LOY_REJ_TERMINAL_EXISTS] = "terminal_exists",
+    [LOY_REJ_MISSING_REFERENCE] = "missing_reference",
 };
 
 const char *loy_reject_name(unsigned code)
@@ -94,8 +94,7 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 	*out = NULL;
 	l = calloc(1, sizeof *l);
 	if (!l) {
-		set_err(errmsg, errlen, path,
-			"out of memory");
+		set_err(errmsg, errlen, path, "out of memory");
 		return LOY_ENOMEM;
 	}
 	l->flags = flags;
@@ -138,8 +137,8 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 			v.mv_size = 4;
 			v.mv_data = b;
 			mrc = mdb_put(txn, l->dbi[LDB_META], &k, &v, 0);
-		} else if (mrc == 0 &&
-			   (v.mv_size != 4 || be32get(v.mv_data) != LDG_SCHEMA)) {
+		} else if (mrc == 0 && (v.mv_size != 4 ||
+					be32get(v.mv_data) != LDG_SCHEMA)) {
 			mdb_txn_abort(txn);
 			set_err(errmsg, errlen, path,
 				"store has another schema version");
@@ -154,8 +153,7 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 	rc = ldg_load_params(l, txn);
 	if (rc != 0 && rc != LOY_ENOTFOUND) {
 		mdb_txn_abort(txn);
-		set_err(errmsg, errlen, path,
-			"damaged chain parameters");
+		set_err(errmsg, errlen, path, "damaged chain parameters");
 		goto fail;
 	}
 	mrc = mdb_txn_commit(txn);
@@ -168,13 +166,11 @@ fail_open:
 	rc = ldg_mdb_err(mrc);
 	if (rc == LOY_ENOTFOUND || mrc == EACCES || mrc == ENOENT)
 		rc = LOY_EIO;
-	set_err(errmsg, errlen, path,
-		mdb_strerror(mrc));
+	set_err(errmsg, errlen, path, mdb_strerror(mrc));
 	goto fail;
 fail_env:
 	rc = LOY_ENOMEM;
-	set_err(errmsg, errlen, path,
-		mdb_strerror(mrc));
+	set_err(errmsg, errlen, path, mdb_strerror(mrc));
 fail:
 	if (l->env)
 		mdb_env_close(l->env);
@@ -212,7 +208,8 @@ static int genesis_check(const struct loy_genesis *g, char *why, size_t n)
 	if (cl == 0 || cl > LOY_CHAIN_ID_MAX)
 		return snprintf(why, n, "bad chain id"), LOY_EINVAL;
 	if (g->commission_bps > 10000)
-		return snprintf(why, n, "commission over 10000 bps"), LOY_EINVAL;
+		return snprintf(why, n, "commission over 10000 bps"),
+		       LOY_EINVAL;
 	if (g->member_count == 0 || g->member_count > LOY_MAX_VALIDATORS)
 		return snprintf(why, n, "member count %u out of range",
 				g->member_count),
@@ -221,8 +218,8 @@ static int genesis_check(const struct loy_genesis *g, char *why, size_t n)
 		for (uint32_t j = 0; j < i; j++)
 			if (!memcmp(g->members[i].pubkey, g->members[j].pubkey,
 				    LOY_PUBKEY_SIZE))
-				return snprintf(why, n, "member %u repeats a key",
-						i),
+				return snprintf(why, n,
+						"member %u repeats a key", i),
 				       LOY_EINVAL;
 		if (!g->members[i].name[0])
 			return snprintf(why, n, "member %u has no name", i),
@@ -299,7 +296,8 @@ int loy_ledger_init_genesis(struct loy_ledger *l, const struct loy_genesis *g)
 	mrc = mdb_txn_commit(t.txn);
 	ldg_ws_free(&ws);
 	if (mrc != 0)
-		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: genesis: commit: %s",
+		return ldg_fail(l, ldg_mdb_err(mrc),
+				"ledger: genesis: commit: %s",
 				mdb_strerror(mrc));
 	snprintf(l->chain_id, sizeof l->chain_id, "%s", g->chain_id);
 	l->commission_bps = g->commission_bps;
@@ -323,8 +321,8 @@ int loy_ledger_genesis_hash(struct loy_ledger *l, uint8_t out[LOY_HASH_SIZE])
 }
 
 int loy_ledger_tip(struct loy_ledger *l, uint64_t *height,
-		   uint8_t hash[LOY_HASH_SIZE], uint8_t state_root[LOY_HASH_SIZE],
-		   uint64_t *time_ms)
+		   uint8_t hash[LOY_HASH_SIZE],
+		   uint8_t state_root[LOY_HASH_SIZE], uint64_t *time_ms)
 {
 	MDB_txn *txn;
 	MDB_val k = {3, "tip"}, v;

@@ -61,7 +61,7 @@ enum loy_reject {
 	LOY_REJ_BAD_NONCE = 4,
 	LOY_REJ_INVALID_MAX = 19,
 
-	LOY_REJ_NOT_AUTHORIZED = 20,   /* signer's role may not do this */
+	LOY_REJ_NOT_AUTHORIZED = 20, /* signer's role may not do this */
 	LOY_REJ_ALREADY_REGISTERED = 21,
 	LOY_REJ_UNKNOWN_CUSTOMER = 22,
 	LOY_REJ_UNKNOWN_MEMBER = 23,
@@ -116,10 +116,10 @@ struct loy_genesis_member {
 /* What the genesis file says, filled in by whoever parses it. */
 struct loy_genesis {
 	char chain_id[LOY_CHAIN_ID_MAX + 1];
-	uint64_t time_ms;         /* genesis time: the tip time at height 0 */
-	uint32_t commission_bps;  /* 0 .. 10000, charged on redemptions */
-	uint64_t point_value;     /* currency minor units per point (shown) */
-	uint32_t member_count;    /* 1 .. LOY_MAX_VALIDATORS */
+	uint64_t time_ms;        /* genesis time: the tip time at height 0 */
+	uint32_t commission_bps; /* 0 .. 10000, charged on redemptions */
+	uint64_t point_value;    /* currency minor units per point (shown) */
+	uint32_t member_count;   /* 1 .. LOY_MAX_VALIDATORS */
 	struct loy_genesis_member members[LOY_MAX_VALIDATORS];
 };
 
@@ -141,8 +141,8 @@ enum loy_ledger_flags {
  * reason. Returns 0, LOY_EIO, LOY_ENOMEM or LOY_ECORRUPT (a damaged store or
  * another schema). */
 int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
-		    struct loy_ledger **out, char *errmsg, size_t errlen)
-	LOY_MUST_USE;
+		    struct loy_ledger **out, char *errmsg,
+		    size_t errlen) LOY_MUST_USE;
 
 /* Closes the store and frees the handle. No call may be running on it. */
 void loy_ledger_close(struct loy_ledger *l);
@@ -156,20 +156,21 @@ bool loy_ledger_halted(const struct loy_ledger *l);
 /* Writes the genesis state (height 0) in one write transaction. Fails with
  * LOY_ESTATE if the store already holds a genesis, LOY_EINVAL for a bad
  * description. */
-int loy_ledger_init_genesis(struct loy_ledger *l, const struct loy_genesis *g)
-	LOY_MUST_USE;
+int loy_ledger_init_genesis(struct loy_ledger *l,
+			    const struct loy_genesis *g) LOY_MUST_USE;
 
 /* Hash that block 1 names as its previous block: BLAKE2b-256 over
  * "loy/genesis/v1" and the height-0 state root (which commits to every
  * genesis parameter). Returns 0 or LOY_ENOTFOUND before genesis. */
-int loy_ledger_genesis_hash(struct loy_ledger *l, uint8_t out[LOY_HASH_SIZE])
-	LOY_MUST_USE;
+int loy_ledger_genesis_hash(struct loy_ledger *l,
+			    uint8_t out[LOY_HASH_SIZE]) LOY_MUST_USE;
 
 /* The committed tip: height (0 = genesis only), block hash (the genesis
  * hash at 0), state root and block time. Any pointer may be NULL.
  * Returns 0 or LOY_ENOTFOUND before genesis. */
 int loy_ledger_tip(struct loy_ledger *l, uint64_t *height,
-		   uint8_t hash[LOY_HASH_SIZE], uint8_t state_root[LOY_HASH_SIZE],
+		   uint8_t hash[LOY_HASH_SIZE],
+		   uint8_t state_root[LOY_HASH_SIZE],
 		   uint64_t *time_ms) LOY_MUST_USE;
 
 /* The chain id this store was created for (borrowed; valid until close). */
@@ -247,8 +248,8 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
  * into keys (room for LOY_MAX_VALIDATORS). Heights above tip+1 are not known
  * yet: LOY_ENOTFOUND. Returns 0 or LOY_ENOTFOUND / LOY_EIO. */
 int loy_ledger_validators(struct loy_ledger *l, uint64_t height,
-			  uint8_t keys[][LOY_PUBKEY_SIZE], uint32_t *n)
-	LOY_MUST_USE;
+			  uint8_t keys[][LOY_PUBKEY_SIZE],
+			  uint32_t *n) LOY_MUST_USE;
 
 /* --- Invariants --- */
 

@@ -88,8 +88,9 @@ int loy_ledger_tx(struct loy_ledger *l, const uint8_t hash[LOY_HASH_SIZE],
 	out->kind = p[14];
 	memcpy(out->signer, p + 15, LOY_ID_SIZE);
 	if (ldg_get(&t, LDB_TXMSG, hash, LOY_HASH_SIZE, &v) == 0) {
-		size_t n = v.mv_size < sizeof out->msg - 1 ? v.mv_size
-							   : sizeof out->msg - 1;
+		size_t n = v.mv_size < sizeof out->msg - 1
+			       ? v.mv_size
+			       : sizeof out->msg - 1;
 		memcpy(out->msg, v.mv_data, n);
 		out->msg[n] = '\0';
 	}
@@ -155,7 +156,8 @@ int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 		be32put(k0 + LOY_ID_SIZE + 8, (uint32_t)cur);
 	}
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (mrc == 0 && (k.mv_size != sizeof k0 || memcmp(k.mv_data, k0, sizeof k0)))
+	if (mrc == 0 &&
+	    (k.mv_size != sizeof k0 || memcmp(k.mv_data, k0, sizeof k0)))
 		mrc = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	else if (mrc == MDB_NOTFOUND)
 		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
@@ -522,8 +524,8 @@ int loy_ledger_daily(struct loy_ledger *l, const uint8_t member[LOY_ID_SIZE],
 			rc = LOY_ECORRUPT;
 			break;
 		}
-		out[*n] = (struct loy_daily){day, d.issued, d.redeemed,
-					     d.active, d.txs, d.outstanding};
+		out[*n] = (struct loy_daily){day,      d.issued, d.redeemed,
+					     d.active, d.txs,    d.outstanding};
 		(*n)++;
 	}
 	mdb_cursor_close(c);

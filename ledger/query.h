@@ -15,7 +15,7 @@ enum loy_account_type {
 };
 
 struct loy_account_info {
-	uint8_t type;   /* enum loy_account_type */
+	uint8_t type; /* enum loy_account_type */
 	bool active;
 	uint8_t pubkey[LOY_PUBKEY_SIZE];
 	uint8_t member[LOY_ID_SIZE]; /* a terminal's member */
@@ -40,7 +40,7 @@ int loy_ledger_nonce(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 struct loy_tx_status {
 	uint64_t height;
 	uint32_t position;
-	uint16_t code;            /* enum loy_reject */
+	uint16_t code; /* enum loy_reject */
 	uint8_t kind;
 	uint8_t signer[LOY_ID_SIZE];
 	char msg[LOY_ERRMSG_MAX]; /* "" when applied */
@@ -92,9 +92,9 @@ struct loy_settlement {
 	uint64_t commission_paid, commission_earned;
 	uint64_t paid, received;
 	uint64_t outstanding; /* its points customers still hold */
-	uint64_t owes;        /* issued - reversed + coupon_owed + commission_paid */
-	uint64_t owed;        /* redeemed_at + coupon_at + commission_earned */
-	int64_t net;          /* owed - owes + paid - received; < 0: payable */
+	uint64_t owes; /* issued - reversed + coupon_owed + commission_paid */
+	uint64_t owed; /* redeemed_at + coupon_at + commission_earned */
+	int64_t net;   /* owed - owes + paid - received; < 0: payable */
 };
 
 int loy_ledger_settlement(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
@@ -108,7 +108,7 @@ struct loy_coupon_batch_status {
 	uint32_t radius_m, per_customer_limit;
 	uint32_t issued, redeemed;
 	uint32_t expired_unused; /* unused and the window has closed at now */
-	uint32_t remaining;      /* unused and still redeemable at or after now */
+	uint32_t remaining; /* unused and still redeemable at or after now */
 };
 
 /* A coupon batch (its coupon.issue tx hash) as seen at time now_ms. */
@@ -151,9 +151,9 @@ struct loy_partnership_info {
 	uint8_t creator[LOY_ID_SIZE];
 	struct loy_rule_info terms;
 	uint64_t created;
-	uint32_t member_count;                /* full members (both sides) */
+	uint32_t member_count; /* full members (both sides) */
 	uint8_t members[LOY_MAX_VALIDATORS][LOY_ID_SIZE];
-	uint32_t pending_count;               /* requested or approved only */
+	uint32_t pending_count; /* requested or approved only */
 };
 
 int loy_ledger_partnership(struct loy_ledger *l, const char *name,
@@ -182,7 +182,7 @@ struct loy_totals {
 	uint64_t outstanding; /* issued - reversed - redeemed */
 };
 
-int loy_ledger_totals(struct loy_ledger *l, struct loy_totals *out)
-	LOY_MUST_USE;
+int loy_ledger_totals(struct loy_ledger *l,
+		      struct loy_totals *out) LOY_MUST_USE;
 
 #endif

@@ -35,8 +35,8 @@ void ldg_ws_free(struct ldg_ws *ws)
 	memset(ws, 0, sizeof *ws);
 }
 
-void ldg_ws_record(struct ldg_ws *ws, unsigned db, const void *key,
-		   size_t klen, const void *val, size_t vlen, bool del)
+void ldg_ws_record(struct ldg_ws *ws, unsigned db, const void *key, size_t klen,
+		   const void *val, size_t vlen, bool del)
 {
 	size_t need = HDR + klen + vlen;
 	if (ws->err)
@@ -128,8 +128,10 @@ int ldg_state_root(struct ldg_ws *ws, uint64_t height,
 		}
 		qsort(ents, n, sizeof *ents, ent_cmp);
 		for (size_t i = 0; i < n; i++) {
-			if (i + 1 < n && ent_cmp_key(ents[i].p, ents[i + 1].p) == 0)
-				continue; /* a later change of the same key wins */
+			if (i + 1 < n &&
+			    ent_cmp_key(ents[i].p, ents[i + 1].p) == 0)
+				continue; /* a later change of the same key wins
+					   */
 			const uint8_t *p = ents[i].p;
 			size_t sz = HDR + ent_klen(p) + be32get(p + 4);
 			memcpy(out + olen, p, sz);

@@ -43,9 +43,20 @@ struct rec {
 	const uint8_t *q;
 };
 
-static void w8(struct rec *r, uint8_t v) { *r->p++ = v; }
-static void w32(struct rec *r, uint32_t v) { be32put(r->p, v); r->p += 4; }
-static void w64(struct rec *r, uint64_t v) { be64put(r->p, v); r->p += 8; }
+static void w8(struct rec *r, uint8_t v)
+{
+	*r->p++ = v;
+}
+static void w32(struct rec *r, uint32_t v)
+{
+	be32put(r->p, v);
+	r->p += 4;
+}
+static void w64(struct rec *r, uint64_t v)
+{
+	be64put(r->p, v);
+	r->p += 8;
+}
 static void wb(struct rec *r, const void *b, size_t n)
 {
 	memcpy(r->p, b, n);
@@ -59,9 +70,22 @@ static void ws(struct rec *r, const char *s, size_t n)
 	memset(r->p + len, 0, n - len);
 	r->p += n;
 }
-static uint8_t r8(struct rec *r) { return *r->q++; }
-static uint32_t r32(struct rec *r) { uint32_t v = be32get(r->q); r->q += 4; return v; }
-static uint64_t r64(struct rec *r) { uint64_t v = be64get(r->q); r->q += 8; return v; }
+static uint8_t r8(struct rec *r)
+{
+	return *r->q++;
+}
+static uint32_t r32(struct rec *r)
+{
+	uint32_t v = be32get(r->q);
+	r->q += 4;
+	return v;
+}
+static uint64_t r64(struct rec *r)
+{
+	uint64_t v = be64get(r->q);
+	r->q += 8;
+	return v;
+}
 static void rb(struct rec *r, void *b, size_t n)
 {
 	memcpy(b, r->q, n);
@@ -74,9 +98,9 @@ static void rs(struct rec *r, char *s, size_t n)
 	r->q += n;
 }
 
-#define DEC_BEGIN(len)                                                        \
-	struct rec r = {.q = v->mv_data};                                     \
-	if (v->mv_size != (len))                                              \
+#define DEC_BEGIN(len)                                                         \
+	struct rec r = {.q = v->mv_data};                                      \
+	if (v->mv_size != (len))                                               \
 		return LOY_ECORRUPT;
 
 void ldg_account_enc(uint8_t *p, const struct ldg_account *a)
@@ -429,23 +453,23 @@ int ldg_del(struct ldg_txn *t, enum ldb db, const void *key, size_t klen)
 	return 0;
 }
 
-#define TYPED(name, DB, LEN, type, enc, dec)                                  \
+#define TYPED(name, DB, LEN, type, enc, dec)                                   \
 	int ldg_##name##_get(struct ldg_txn *t, const uint8_t id[LOY_ID_SIZE], \
-			     type *x)                                         \
-	{                                                                     \
-		MDB_val v;                                                    \
-		int rc = ldg_get(t, DB, id, LOY_ID_SIZE, &v);                 \
-		memset(x, 0, sizeof *x);                                      \
-		if (rc != 0)                                                  \
-			return rc;                                            \
-		return dec(x, &v);                                            \
-	}                                                                     \
+			     type *x)                                          \
+	{                                                                      \
+		MDB_val v;                                                     \
+		int rc = ldg_get(t, DB, id, LOY_ID_SIZE, &v);                  \
+		memset(x, 0, sizeof *x);                                       \
+		if (rc != 0)                                                   \
+			return rc;                                             \
+		return dec(x, &v);                                             \
+	}                                                                      \
 	int ldg_##name##_put(struct ldg_txn *t, const uint8_t id[LOY_ID_SIZE], \
-			     const type *x)                                   \
-	{                                                                     \
-		uint8_t b[LEN];                                               \
-		enc(b, x);                                                    \
-		return ldg_put(t, DB, id, LOY_ID_SIZE, b, LEN);               \
+			     const type *x)                                    \
+	{                                                                      \
+		uint8_t b[LEN];                                                \
+		enc(b, x);                                                     \
+		return ldg_put(t, DB, id, LOY_ID_SIZE, b, LEN);                \
 	}
 
 TYPED(account, LDB_ACCOUNTS, LDG_ACCOUNT_LEN, struct ldg_account,
@@ -524,7 +548,8 @@ int ldg_valset_write(struct ldg_txn *t, uint64_t from)
 			return LOY_ETOOBIG;
 		}
 		uint32_t i = n++;
-		while (i > 0 && memcmp(buf + 4 + (i - 1) * 32, m.pubkey, 32) > 0) {
+		while (i > 0 &&
+		       memcmp(buf + 4 + (i - 1) * 32, m.pubkey, 32) > 0) {
 			memcpy(buf + 4 + i * 32, buf + 4 + (i - 1) * 32, 32);
 			i--;
 		}

@@ -62,7 +62,8 @@ static void set_str(json_t *o, const char *k, const char *v)
 	json_object_set_new(o, k, json_string(v));
 }
 
-static void set_pubkey_id(json_t *o, const char *k, const uint8_t pk[LOY_PUBKEY_SIZE])
+static void set_pubkey_id(json_t *o, const char *k,
+			  const uint8_t pk[LOY_PUBKEY_SIZE])
 {
 	uint8_t id[LOY_ID_SIZE];
 	loy_id_from_pubkey(id, pk);
@@ -89,15 +90,21 @@ json_t *loy_tx_json(const struct loy_tx *tx)
 		set_str(o, "label", tx->u.terminal.label);
 		break;
 	case LOY_TX_MEMBER_PROPOSE:
-		set_str(o, "action", tx->u.member_propose.action == LOY_MEMBER_ADMIT ? "admit" : "remove");
+		set_str(o, "action",
+			tx->u.member_propose.action == LOY_MEMBER_ADMIT
+			    ? "admit"
+			    : "remove");
 		set_pubkey_id(o, "member", tx->u.member_propose.member);
-		set_hex(o, "validator_key", tx->u.member_propose.member, LOY_PUBKEY_SIZE);
+		set_hex(o, "validator_key", tx->u.member_propose.member,
+			LOY_PUBKEY_SIZE);
 		set_str(o, "name", tx->u.member_propose.name);
 		set_str(o, "address", tx->u.member_propose.address);
 		break;
 	case LOY_TX_MEMBER_VOTE:
-		set_hex(o, "proposal", tx->u.member_vote.proposal, LOY_HASH_SIZE);
-		json_object_set_new(o, "approve", json_boolean(tx->u.member_vote.approve));
+		set_hex(o, "proposal", tx->u.member_vote.proposal,
+			LOY_HASH_SIZE);
+		json_object_set_new(o, "approve",
+				    json_boolean(tx->u.member_vote.approve));
 		break;
 	case LOY_TX_RULE_SET: {
 		const struct loy_tx_rule_set *b = &tx->u.rule_set;
@@ -109,7 +116,8 @@ json_t *loy_tx_json(const struct loy_tx *tx)
 		break;
 	}
 	case LOY_TX_PARTNERSHIP_CREATE: {
-		const struct loy_tx_partnership_create *b = &tx->u.partnership_create;
+		const struct loy_tx_partnership_create *b =
+		    &tx->u.partnership_create;
 		set_str(o, "name", b->name);
 		set_u64(o, "rate_num", b->rate_num);
 		set_u64(o, "rate_den", b->rate_den);
@@ -158,11 +166,13 @@ json_t *loy_tx_json(const struct loy_tx *tx)
 		set_u64(o, "valid_from_ms", b->valid_from_ms);
 		set_u64(o, "valid_until_ms", b->valid_until_ms);
 		if (b->has_geofence) {
-			json_object_set_new(o, "geofence",
-					    json_pack("{s:I, s:I, s:I}", "lat_udeg",
-						      (json_int_t)b->center.lat_udeg,
-						      "lon_udeg", (json_int_t)b->center.lon_udeg,
-						      "radius_m", (json_int_t)b->radius_m));
+			json_object_set_new(
+			    o, "geofence",
+			    json_pack("{s:I, s:I, s:I}", "lat_udeg",
+				      (json_int_t)b->center.lat_udeg,
+				      "lon_udeg",
+				      (json_int_t)b->center.lon_udeg,
+				      "radius_m", (json_int_t)b->radius_m));
 		}
 		set_u64(o, "per_customer_limit", b->per_customer_limit);
 		set_u64(o, "coupons", b->coupon_count);
@@ -172,10 +182,13 @@ json_t *loy_tx_json(const struct loy_tx *tx)
 		const struct loy_tx_coupon_redeem *b = &tx->u.coupon_redeem;
 		set_hex(o, "batch", b->batch, LOY_HASH_SIZE);
 		set_u64(o, "index", b->index);
-		json_object_set_new(o, "bearer", json_boolean(b->code[0] != '\0'));
+		json_object_set_new(o, "bearer",
+				    json_boolean(b->code[0] != '\0'));
 		set_id(o, "site", b->site);
-		json_object_set_new(o, "lat_udeg", json_integer(b->location.lat_udeg));
-		json_object_set_new(o, "lon_udeg", json_integer(b->location.lon_udeg));
+		json_object_set_new(o, "lat_udeg",
+				    json_integer(b->location.lat_udeg));
+		json_object_set_new(o, "lon_udeg",
+				    json_integer(b->location.lon_udeg));
 		set_str(o, "reference", b->reference);
 		break;
 	}
@@ -223,7 +236,8 @@ void loy_tx_parties(const struct loy_tx *tx,
 		break;
 	case LOY_TX_COUPON_ISSUE:
 		for (uint32_t i = 0; i < tx->u.coupon_issue.coupon_count; i++)
-			if (tx->u.coupon_issue.coupons[i].holder_kind == LOY_COUPON_ALLOTTED)
+			if (tx->u.coupon_issue.coupons[i].holder_kind ==
+			    LOY_COUPON_ALLOTTED)
 				fn(data, tx->u.coupon_issue.coupons[i].holder);
 		break;
 	default:

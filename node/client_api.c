@@ -13,9 +13,9 @@
 #include "wire/error.h"
 #include "wire/tx.h"
 
-#define WAIT_TIMEOUT_MS 30000
+#define WAIT_TIMEOUT_MS   30000
 #define MAX_CLIENT_QUEUED (64u << 20)
-#define WAITER_BUCKETS 65536u
+#define WAITER_BUCKETS    65536u
 
 struct conn;
 
@@ -26,10 +26,10 @@ struct pending {
 	uint64_t request_id;
 	uint64_t deadline;
 	bool wait;
-	bool admitted;   /* admission finished */
+	bool admitted; /* admission finished */
 	uint32_t count;
-	uint32_t outstanding; /* commits still awaited */
-	json_t *results; /* array, one object per tx */
+	uint32_t outstanding;   /* commits still awaited */
+	json_t *results;        /* array, one object per tx */
 	struct waiter *waiters; /* count entries (wait only) */
 };
 
@@ -111,7 +111,8 @@ static void conn_send(struct conn *c, const struct loy_buf *msg)
 	if (c->closing)
 		return;
 	if (c->queued + msg->len > MAX_CLIENT_QUEUED) {
-		LOG_WARN(&c->api->node->log, "client", "%s is not reading its answers; closing", c->peer);
+		LOG_WARN(&c->api->node->log, "client",
+			 "%s is not reading its answers; closing", c->peer);
 		conn_close(c);
 		return;
 	}
@@ -125,7 +126,8 @@ static void conn_send(struct conn *c, const struct loy_buf *msg)
 	wr->c = c;
 	wr->len = LOY_FRAME_HEADER_SIZE + msg->len;
 	b = uv_buf_init((char *)wr->data, (unsigned)wr->len);
-	if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+	if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) !=
+	    0) {
 		free(wr);
 		conn_close(c);
 		return;
@@ -244,7 +246,8 @@ static void admitted_one(void *data, uint32_t i, int code,
 	json_object_set_new(r, "hash", json_string(hex));
 	if (code != 0) {
 		json_object_set_new(r, "status", json_string("refused"));
-		json_object_set_new(r, "error", json_string(why ? why : loy_strerror(code)));
+		json_object_set_new(
+		    r, "error", json_string(why ? why : loy_strerror(code)));
 	} else {
 		json_object_set_new(r, "status", json_string("pending"));
 		if (p->wait && p->waiters) {
@@ -282,11 +285,13 @@ static void handle_submit(struct conn *c, struct loy_client_request *q)
 
 	if (p == NULL || (p->results = json_array()) == NULL ||
 	    (q->submit.wait &&
-	     (p->waiters = calloc(q->submit.tx_count, sizeof *p->waiters)) == NULL)) {
+	     (p->waiters = calloc(q->submit.tx_count, sizeof *p->waiters)) ==
+		 NULL)) {
 		if (p)
 			json_decref(p->results);
 		free(p);
-		send_response(c, q->request_id, LOY_ENOMEM, "out of memory", NULL);
+		send_response(c, q->request_id, LOY_ENOMEM, "out of memory",
+			      NULL);
 		return;
 	}
 	p->conn = c;
@@ -322,15 +327,23 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 				continue;
 			waiter_unlink(a, w);
 			r = json_array_get(p->results, w->index);
-			json_object_set_new(r, "status", json_string(results[i].code == 0 ? "committed" : "rejected"));
-			json_object_set_new(r, "height", json_integer((json_int_t)height));
-			json_object_set_new(r, "code", json_integer(results[i].code));
-			json_object_set_new(r, "result", json_string(loy_reject_name(results[i].code)));
+			json_object_set_new(r, "status",
+					    json_string(results[i].code == 0
+							    ? "committed"
+							    : "rejected"));
+			json_object_set_new(r, "height",
+					    json_integer((json_int_t)height));
+			json_object_set_new(r, "code",
+					    json_integer(results[i].code));
+			json_object_set_new(
+			    r, "result",
+			    json_string(loy_reject_name(results[i].code)));
 			if (results[i].code != 0)
-				json_object_set_new(r, "message", json_string(results[i].msg));
+				json_object_set_new(
+				    r, "message", json_string(results[i].msg));
 			if (--p->outstanding == 0 && p->admitted) {
-				/* the next waiter may belong to this pending: skip
-				 * past its entries before freeing */
+				/* the next waiter may belong to this pending:
+				 * skip past its entries before freeing */
 				while (next && next->p == p)
 					next = next->hnext;
 				pending_answer(p, NULL);
@@ -353,16 +366,19 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 			loy_tx_free(&tx);
 			continue;
 		}
-		json_object_set_new(o, "height", json_integer((json_int_t)height));
+		json_object_set_new(o, "height",
+				    json_integer((json_int_t)height));
 		{
 			char hex[2 * LOY_HASH_SIZE + 1];
 			loy_hex(hex, hashes[i], LOY_HASH_SIZE);
 			json_object_set_new(o, "tx", json_string(hex));
 		}
 		json_object_set_new(o, "code", json_integer(results[i].code));
-		json_object_set_new(o, "result", json_string(loy_reject_name(results[i].code)));
+		json_object_set_new(
+		    o, "result", json_string(loy_reject_name(results[i].code)));
 		if (results[i].code)
-			json_object_set_new(o, "message", json_string(results[i].msg));
+			json_object_set_new(o, "message",
+					    json_string(results[i].msg));
 		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);
 		memset(&ev, 0, sizeof ev);
@@ -371,17 +387,22 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 		ev.event.data = (uint8_t *)text;
 		ev.event.len = text ? strlen(text) : 0;
 		for (struct conn *c = a->conns; c && text; c = c->next) {
-			struct match { const uint8_t *id; int hit; } m = {c->sub_id, 0};
+			struct match {
+				const uint8_t *id;
+				int hit;
+			} m = {c->sub_id, 0};
 			struct loy_buf out;
 			if (!c->subscribed || c->closing)
 				continue;
 			if (c->sub_filter != LOY_SUB_ALL) {
-				void match_id(void *d, const uint8_t id[LOY_ID_SIZE]);
+				void match_id(void *d,
+					      const uint8_t id[LOY_ID_SIZE]);
 				loy_tx_parties(&tx, match_id, &m);
 				if (!m.hit)
 					continue;
 			}
-			if (ev.event.len > 0 && ev.event.len <= LOY_CLIENT_EVENT_MAX &&
+			if (ev.event.len > 0 &&
+			    ev.event.len <= LOY_CLIENT_EVENT_MAX &&
 			    loy_client_event_encode(&ev, &out) == 0) {
 				conn_send(c, &out);
 				loy_buf_free(&out);
@@ -395,7 +416,10 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 void match_id(void *d, const uint8_t id[LOY_ID_SIZE]);
 void match_id(void *d, const uint8_t id[LOY_ID_SIZE])
 {
-	struct match { const uint8_t *id; int hit; } *m = d;
+	struct match {
+		const uint8_t *id;
+		int hit;
+	} *m = d;
 	if (memcmp(m->id, id, LOY_ID_SIZE) == 0)
 		m->hit = 1;
 }
@@ -421,8 +445,9 @@ static void handle_request(struct conn *c, const uint8_t *data, size_t len)
 	int rv = loy_client_request_decode(&q, data, len);
 
 	if (rv != 0) {
-		LOG_WARN(&n->log, "client", "%s: malformed request (%s); closing",
-			 c->peer, loy_strerror(rv));
+		LOG_WARN(&n->log, "client",
+			 "%s: malformed request (%s); closing", c->peer,
+			 loy_strerror(rv));
 		conn_close(c);
 		return;
 	}
@@ -448,7 +473,8 @@ static void handle_request(struct conn *c, const uint8_t *data, size_t len)
 		send_response(c, q.request_id, 0, "subscribed", NULL);
 		break;
 	default:
-		send_response(c, q.request_id, LOY_EKIND, "not a request", NULL);
+		send_response(c, q.request_id, LOY_EKIND, "not a request",
+			      NULL);
 		break;
 	}
 	loy_client_request_free(&q);
@@ -531,10 +557,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->rlen += (size_t)nread;
 	while (!c->closing) {
 		size_t body;
-		enum loy_frame_state st = loy_frame_peek(c->rbuf + off, c->rlen - off,
-							 LOY_MAX_FRAME, &body);
+		enum loy_frame_state st = loy_frame_peek(
+		    c->rbuf + off, c->rlen - off, LOY_MAX_FRAME, &body);
 		if (st == LOY_FRAME_TOOBIG) {
-			LOG_WARN(&c->api->node->log, "client", "%s: frame too big; closing", c->peer);
+			LOG_WARN(&c->api->node->log, "client",
+				 "%s: frame too big; closing", c->peer);
 			conn_close(c);
 			return;
 		}
@@ -580,7 +607,9 @@ static void on_connection(uv_stream_t *server, int status)
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
 	    a->n_conns > n->cfg.max_clients) {
 		if (a->n_conns > n->cfg.max_clients)
-			LOG_WARN(&n->log, "client", "too many clients (max_clients = %llu); refusing one",
+			LOG_WARN(&n->log, "client",
+				 "too many clients (max_clients = %llu); "
+				 "refusing one",
 				 (unsigned long long)n->cfg.max_clients);
 		conn_close(c);
 		return;
@@ -589,9 +618,11 @@ static void on_connection(uv_stream_t *server, int status)
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
 		char host[48] = "?";
 		if (ss.ss_family == AF_INET)
-			uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
+			uv_ip4_name((struct sockaddr_in *)&ss, host,
+				    sizeof host);
 		else
-			uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
+			uv_ip6_name((struct sockaddr_in6 *)&ss, host,
+				    sizeof host);
 		snprintf(c->peer, sizeof c->peer, "client %s", host);
 	}
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
@@ -607,8 +638,9 @@ static void on_sweep(uv_timer_t *t)
 		for (p = c->pendings; p; p = next) {
 			next = p->next;
 			if (p->admitted && p->deadline <= now)
-				pending_answer(p, "timed out waiting for the commit; "
-						  "query the transaction later");
+				pending_answer(
+				    p, "timed out waiting for the commit; "
+				       "query the transaction later");
 		}
 	}
 }
@@ -634,7 +666,8 @@ int loy_client_api_start(struct loy_node *n, struct loy_client_api **out,
 	if (loy_hostport_parse(n->cfg.client_listen, host, &port) != 0 ||
 	    (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
 	     uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)) {
-		snprintf(err, err_size, "client: listen address %s is not an IP:port",
+		snprintf(err, err_size,
+			 "client: listen address %s is not an IP:port",
 			 n->cfg.client_listen);
 		free(a);
 		return LOY_EINVAL;
@@ -644,9 +677,12 @@ int loy_client_api_start(struct loy_node *n, struct loy_client_api **out,
 		 * links, which this version does not have: refuse rather than
 		 * expose an open API. */
 		snprintf(err, err_size,
-			 "client: [client] listen = %s is not a loopback address; this "
-			 "version serves clients on loopback only (reach it through an SSH "
-			 "tunnel or a TLS proxy on the node's host)", n->cfg.client_listen);
+			 "client: [client] listen = %s is not a loopback "
+			 "address; this "
+			 "version serves clients on loopback only (reach it "
+			 "through an SSH "
+			 "tunnel or a TLS proxy on the node's host)",
+			 n->cfg.client_listen);
 		free(a);
 		return LOY_EINVAL;
 	}
@@ -657,8 +693,8 @@ int loy_client_api_start(struct loy_node *n, struct loy_client_api **out,
 	if (rv == 0)
 		rv = uv_listen((uv_stream_t *)&a->listener, 128, on_connection);
 	if (rv != 0) {
-		snprintf(err, err_size, "client: listen %s: %s", n->cfg.client_listen,
-			 uv_strerror(rv));
+		snprintf(err, err_size, "client: listen %s: %s",
+			 n->cfg.client_listen, uv_strerror(rv));
 		a->closing = true;
 		uv_close((uv_handle_t *)&a->listener, NULL);
 		/* freed when the loop runs the close: leak-free enough for a

@@ -21,30 +21,39 @@ struct field {
 	uint64_t min, max; /* F_U64 */
 };
 
-#define STR(sec, k, m) {sec, k, F_STR, offsetof(struct loy_config, m), \
-			 sizeof(((struct loy_config *)0)->m), 0, 0}
-#define HOST(sec, k, m) {sec, k, F_HOSTPORT, offsetof(struct loy_config, m), \
-			  sizeof(((struct loy_config *)0)->m), 0, 0}
-#define U64(sec, k, m, lo, hi) {sec, k, F_U64, offsetof(struct loy_config, m), \
-				0, lo, hi}
+#define STR(sec, k, m)                                                         \
+	{                                                                      \
+		sec, k, F_STR, offsetof(struct loy_config, m),                 \
+		    sizeof(((struct loy_config *)0)->m), 0, 0                  \
+	}
+#define HOST(sec, k, m)                                                        \
+	{                                                                      \
+		sec, k, F_HOSTPORT, offsetof(struct loy_config, m),            \
+		    sizeof(((struct loy_config *)0)->m), 0, 0                  \
+	}
+#define U64(sec, k, m, lo, hi)                                                 \
+	{                                                                      \
+		sec, k, F_U64, offsetof(struct loy_config, m), 0, lo, hi       \
+	}
 
 static const struct field fields[] = {
-	STR("node", "name", name),
-	STR("node", "data_dir", data_dir),
-	STR("node", "key_file", key_file),
-	STR("node", "passphrase_file", passphrase_file),
-	STR("node", "genesis", genesis),
-	{"node", "log_level", F_LOG_LEVEL, offsetof(struct loy_config, log_level), 0, 0, 0},
-	HOST("peer", "listen", peer_listen),
-	HOST("client", "listen", client_listen),
-	U64("limits", "mempool_max_txs", mempool_max_txs, 1, 10000000),
-	U64("limits", "mempool_max_per_signer", mempool_max_per_signer, 1, 1000000),
-	U64("limits", "block_max_txs", block_max_txs, 1, 8192),
-	U64("limits", "block_max_bytes", block_max_bytes, 1024, 6u << 20),
-	U64("limits", "batch_ms", batch_ms, 0, 10000),
-	U64("limits", "view_timeout_ms", view_timeout_ms, 50, 600000),
-	U64("limits", "map_size_mb", map_size_mb, 16, 1u << 20),
-	U64("limits", "max_clients", max_clients, 1, 100000),
+    STR("node", "name", name),
+    STR("node", "data_dir", data_dir),
+    STR("node", "key_file", key_file),
+    STR("node", "passphrase_file", passphrase_file),
+    STR("node", "genesis", genesis),
+    {"node", "log_level", F_LOG_LEVEL, offsetof(struct loy_config, log_level),
+     0, 0, 0},
+    HOST("peer", "listen", peer_listen),
+    HOST("client", "listen", client_listen),
+    U64("limits", "mempool_max_txs", mempool_max_txs, 1, 10000000),
+    U64("limits", "mempool_max_per_signer", mempool_max_per_signer, 1, 1000000),
+    U64("limits", "block_max_txs", block_max_txs, 1, 8192),
+    U64("limits", "block_max_bytes", block_max_bytes, 1024, 6u << 20),
+    U64("limits", "batch_ms", batch_ms, 0, 10000),
+    U64("limits", "view_timeout_ms", view_timeout_ms, 50, 600000),
+    U64("limits", "map_size_mb", map_size_mb, 16, 1u << 20),
+    U64("limits", "max_clients", max_clients, 1, 100000),
 };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -126,8 +135,8 @@ static int fail(struct parse_ctx *x, const char *section, const char *key,
 		const char *what, const char *value)
 {
 	if (x->msg[0] == '\0')
-		snprintf(x->msg, sizeof x->msg, "[%s] %s: %s%s%s%s", section, key,
-			 what, value ? " \"" : "", value ? value : "",
+		snprintf(x->msg, sizeof x->msg, "[%s] %s: %s%s%s%s", section,
+			 key, what, value ? " \"" : "", value ? value : "",
 			 value ? "\"" : "");
 	return 0;
 }
@@ -155,8 +164,8 @@ static int on_entry(void *user, const char *section, const char *key,
 		char host[LOY_HOSTPORT_MAX];
 		uint16_t port;
 		if (loy_hostport_parse(value, host, &port) != 0)
-			return fail(x, section, key,
-				    "expected HOST:PORT, got", value);
+			return fail(x, section, key, "expected HOST:PORT, got",
+				    value);
 		strcpy(base + f->offset, value);
 		return 1;
 	}
@@ -208,21 +217,26 @@ int loy_config_load(struct loy_config *c, const char *path, char *err,
 		return LOY_ENOMEM;
 	}
 	if (line > 0) {
-		snprintf(err, err_size, "%s:%d: %s", path, line,
-			 x.msg[0] ? x.msg : "syntax error (expected [section] or key = value)");
+		snprintf(
+		    err, err_size, "%s:%d: %s", path, line,
+		    x.msg[0]
+			? x.msg
+			: "syntax error (expected [section] or key = value)");
 		return LOY_EINVAL;
 	}
 	if (c->data_dir[0] == '\0' || c->key_file[0] == '\0' ||
 	    c->genesis[0] == '\0') {
-		snprintf(err, err_size,
-			 "%s: [node] data_dir, key_file and genesis must be set",
-			 path);
+		snprintf(
+		    err, err_size,
+		    "%s: [node] data_dir, key_file and genesis must be set",
+		    path);
 		return LOY_EINVAL;
 	}
 	if (strcmp(c->peer_listen, c->client_listen) == 0) {
-		snprintf(err, err_size,
-			 "%s: [peer] listen and [client] listen must differ (%s)",
-			 path, c->peer_listen);
+		snprintf(
+		    err, err_size,
+		    "%s: [peer] listen and [client] listen must differ (%s)",
+		    path, c->peer_listen);
 		return LOY_EINVAL;
 	}
 	return 0;

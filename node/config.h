@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOY_PATH_MAX 1024
-#define LOY_HOSTPORT_MAX 128
+#define LOY_PATH_MAX       1024
+#define LOY_HOSTPORT_MAX   128
 #define LOY_CONFIG_ERR_MAX 512
 
 enum loy_log_level {

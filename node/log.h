@@ -6,8 +6,8 @@
 #include "node/config.h"
 
 struct loy_log {
-	int level;        /* enum loy_log_level: lines above it are dropped */
-	char name[64];    /* the node's name, on every line */
+	int level;     /* enum loy_log_level: lines above it are dropped */
+	char name[64]; /* the node's name, on every line */
 };
 
 void loy_log_init(struct loy_log *l, const char *name, int level);
@@ -16,9 +16,9 @@ void loy_log_init(struct loy_log *l, const char *name, int level);
 void loy_logf(const struct loy_log *l, int level, const char *area,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-#define LOG_ERR(l, area, ...) loy_logf(l, LOY_LOG_ERROR, area, __VA_ARGS__)
-#define LOG_WARN(l, area, ...) loy_logf(l, LOY_LOG_WARN, area, __VA_ARGS__)
-#define LOG_INFO(l, area, ...) loy_logf(l, LOY_LOG_INFO, area, __VA_ARGS__)
+#define LOG_ERR(l, area, ...)   loy_logf(l, LOY_LOG_ERROR, area, __VA_ARGS__)
+#define LOG_WARN(l, area, ...)  loy_logf(l, LOY_LOG_WARN, area, __VA_ARGS__)
+#define LOG_INFO(l, area, ...)  loy_logf(l, LOY_LOG_INFO, area, __VA_ARGS__)
 #define LOG_DEBUG(l, area, ...) loy_logf(l, LOY_LOG_DEBUG, area, __VA_ARGS__)
 
 /* Short hex of a key or hash for log lines: 8 hex digits, NUL-terminated. */

@@ -21,16 +21,20 @@ static void usage(FILE *f)
 		"\n"
 		"Runs one validator node of a loyalty consortium chain.\n"
 		"\n"
-		"  -c, --config FILE  INI configuration (see deploy/loyd.conf.example)\n"
-		"      --check        load and check the configuration, genesis and key,\n"
+		"  -c, --config FILE  INI configuration (see "
+		"deploy/loyd.conf.example)\n"
+		"      --check        load and check the configuration, "
+		"genesis and key,\n"
 		"                     then exit (0 when all is well)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
 		"\n"
-		"The key file's passphrase comes from [node] passphrase_file, or from\n"
+		"The key file's passphrase comes from [node] passphrase_file, "
+		"or from\n"
 		"the LOYD_PASSPHRASE environment variable.\n"
 		"Logs go to stderr. SIGTERM or SIGINT stops the node cleanly.\n"
-		"Exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage or configuration error.\n"
+		"Exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage or "
+		"configuration error.\n"
 		"\n"
 		"example: loyd --config /etc/loyd/loyd.conf\n");
 }
@@ -57,8 +61,10 @@ static int read_passphrase(const struct loy_config *c, char *out, size_t cap)
 		snprintf(out, cap, "%s", env);
 		return 0;
 	}
-	fprintf(stderr, "loyd: no passphrase for %s: set [node] passphrase_file "
-		"or LOYD_PASSPHRASE\n", c->key_file);
+	fprintf(stderr,
+		"loyd: no passphrase for %s: set [node] passphrase_file "
+		"or LOYD_PASSPHRASE\n",
+		c->key_file);
 	return -1;
 }
 
@@ -91,11 +97,11 @@ static void on_signal(uv_signal_t *s, int signum)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check", no_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct loy_config cfg;
 	struct loy_node_params params;
@@ -107,11 +113,21 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
-		case 'k': check = 1; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("loyd %s\n", LOYD_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			check = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("loyd %s\n", LOYD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (config == NULL || optind != argc) {
@@ -139,9 +155,12 @@ int main(int argc, char **argv)
 	loy_wipe(pass, sizeof pass);
 	if (rv != 0) {
 		fprintf(stderr, "loyd: %s\n", err);
-		uv_run(loop, UV_RUN_DEFAULT); /* let handles of a half start close */
-		return rv == LOY_EINVAL || rv == LOY_EMALFORMED || rv == LOY_EPASSPHRASE ||
-			       rv == LOY_EKEYPERM ? 2 : 1;
+		uv_run(loop,
+		       UV_RUN_DEFAULT); /* let handles of a half start close */
+		return rv == LOY_EINVAL || rv == LOY_EMALFORMED ||
+			       rv == LOY_EPASSPHRASE || rv == LOY_EKEYPERM
+			   ? 2
+			   : 1;
 	}
 	if (check) {
 		printf("loyd: configuration, genesis and key are fine\n");

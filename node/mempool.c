@@ -31,7 +31,7 @@ struct loy_mempool {
 	size_t tombs;         /* TOMB slots in table */
 	struct signer_slot *signers;
 	size_t signers_size;
-	size_t signers_used;  /* slots with used = 1 */
+	size_t signers_used; /* slots with used = 1 */
 };
 
 static struct entry tomb_entry;
@@ -164,8 +164,7 @@ int loy_mempool_add(struct loy_mempool *mp, const uint8_t hash[LOY_HASH_SIZE],
 
 	if (found)
 		return LOY_EINVAL;
-	if (mp->count >= mp->lim.max_txs ||
-	    mp->bytes + len > mp->lim.max_bytes)
+	if (mp->count >= mp->lim.max_txs || mp->bytes + len > mp->lim.max_bytes)
 		return LOY_ETOOBIG;
 	s = signer_slot(mp, signer, 1);
 	if (s == NULL) {

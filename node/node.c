@@ -197,9 +197,8 @@ void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev)
 			loy_peer_net_broadcast(n->net, LOY_CHAN_CONSENSUS,
 					       s->data, s->len);
 		else
-			(void)loy_peer_net_send(n->net, s->to,
-						LOY_CHAN_CONSENSUS, s->data,
-						s->len);
+			(void)loy_peer_net_send(
+			    n->net, s->to, LOY_CHAN_CONSENSUS, s->data, s->len);
 	}
 	/* 4. build, check, fetch */
 	if (up.flags & LOY_CONS_UPDATE_BUILD)
@@ -211,12 +210,13 @@ void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev)
 	for (uint32_t i = 0; i < up.n_evidence; i++) {
 		char who[9];
 		loy_log_short(who, up.evidence[i].validator);
-		LOG_WARN(&n->log, "consensus",
-			 "evidence: validator %s signed two conflicting messages "
-			 "(kind %u) at height %llu view %llu; not counted",
-			 who, up.evidence[i].kind,
-			 (unsigned long long)up.evidence[i].height,
-			 (unsigned long long)up.evidence[i].view);
+		LOG_WARN(
+		    &n->log, "consensus",
+		    "evidence: validator %s signed two conflicting messages "
+		    "(kind %u) at height %llu view %llu; not counted",
+		    who, up.evidence[i].kind,
+		    (unsigned long long)up.evidence[i].height,
+		    (unsigned long long)up.evidence[i].view);
 	}
 	/* 5. timer */
 	arm_timer(n, up.timer_ms, ev->now_ms);
@@ -298,8 +298,8 @@ static int open_ledger(struct loy_node *n, char *err, size_t err_size)
 	uint8_t hash[LOY_HASH_SIZE], root[LOY_HASH_SIZE];
 	int rv;
 
-	rv = loy_ledger_open(n->cfg.data_dir, 0,
-			     n->cfg.map_size_mb << 20, &n->ledger, err, err_size);
+	rv = loy_ledger_open(n->cfg.data_dir, 0, n->cfg.map_size_mb << 20,
+			     &n->ledger, err, err_size);
 	if (rv != 0)
 		return rv;
 	if (loy_ledger_tip(n->ledger, &height, hash, root, NULL) ==
@@ -310,13 +310,16 @@ static int open_ledger(struct loy_node *n, char *err, size_t err_size)
 				 loy_ledger_errmsg(n->ledger));
 			return rv;
 		}
-		LOG_INFO(&n->log, "ledger", "created chain %s from genesis (%u members)",
+		LOG_INFO(&n->log, "ledger",
+			 "created chain %s from genesis (%u members)",
 			 n->genesis.chain_id, n->genesis.member_count);
-	} else if (strcmp(loy_ledger_chain_id(n->ledger), n->genesis.chain_id) != 0) {
-		snprintf(err, err_size,
-			 "%s holds chain \"%s\" but the genesis file is for \"%s\"",
-			 n->cfg.data_dir, loy_ledger_chain_id(n->ledger),
-			 n->genesis.chain_id);
+	} else if (strcmp(loy_ledger_chain_id(n->ledger),
+			  n->genesis.chain_id) != 0) {
+		snprintf(
+		    err, err_size,
+		    "%s holds chain \"%s\" but the genesis file is for \"%s\"",
+		    n->cfg.data_dir, loy_ledger_chain_id(n->ledger),
+		    n->genesis.chain_id);
 		return LOY_EINVAL;
 	}
 	rv = loy_ledger_tip(n->ledger, &n->tip_height, n->tip_hash, n->tip_root,
@@ -361,7 +364,8 @@ static int start_consensus(struct loy_node *n, char *err, size_t err_size)
 	st.last_time_ms = time_ms;
 	rv = loy_node_valset(n, st.committed_height + 1, &st.valset);
 	if (rv != 0) {
-		snprintf(err, err_size, "ledger: no validator set for height %llu",
+		snprintf(err, err_size,
+			 "ledger: no validator set for height %llu",
 			 (unsigned long long)st.committed_height + 1);
 		return rv;
 	}
@@ -388,7 +392,8 @@ static int start_consensus(struct loy_node *n, char *err, size_t err_size)
 static int start_peers(struct loy_node *n, char *err, size_t err_size)
 {
 	struct loy_peer_net_config *pc = calloc(1, sizeof *pc);
-	struct loy_peer_net_cb cb = {n, on_peer_up, on_peer_down, on_peer_message};
+	struct loy_peer_net_cb cb = {n, on_peer_up, on_peer_down,
+				     on_peer_message};
 	int rv;
 
 	if (pc == NULL)
@@ -462,7 +467,8 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 	n->open_handles++;
 	rv = loy_worker_start(loop, &n->worker);
 	if (rv != 0) {
-		snprintf(err, err_size, "cannot start the ledger thread: %s", uv_strerror(rv));
+		snprintf(err, err_size, "cannot start the ledger thread: %s",
+			 uv_strerror(rv));
 		rv = LOY_ENOMEM;
 		goto fail_timer;
 	}
@@ -479,7 +485,8 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 	loy_id_from_pubkey(id, n->pk);
 	loy_id_format(idstr, id);
 	LOG_INFO(&n->log, "node",
-		 "started: chain %s, member %s, height %llu, peers on %s, clients on %s",
+		 "started: chain %s, member %s, height %llu, peers on %s, "
+		 "clients on %s",
 		 n->genesis.chain_id, idstr, (unsigned long long)n->tip_height,
 		 n->cfg.peer_listen, n->cfg.client_listen);
 	*out = n;
@@ -529,7 +536,8 @@ static void maybe_finish(struct loy_node *n)
 	if (n->persist_busy || n->pool_jobs > 0)
 		return;
 	if (n->worker_started) {
-		/* the ledger's queued jobs finish first; then its thread ends */
+		/* the ledger's queued jobs finish first; then its thread ends
+		 */
 		if (n->worker.pending > 0)
 			return;
 		n->worker_started = false;

@@ -27,7 +27,8 @@ uint32_t loy_node_member_peers(struct loy_node *n, struct loy_peer_addr *out,
 	}
 	for (uint32_t i = 0; i < count && k < max; i++) {
 		size_t alen = strlen(m[i].address);
-		if (!m[i].active || memcmp(m[i].pubkey, n->pk, LOY_PUBKEY_SIZE) == 0 ||
+		if (!m[i].active ||
+		    memcmp(m[i].pubkey, n->pk, LOY_PUBKEY_SIZE) == 0 ||
 		    alen >= sizeof out[k].address)
 			continue;
 		memcpy(out[k].key, m[i].pubkey, LOY_PUBKEY_SIZE);
@@ -46,9 +47,9 @@ struct build_job {
 	uint64_t height, view, time_ms;
 	uint8_t prev_hash[LOY_HASH_SIZE], proposer[LOY_PUBKEY_SIZE];
 	uint32_t n_txs;
-	struct loy_buf *txs;       /* copies of the picked transactions */
+	struct loy_buf *txs; /* copies of the picked transactions */
 	struct loy_tx_result *results;
-	struct loy_buf block;      /* the encoded block, on success */
+	struct loy_buf block; /* the encoded block, on success */
 	uint32_t n_included;
 	int rv;
 	char err[256];
@@ -64,10 +65,11 @@ static void build_run(struct loy_job *j)
 	memset(&blk, 0, sizeof blk);
 	b->t_run = loy_node_now_ms();
 	b->rv = loy_ledger_execute(n->ledger, b->txs, b->n_txs, b->time_ms,
-				   LOY_EXEC_SKIP_INVALID | LOY_EXEC_STAGE, b->results,
-				   blk.header.state_root);
+				   LOY_EXEC_SKIP_INVALID | LOY_EXEC_STAGE,
+				   b->results, blk.header.state_root);
 	if (b->rv != 0) {
-		snprintf(b->err, sizeof b->err, "%s", loy_ledger_errmsg(n->ledger));
+		snprintf(b->err, sizeof b->err, "%s",
+			 loy_ledger_errmsg(n->ledger));
 		return;
 	}
 	/* Invalid transactions (codes 1..19) are left out; rejected ones stay
@@ -114,7 +116,8 @@ static void build_done(struct loy_job *j)
 
 	if (b->rv != 0) {
 		LOG_WARN(&n->log, "chain", "cannot build block %llu: %s (%s)",
-			 (unsigned long long)b->height, loy_strerror(b->rv), b->err);
+			 (unsigned long long)b->height, loy_strerror(b->rv),
+			 b->err);
 	} else {
 		/* Invalid ones would fail again: drop them from the mempool. */
 		uint32_t dropped = 0;
@@ -127,12 +130,16 @@ static void build_done(struct loy_job *j)
 			}
 		}
 		if (dropped)
-			LOG_DEBUG(&n->log, "chain", "dropped %u invalid txs from the mempool", dropped);
+			LOG_DEBUG(&n->log, "chain",
+				  "dropped %u invalid txs from the mempool",
+				  dropped);
 	}
-	LOG_DEBUG(&n->log, "chain", "built block %llu: %u of %u txs, waited %llu ms, took %llu ms",
-		  (unsigned long long)b->height, b->n_included, b->n_txs,
-		  (unsigned long long)(b->t_run - b->t_queued),
-		  (unsigned long long)(b->t_ran - b->t_run));
+	LOG_DEBUG(
+	    &n->log, "chain",
+	    "built block %llu: %u of %u txs, waited %llu ms, took %llu ms",
+	    (unsigned long long)b->height, b->n_included, b->n_txs,
+	    (unsigned long long)(b->t_run - b->t_queued),
+	    (unsigned long long)(b->t_ran - b->t_run));
 	ev.built.height = b->height;
 	ev.built.view = b->view;
 	ev.built.data = b->rv == 0 ? b->block.data : NULL;
@@ -159,15 +166,17 @@ void loy_node_build(struct loy_node *n, const struct loy_cons_update *up)
 	if (picked == NULL)
 		goto oom;
 	/* leave room for the header and framing */
-	b->n_txs = loy_mempool_take(n->mempool, up->build.max_txs,
-				    up->build.max_bytes > 4096 ? up->build.max_bytes - 4096 : 0,
-				    picked);
+	b->n_txs = loy_mempool_take(
+	    n->mempool, up->build.max_txs,
+	    up->build.max_bytes > 4096 ? up->build.max_bytes - 4096 : 0,
+	    picked);
 	b->txs = calloc(b->n_txs ? b->n_txs : 1, sizeof *b->txs);
 	b->results = calloc(b->n_txs ? b->n_txs : 1, sizeof *b->results);
 	if (b->txs == NULL || b->results == NULL)
 		goto oom;
 	for (uint32_t i = 0; i < b->n_txs; i++)
-		if (loy_buf_copy(&b->txs[i], picked[i].data, picked[i].len) != 0)
+		if (loy_buf_copy(&b->txs[i], picked[i].data, picked[i].len) !=
+		    0)
 			goto oom;
 	free(picked);
 	b->job.run = build_run;
@@ -192,7 +201,7 @@ struct check_job {
 	uint64_t height;
 	uint8_t hash[LOY_HASH_SIZE];
 	struct loy_buf block;
-	uint8_t *known;  /* per tx: 1 if already verified (in our mempool) */
+	uint8_t *known; /* per tx: 1 if already verified (in our mempool) */
 	uint32_t n_known;
 	int ok;
 	char why[256];
@@ -239,14 +248,17 @@ static void check_run(struct loy_job *j)
 		if (loy_vcache_has(&n->verified, th))
 			continue;
 		if (loy_tx_decode(&tx, blk.txs[i].data, blk.txs[i].len) != 0) {
-			snprintf(c->why, sizeof c->why, "tx %u does not decode", i);
+			snprintf(c->why, sizeof c->why, "tx %u does not decode",
+				 i);
 			goto out;
 		}
-		rv = loy_tx_verify_encoded(&tx, blk.txs[i].data, blk.txs[i].len);
+		rv =
+		    loy_tx_verify_encoded(&tx, blk.txs[i].data, blk.txs[i].len);
 		c->verified++;
 		loy_tx_free(&tx);
 		if (rv != 0) {
-			snprintf(c->why, sizeof c->why, "tx %u: bad signature", i);
+			snprintf(c->why, sizeof c->why, "tx %u: bad signature",
+				 i);
 			goto out;
 		}
 		loy_vcache_add(&n->verified, th);
@@ -258,9 +270,11 @@ static void check_run(struct loy_job *j)
 	}
 	/* staged: if this block commits, applying it reuses this execution */
 	rv = loy_ledger_execute(n->ledger, blk.txs, blk.tx_count,
-				blk.header.time_ms, LOY_EXEC_STAGE, results, root);
+				blk.header.time_ms, LOY_EXEC_STAGE, results,
+				root);
 	if (rv != 0) {
-		snprintf(c->why, sizeof c->why, "%s", loy_ledger_errmsg(n->ledger));
+		snprintf(c->why, sizeof c->why, "%s",
+			 loy_ledger_errmsg(n->ledger));
 		goto out;
 	}
 	if (memcmp(root, blk.header.state_root, LOY_HASH_SIZE) != 0) {
@@ -284,9 +298,11 @@ static void check_done(struct loy_job *j)
 	if (!c->ok)
 		LOG_WARN(&n->log, "chain", "proposed block %llu rejected: %s",
 			 (unsigned long long)c->height, c->why);
-	LOG_DEBUG(&n->log, "chain", "checked block %llu: %u txs (%u signatures verified here), "
-		  "waited %llu ms, took %llu ms", (unsigned long long)c->height, c->n_txs,
-		  c->verified, (unsigned long long)(c->t_run - c->t_queued),
+	LOG_DEBUG(&n->log, "chain",
+		  "checked block %llu: %u txs (%u signatures verified here), "
+		  "waited %llu ms, took %llu ms",
+		  (unsigned long long)c->height, c->n_txs, c->verified,
+		  (unsigned long long)(c->t_run - c->t_queued),
 		  (unsigned long long)(c->t_ran - c->t_run));
 	memcpy(ev.checked.hash, c->hash, LOY_HASH_SIZE);
 	ev.checked.ok = c->ok;
@@ -321,7 +337,8 @@ void loy_node_check(struct loy_node *n, const struct loy_cons_check *chk)
 	struct check_job *c = calloc(1, sizeof *c);
 	struct loy_cons_event ev = {.type = LOY_CONS_BLOCK_CHECKED};
 
-	if (c == NULL || loy_buf_copy(&c->block, chk->block, chk->block_len) != 0) {
+	if (c == NULL ||
+	    loy_buf_copy(&c->block, chk->block, chk->block_len) != 0) {
 		free(c);
 		LOG_ERR(&n->log, "chain", "out of memory checking a block");
 		memcpy(ev.checked.hash, chk->hash, LOY_HASH_SIZE);
@@ -345,7 +362,7 @@ struct apply_job {
 	uint64_t t_queued, t_run, t_ran;
 	uint64_t height;
 	struct loy_buf block, cert;
-	struct loy_block decoded;    /* for client notifications */
+	struct loy_block decoded; /* for client notifications */
 	uint8_t (*hashes)[LOY_HASH_SIZE];
 	struct loy_tx_result *results;
 	struct loy_valset next;
@@ -353,7 +370,7 @@ struct apply_job {
 	uint32_t n_peers;
 	uint8_t tip_hash[LOY_HASH_SIZE], tip_root[LOY_HASH_SIZE];
 	int rv;
-	int already;                 /* the ledger had it (restart) */
+	int already; /* the ledger had it (restart) */
 	char err[512];
 };
 
@@ -366,7 +383,8 @@ static void apply_run(struct loy_job *j)
 	a->t_run = loy_node_now_ms();
 	if (loy_block_decode(&a->decoded, a->block.data, a->block.len) != 0) {
 		a->rv = LOY_EMALFORMED;
-		snprintf(a->err, sizeof a->err, "committed block does not decode");
+		snprintf(a->err, sizeof a->err,
+			 "committed block does not decode");
 		return;
 	}
 	a->results = calloc(a->decoded.tx_count ? a->decoded.tx_count : 1,
@@ -386,27 +404,29 @@ static void apply_run(struct loy_job *j)
 	} else {
 		/* The core verified the certificate against the set of this
 		 * height; signatures were verified at admission or check. */
-		a->rv = loy_ledger_apply_block(n->ledger, a->block.data,
-					       a->block.len, a->cert.data,
-					       a->cert.len, LOY_APPLY_TRUST_CERT,
-					       a->results);
+		a->rv = loy_ledger_apply_block(
+		    n->ledger, a->block.data, a->block.len, a->cert.data,
+		    a->cert.len, LOY_APPLY_TRUST_CERT, a->results);
 		if (a->rv != 0) {
 			snprintf(a->err, sizeof a->err, "%s",
 				 loy_ledger_errmsg(n->ledger));
 			return;
 		}
 	}
-	if (loy_ledger_tip(n->ledger, NULL, a->tip_hash, a->tip_root, NULL) != 0)
+	if (loy_ledger_tip(n->ledger, NULL, a->tip_hash, a->tip_root, NULL) !=
+	    0)
 		memset(a->tip_root, 0, LOY_HASH_SIZE);
 	a->rv = loy_node_valset(n, a->height + 1, &a->next);
 	if (a->rv != 0) {
-		snprintf(a->err, sizeof a->err, "no validator set for height %llu",
+		snprintf(a->err, sizeof a->err,
+			 "no validator set for height %llu",
 			 (unsigned long long)a->height + 1);
 		return;
 	}
 	a->peers = calloc(LOY_MAX_VALIDATORS, sizeof *a->peers);
 	if (a->peers != NULL)
-		a->n_peers = loy_node_member_peers(n, a->peers, LOY_MAX_VALIDATORS);
+		a->n_peers =
+		    loy_node_member_peers(n, a->peers, LOY_MAX_VALIDATORS);
 	a->t_ran = loy_node_now_ms();
 }
 
@@ -419,8 +439,10 @@ static void apply_done(struct loy_job *j)
 	if (a->rv != 0) {
 		/* A committed block that does not apply means this node's
 		 * state diverged: halt loudly rather than drift. */
-		LOG_ERR(&n->log, "chain", "cannot apply committed block %llu: %s: %s; halting",
-			(unsigned long long)a->height, loy_strerror(a->rv), a->err);
+		LOG_ERR(&n->log, "chain",
+			"cannot apply committed block %llu: %s: %s; halting",
+			(unsigned long long)a->height, loy_strerror(a->rv),
+			a->err);
 		loy_node_stop(n, 1);
 		goto out;
 	}
@@ -430,8 +452,10 @@ static void apply_done(struct loy_job *j)
 	memcpy(n->tip_hash, a->tip_hash, LOY_HASH_SIZE);
 	memcpy(n->tip_root, a->tip_root, LOY_HASH_SIZE);
 	if (a->next.n != n->valset.n ||
-	    memcmp(a->next.keys, n->valset.keys, (size_t)a->next.n * LOY_PUBKEY_SIZE) != 0) {
-		LOG_INFO(&n->log, "chain", "validator set changes at height %llu: %u validators",
+	    memcmp(a->next.keys, n->valset.keys,
+		   (size_t)a->next.n * LOY_PUBKEY_SIZE) != 0) {
+		LOG_INFO(&n->log, "chain",
+			 "validator set changes at height %llu: %u validators",
 			 (unsigned long long)a->height + 1, a->next.n);
 		if (n->net && a->peers)
 			loy_peer_net_set_peers(n->net, a->peers, a->n_peers);
@@ -440,11 +464,13 @@ static void apply_done(struct loy_job *j)
 	if (!a->already) {
 		n->committed_txs += a->decoded.tx_count;
 		if (n->api)
-			loy_client_api_on_commit(n->api, a->height, &a->decoded,
-						 (const uint8_t(*)[LOY_HASH_SIZE])a->hashes,
-						 a->results);
+			loy_client_api_on_commit(
+			    n->api, a->height, &a->decoded,
+			    (const uint8_t(*)[LOY_HASH_SIZE])a->hashes,
+			    a->results);
 	}
-	LOG_DEBUG(&n->log, "chain", "applied block %llu: %u txs, waited %llu ms, took %llu ms",
+	LOG_DEBUG(&n->log, "chain",
+		  "applied block %llu: %u txs, waited %llu ms, took %llu ms",
 		  (unsigned long long)a->height, a->decoded.tx_count,
 		  (unsigned long long)(a->t_run - a->t_queued),
 		  (unsigned long long)(a->t_ran - a->t_run));
@@ -466,10 +492,12 @@ void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
 {
 	struct apply_job *a = calloc(1, sizeof *a);
 
-	if (a == NULL || loy_buf_copy(&a->block, up->commit.block,
-				      up->commit.block_len) != 0 ||
+	if (a == NULL ||
+	    loy_buf_copy(&a->block, up->commit.block, up->commit.block_len) !=
+		0 ||
 	    loy_cert_encode(up->commit.cert, &a->cert) != 0) {
-		LOG_ERR(&n->log, "chain", "out of memory committing block %llu; halting",
+		LOG_ERR(&n->log, "chain",
+			"out of memory committing block %llu; halting",
 			(unsigned long long)up->commit.height);
 		if (a)
 			loy_buf_free(&a->block);

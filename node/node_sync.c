@@ -25,8 +25,8 @@ static void serve_run(struct loy_job *j)
 
 	for (uint32_t i = 0; i < s->req.max_count; i++) {
 		struct loy_buf b = {0}, c = {0};
-		int rv = loy_ledger_block(j->node->ledger, s->req.from_height + i,
-					  &b, &c);
+		int rv = loy_ledger_block(j->node->ledger,
+					  s->req.from_height + i, &b, &c);
 		if (rv == 0)
 			rv = loy_sync_response_add(&resp, b.data, b.len, c.data,
 						   c.len);
@@ -63,7 +63,8 @@ void loy_node_on_sync_request(struct loy_node *n,
 	    s->req.from_height == 0) {
 		char who[9];
 		loy_log_short(who, peer);
-		LOG_WARN(&n->log, "sync", "peer %s sent a malformed sync request", who);
+		LOG_WARN(&n->log, "sync",
+			 "peer %s sent a malformed sync request", who);
 		free(s);
 		return;
 	}
@@ -83,15 +84,18 @@ void loy_node_fetch(struct loy_node *n, uint64_t from,
 	if (n->net == NULL || loy_sync_request_encode(&q, &out) != 0)
 		return;
 	loy_log_short(who, peer);
-	if (loy_peer_net_send(n->net, peer, LOY_CHAN_SYNC_REQ, out.data, out.len) == 0) {
+	if (loy_peer_net_send(n->net, peer, LOY_CHAN_SYNC_REQ, out.data,
+			      out.len) == 0) {
 		if (!n->fetching || n->fetch_from != from)
-			LOG_INFO(&n->log, "sync", "behind: fetching blocks from %llu from %s",
+			LOG_INFO(&n->log, "sync",
+				 "behind: fetching blocks from %llu from %s",
 				 (unsigned long long)from, who);
 		n->fetching = true;
 		n->fetch_from = from;
 	} else {
 		/* no link to that peer now: any connected peer will do */
-		loy_peer_net_broadcast(n->net, LOY_CHAN_SYNC_REQ, out.data, out.len);
+		loy_peer_net_broadcast(n->net, LOY_CHAN_SYNC_REQ, out.data,
+				       out.len);
 	}
 	loy_buf_free(&out);
 }
@@ -110,7 +114,8 @@ void loy_node_on_sync_response(struct loy_node *n,
 
 	loy_log_short(who, peer);
 	if (loy_sync_response_decode(&resp, msg, len) != 0) {
-		LOG_WARN(&n->log, "sync", "peer %s sent a malformed sync response", who);
+		LOG_WARN(&n->log, "sync",
+			 "peer %s sent a malformed sync response", who);
 		return;
 	}
 	served = resp.count;
@@ -124,8 +129,10 @@ void loy_node_on_sync_response(struct loy_node *n,
 	for (uint32_t i = 0; i < resp.count; i++) {
 		/* checks that block and certificate belong together; the core
 		 * verifies the signatures against the set of that height */
-		if (loy_sync_entry_open(&resp.entries[i], &blocks[k], &certs[k]) != 0) {
-			LOG_WARN(&n->log, "sync", "peer %s served a bad block entry", who);
+		if (loy_sync_entry_open(&resp.entries[i], &blocks[k],
+					&certs[k]) != 0) {
+			LOG_WARN(&n->log, "sync",
+				 "peer %s served a bad block entry", who);
 			break;
 		}
 		f[k].block = resp.entries[i].block.data;

@@ -62,13 +62,15 @@ static void admit_run(struct loy_job *j)
 			continue;
 		}
 		if (!loy_vcache_has(&a->node->verified, it->hash) &&
-		    loy_tx_verify_encoded(&tx, it->bytes.data, it->bytes.len) != 0) {
+		    loy_tx_verify_encoded(&tx, it->bytes.data, it->bytes.len) !=
+			0) {
 			it->code = LOY_EBADSIG;
 			it->why = "bad signature";
 		} else {
 			loy_vcache_add(&a->node->verified, it->hash);
 			/* a replayed or already committed nonce never gets in;
-			 * nor does one so far ahead it would sit here forever */
+			 * nor does one so far ahead it would sit here forever
+			 */
 			uint8_t id[LOY_ID_SIZE];
 			uint64_t last = 0;
 			int rv;
@@ -77,11 +79,15 @@ static void admit_run(struct loy_job *j)
 			if (rv == 0 || rv == LOY_ENOTFOUND) {
 				if (tx.nonce <= last) {
 					it->code = LOY_EREJECTED;
-					it->why = "nonce already used (a replay, or a transaction "
+					it->why = "nonce already used (a "
+						  "replay, or a transaction "
 						  "that is already committed)";
-				} else if (tx.nonce - last > a->node->cfg.mempool_max_per_signer) {
+				} else if (tx.nonce - last >
+					   a->node->cfg
+					       .mempool_max_per_signer) {
 					it->code = LOY_EREJECTED;
-					it->why = "nonce too far ahead of the signer's last committed one";
+					it->why = "nonce too far ahead of the "
+						  "signer's last committed one";
 				}
 			}
 		}
@@ -163,12 +169,14 @@ void loy_node_on_gossip(struct loy_node *n, const uint8_t peer[LOY_PUBKEY_SIZE],
 	    q.kind != LOY_CLIENT_SUBMIT) {
 		char who[9];
 		loy_log_short(who, peer);
-		LOG_WARN(&n->log, "txs", "peer %s sent a malformed transaction batch", who);
+		LOG_WARN(&n->log, "txs",
+			 "peer %s sent a malformed transaction batch", who);
 		if (q.kind == LOY_CLIENT_SUBMIT)
 			loy_client_request_free(&q);
 		return;
 	}
-	loy_node_admit(n, q.submit.txs, q.submit.tx_count, peer, NULL, NULL, NULL);
+	loy_node_admit(n, q.submit.txs, q.submit.tx_count, peer, NULL, NULL,
+		       NULL);
 	loy_client_request_free(&q);
 }
 
@@ -180,19 +188,21 @@ static void admit_finish(struct admit_job *a)
 	for (uint32_t i = 0; i < a->count; i++) {
 		struct admit_item *it = &a->items[i];
 		if (it->code == 0 && it->verify && !n->stopping) {
-			int rv = loy_mempool_add(n->mempool, it->hash, it->signer,
-						 it->nonce, it->bytes.data,
-						 it->bytes.len);
+			int rv = loy_mempool_add(n->mempool, it->hash,
+						 it->signer, it->nonce,
+						 it->bytes.data, it->bytes.len);
 			if (rv == LOY_ETOOBIG) {
 				it->code = rv;
-				it->why = "mempool full (or too many pending from this signer); retry later";
+				it->why = "mempool full (or too many pending "
+					  "from this signer); retry later";
 			} else if (rv == LOY_ENOMEM) {
 				it->code = rv;
 				it->why = "out of memory";
 			} else if (rv == 0) {
 				added++;
 			} else {
-				it->verify = 0; /* a duplicate: admitted meanwhile */
+				it->verify =
+				    0; /* a duplicate: admitted meanwhile */
 			}
 		}
 		if (a->cb)
@@ -202,7 +212,8 @@ static void admit_finish(struct admit_job *a)
 		gossip(n, a);
 	for (uint32_t i = 0; i < a->count; i++)
 		loy_buf_free(&a->items[i].bytes);
-	LOG_DEBUG(&n->log, "txs", "admitted %u of %u txs from %s: waited %llu ms, took %llu ms",
+	LOG_DEBUG(&n->log, "txs",
+		  "admitted %u of %u txs from %s: waited %llu ms, took %llu ms",
 		  added, a->count, a->gossip ? "a client" : "a peer",
 		  (unsigned long long)(a->t_run - a->t_queued),
 		  (unsigned long long)(a->t_ran - a->t_run));
@@ -226,7 +237,8 @@ static void precheck(struct loy_node *n, struct admit_item *it)
 	loy_tx_hash(it->hash, it->bytes.data, it->bytes.len);
 	if (loy_tx_decode(&tx, it->bytes.data, it->bytes.len) != 0) {
 		it->code = LOY_EMALFORMED;
-		it->why = "malformed transaction (not the canonical encoding of a known kind)";
+		it->why = "malformed transaction (not the canonical encoding "
+			  "of a known kind)";
 		return;
 	}
 	if (strcmp(tx.chain_id, n->genesis.chain_id) != 0) {
@@ -248,11 +260,12 @@ void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,
 {
 	struct admit_job *a = calloc(1, sizeof *a);
 
-	if (a == NULL || (a->items = calloc(count ? count : 1, sizeof *a->items)) == NULL) {
+	if (a == NULL ||
+	    (a->items = calloc(count ? count : 1, sizeof *a->items)) == NULL) {
 		free(a);
 		for (uint32_t i = 0; i < count && cb; i++)
-			cb(data, i, LOY_ENOMEM, (const uint8_t[LOY_HASH_SIZE]){0},
-			   "out of memory");
+			cb(data, i, LOY_ENOMEM,
+			   (const uint8_t[LOY_HASH_SIZE]){0}, "out of memory");
 		if (all_done)
 			all_done(data);
 		return;
@@ -283,8 +296,11 @@ void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,
 		struct admit_part *part = calloc(1, sizeof *part);
 		if (part == NULL) {
 			/* verify this part inline rather than fail it */
-			struct admit_part local = {.a = a, .lo = lo,
-				.hi = lo + ADMIT_PART < count ? lo + ADMIT_PART : count};
+			struct admit_part local = {.a = a,
+						   .lo = lo,
+						   .hi = lo + ADMIT_PART < count
+							     ? lo + ADMIT_PART
+							     : count};
 			admit_run(&local.job);
 			if (--a->parts_left == 0)
 				admit_finish(a);

@@ -11,9 +11,9 @@
 
 #include "wire/error.h"
 
-#define MAGIC "LOYCS001"
+#define MAGIC     "LOYCS001"
 #define FILE_NAME "consensus.state"
-#define MAX_FILE (LOY_MAX_BLOCK_BYTES + 64 * 1024)
+#define MAX_FILE  (LOY_MAX_BLOCK_BYTES + 64 * 1024)
 
 int loy_persist_copy(struct loy_persist_copy *c,
 		     const struct loy_cons_persist *rec, uint64_t seq)
@@ -80,7 +80,9 @@ static void put_u8(struct img *m, uint8_t v)
 
 static int path_of(char *out, size_t cap, const char *dir, const char *name)
 {
-	return (size_t)snprintf(out, cap, "%s/%s", dir, name) < cap ? 0 : LOY_EINVAL;
+	return (size_t)snprintf(out, cap, "%s/%s", dir, name) < cap
+		   ? 0
+		   : LOY_EINVAL;
 }
 
 int loy_persist_save(const char *dir, const struct loy_persist_copy *c,
@@ -106,7 +108,9 @@ int loy_persist_save(const char *dir, const struct loy_persist_copy *c,
 	put_u8(&m, r->has_prepared);
 	if (r->has_prepared) {
 		if (loy_cert_encode(&r->prepared, &cert) != 0) {
-			snprintf(err, err_size, "persist: cannot encode the prepared certificate");
+			snprintf(
+			    err, err_size,
+			    "persist: cannot encode the prepared certificate");
 			rv = LOY_EINVAL;
 			goto out;
 		}
@@ -125,21 +129,25 @@ int loy_persist_save(const char *dir, const struct loy_persist_copy *c,
 	if (m.oom || path_of(path, sizeof path, dir, FILE_NAME) ||
 	    path_of(tmp, sizeof tmp, dir, FILE_NAME ".tmp")) {
 		rv = LOY_ENOMEM;
-		snprintf(err, err_size, "persist: out of memory or path too long");
+		snprintf(err, err_size,
+			 "persist: out of memory or path too long");
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, m.p, m.n) != (ssize_t)m.n || fsync(fd) != 0) {
-		snprintf(err, err_size, "persist: write %s: %s", tmp, strerror(errno));
+		snprintf(err, err_size, "persist: write %s: %s", tmp,
+			 strerror(errno));
 		goto out;
 	}
 	if (rename(tmp, path) != 0) {
-		snprintf(err, err_size, "persist: rename to %s: %s", path, strerror(errno));
+		snprintf(err, err_size, "persist: rename to %s: %s", path,
+			 strerror(errno));
 		goto out;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) != 0) {
-		snprintf(err, err_size, "persist: fsync %s: %s", dir, strerror(errno));
+		snprintf(err, err_size, "persist: fsync %s: %s", dir,
+			 strerror(errno));
 		goto out;
 	}
 	rv = 0;
@@ -227,8 +235,11 @@ int loy_persist_load(const char *dir, struct loy_persist_copy *c, char *err,
 	r = (struct rd){buf, (size_t)st.st_size - LOY_HASH_SIZE, 0, 0};
 	loy_hash(sum, buf, r.n);
 	if (memcmp(sum, buf + r.n, LOY_HASH_SIZE) != 0) {
-		snprintf(err, err_size, "%s: checksum mismatch (the file is damaged; "
-			 "the node will not start rather than forget what it signed)", path);
+		snprintf(err, err_size,
+			 "%s: checksum mismatch (the file is damaged; "
+			 "the node will not start rather than forget what it "
+			 "signed)",
+			 path);
 		goto out;
 	}
 	get(&r, magic, 8);
@@ -249,8 +260,10 @@ int loy_persist_load(const char *dir, struct loy_persist_copy *c, char *err,
 	if (rec->has_prepared) {
 		uint64_t clen = get_u64(&r), blen;
 		if (r.bad || clen > r.n - r.off ||
-		    loy_cert_decode(&rec->prepared, r.p + r.off, (size_t)clen) != 0) {
-			snprintf(err, err_size, "%s: bad prepared certificate", path);
+		    loy_cert_decode(&rec->prepared, r.p + r.off,
+				    (size_t)clen) != 0) {
+			snprintf(err, err_size, "%s: bad prepared certificate",
+				 path);
 			goto out;
 		}
 		r.off += (size_t)clen;

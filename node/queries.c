@@ -52,8 +52,10 @@ static json_t *u64_json(uint64_t v)
 static int arg_id(struct query_job *j, uint32_t i, uint8_t id[LOY_ID_SIZE])
 {
 	const struct loy_client_arg *a = &j->q.query.args[i];
-	if (i >= j->q.query.arg_count || a->type != LOY_ARG_BIN || a->len != LOY_ID_SIZE) {
-		snprintf(j->msg, sizeof j->msg, "argument %u must be a 20-byte ID", i + 1);
+	if (i >= j->q.query.arg_count || a->type != LOY_ARG_BIN ||
+	    a->len != LOY_ID_SIZE) {
+		snprintf(j->msg, sizeof j->msg,
+			 "argument %u must be a 20-byte ID", i + 1);
 		return LOY_EINVAL;
 	}
 	memcpy(id, a->data, LOY_ID_SIZE);
@@ -63,8 +65,10 @@ static int arg_id(struct query_job *j, uint32_t i, uint8_t id[LOY_ID_SIZE])
 static int arg_hash(struct query_job *j, uint32_t i, uint8_t h[LOY_HASH_SIZE])
 {
 	const struct loy_client_arg *a = &j->q.query.args[i];
-	if (i >= j->q.query.arg_count || a->type != LOY_ARG_BIN || a->len != LOY_HASH_SIZE) {
-		snprintf(j->msg, sizeof j->msg, "argument %u must be a 32-byte hash", i + 1);
+	if (i >= j->q.query.arg_count || a->type != LOY_ARG_BIN ||
+	    a->len != LOY_HASH_SIZE) {
+		snprintf(j->msg, sizeof j->msg,
+			 "argument %u must be a 32-byte hash", i + 1);
 		return LOY_EINVAL;
 	}
 	memcpy(h, a->data, LOY_HASH_SIZE);
@@ -91,7 +95,8 @@ static int arg_geo(struct query_job *j, uint32_t i, struct loy_geo *g)
 		else if (a->type == LOY_ARG_INT && a->i >= -180000000)
 			v[k] = a->i;
 		else {
-			snprintf(j->msg, sizeof j->msg, "latitude/longitude must be micro-degrees");
+			snprintf(j->msg, sizeof j->msg,
+				 "latitude/longitude must be micro-degrees");
 			return LOY_EINVAL;
 		}
 	}
@@ -107,21 +112,25 @@ static int arg_geo(struct query_job *j, uint32_t i, struct loy_geo *g)
 static const char *account_type(uint8_t t)
 {
 	switch (t) {
-	case LOY_ACCOUNT_CUSTOMER: return "customer";
-	case LOY_ACCOUNT_MEMBER: return "member";
-	case LOY_ACCOUNT_TERMINAL: return "terminal";
-	default: return "none";
+	case LOY_ACCOUNT_CUSTOMER:
+		return "customer";
+	case LOY_ACCOUNT_MEMBER:
+		return "member";
+	case LOY_ACCOUNT_TERMINAL:
+		return "terminal";
+	default:
+		return "none";
 	}
 }
 
 static json_t *rule_json(const struct loy_rule_info *r)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "rate_num",
-			 u64_json(r->rate_num), "rate_den", u64_json(r->rate_den),
-			 "bonus", u64_json(r->bonus), "min_purchase",
-			 u64_json(r->min_purchase), "valid_from_ms",
-			 u64_json(r->valid_from_ms), "valid_until_ms",
-			 u64_json(r->valid_until_ms));
+			 u64_json(r->rate_num), "rate_den",
+			 u64_json(r->rate_den), "bonus", u64_json(r->bonus),
+			 "min_purchase", u64_json(r->min_purchase),
+			 "valid_from_ms", u64_json(r->valid_from_ms),
+			 "valid_until_ms", u64_json(r->valid_until_ms));
 }
 
 static json_t *settlement_json(const struct loy_settlement *s)
@@ -134,7 +143,8 @@ static json_t *settlement_json(const struct loy_settlement *s)
 	json_object_set_new(o, "coupon_owed", u64_json(s->coupon_owed));
 	json_object_set_new(o, "coupon_at", u64_json(s->coupon_at));
 	json_object_set_new(o, "commission_paid", u64_json(s->commission_paid));
-	json_object_set_new(o, "commission_earned", u64_json(s->commission_earned));
+	json_object_set_new(o, "commission_earned",
+			    u64_json(s->commission_earned));
 	json_object_set_new(o, "paid", u64_json(s->paid));
 	json_object_set_new(o, "received", u64_json(s->received));
 	json_object_set_new(o, "outstanding", u64_json(s->outstanding));
@@ -150,8 +160,8 @@ static json_t *coupon_ref_json(const struct loy_coupon_ref *c)
 			 hex_json(c->batch, LOY_HASH_SIZE), "index",
 			 (json_int_t)c->index, "value", u64_json(c->value),
 			 "valid_from_ms", u64_json(c->valid_from_ms),
-			 "valid_until_ms", u64_json(c->valid_until_ms), "bearer",
-			 c->bearer);
+			 "valid_until_ms", u64_json(c->valid_until_ms),
+			 "bearer", c->bearer);
 }
 
 static int q_members(struct query_job *j, struct loy_ledger *l)
@@ -166,12 +176,16 @@ static int q_members(struct query_job *j, struct loy_ledger *l)
 	if (rv == 0) {
 		json_t *arr = json_array();
 		for (uint32_t i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack(
-				"{s:o, s:s, s:o, s:s, s:b, s:o, s:o}", "id",
-				id_json(m[i].id), "name", m[i].name, "validator_key",
-				hex_json(m[i].pubkey, LOY_PUBKEY_SIZE), "address",
-				m[i].address, "active", m[i].active, "admitted",
-				u64_json(m[i].admitted), "removed", u64_json(m[i].removed)));
+			json_array_append_new(
+			    arr,
+			    json_pack("{s:o, s:s, s:o, s:s, s:b, s:o, s:o}",
+				      "id", id_json(m[i].id), "name", m[i].name,
+				      "validator_key",
+				      hex_json(m[i].pubkey, LOY_PUBKEY_SIZE),
+				      "address", m[i].address, "active",
+				      m[i].active, "admitted",
+				      u64_json(m[i].admitted), "removed",
+				      u64_json(m[i].removed)));
 		j->payload = json_pack("{s:o}", "members", arr);
 	}
 	free(m);
@@ -189,7 +203,8 @@ static int q_settlement(struct query_job *j, struct loy_ledger *l)
 			return rv;
 		if ((rv = loy_ledger_settlement(l, id, &s)) != 0)
 			return rv;
-		j->payload = json_pack("{s:[o]}", "settlement", settlement_json(&s));
+		j->payload =
+		    json_pack("{s:[o]}", "settlement", settlement_json(&s));
 		return 0;
 	}
 	{
@@ -207,7 +222,8 @@ static int q_settlement(struct query_job *j, struct loy_ledger *l)
 			}
 			if (rv == 0) {
 				json_t *o = settlement_json(&s);
-				json_object_set_new(o, "name", json_string(m[i].name));
+				json_object_set_new(o, "name",
+						    json_string(m[i].name));
 				json_array_append_new(arr, o);
 			}
 		}
@@ -243,14 +259,16 @@ static int q_block(struct query_job *j, struct loy_ledger *l)
 			loy_tx_hash(th, blk.txs[i].data, blk.txs[i].len);
 			json_array_append_new(txs, hex_json(th, LOY_HASH_SIZE));
 		}
-		j->payload = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			"height", u64_json(h->height), "hash", hex_json(hash, LOY_HASH_SIZE),
-			"view", u64_json(h->view), "time_ms", u64_json(h->time_ms),
-			"prev_hash", hex_json(h->prev_hash, LOY_HASH_SIZE),
-			"tx_root", hex_json(h->tx_root, LOY_HASH_SIZE),
-			"state_root", hex_json(h->state_root, LOY_HASH_SIZE),
-			"proposer", hex_json(h->proposer, LOY_PUBKEY_SIZE),
-			"txs", txs, "bytes", u64_json(b.len));
+		j->payload = json_pack(
+		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		    "height", u64_json(h->height), "hash",
+		    hex_json(hash, LOY_HASH_SIZE), "view", u64_json(h->view),
+		    "time_ms", u64_json(h->time_ms), "prev_hash",
+		    hex_json(h->prev_hash, LOY_HASH_SIZE), "tx_root",
+		    hex_json(h->tx_root, LOY_HASH_SIZE), "state_root",
+		    hex_json(h->state_root, LOY_HASH_SIZE), "proposer",
+		    hex_json(h->proposer, LOY_PUBKEY_SIZE), "txs", txs, "bytes",
+		    u64_json(b.len));
 		if (loy_cert_decode(&cert, c.data, c.len) == 0)
 			json_object_set_new(j->payload, "commit_signatures",
 					    json_integer(cert.sig_count));
@@ -292,7 +310,8 @@ static int q_tx(struct query_job *j, struct loy_ledger *l)
 	json_object_set_new(j->payload, "height", u64_json(st.height));
 	json_object_set_new(j->payload, "position", json_integer(st.position));
 	json_object_set_new(j->payload, "code", json_integer(st.code));
-	json_object_set_new(j->payload, "result", json_string(loy_reject_name(st.code)));
+	json_object_set_new(j->payload, "result",
+			    json_string(loy_reject_name(st.code)));
 	if (st.code)
 		json_object_set_new(j->payload, "message", json_string(st.msg));
 	return 0;
@@ -318,17 +337,20 @@ static int q_history(struct query_job *j, struct loy_ledger *l)
 		json_t *arr = json_array();
 		for (uint32_t i = 0; i < n; i++) {
 			const char *kind = loy_tx_kind_name(items[i].kind);
-			json_array_append_new(arr, json_pack(
-				"{s:o, s:I, s:o, s:s, s:I, s:s, s:I}", "height",
-				u64_json(items[i].height), "position",
-				(json_int_t)items[i].position, "tx",
-				hex_json(items[i].hash, LOY_HASH_SIZE), "kind",
-				kind ? kind : "?", "code", (json_int_t)items[i].code,
-				"result", loy_reject_name(items[i].code), "delta",
-				(json_int_t)items[i].delta));
+			json_array_append_new(
+			    arr,
+			    json_pack("{s:o, s:I, s:o, s:s, s:I, s:s, s:I}",
+				      "height", u64_json(items[i].height),
+				      "position", (json_int_t)items[i].position,
+				      "tx",
+				      hex_json(items[i].hash, LOY_HASH_SIZE),
+				      "kind", kind ? kind : "?", "code",
+				      (json_int_t)items[i].code, "result",
+				      loy_reject_name(items[i].code), "delta",
+				      (json_int_t)items[i].delta));
 		}
-		j->payload = json_pack("{s:o, s:o}", "items", arr, "next_cursor",
-				       u64_json(cursor));
+		j->payload = json_pack("{s:o, s:o}", "items", arr,
+				       "next_cursor", u64_json(cursor));
 		rv = 0;
 	}
 	free(items);
@@ -348,20 +370,22 @@ static int q_coupons(struct query_job *j, struct loy_ledger *l, int near_only)
 	if (near_only) {
 		rv = arg_geo(j, 0, &g);
 		if (rv == LOY_ENOTFOUND) {
-			snprintf(j->msg, sizeof j->msg, "a location is required");
+			snprintf(j->msg, sizeof j->msg,
+				 "a location is required");
 			rv = LOY_EINVAL;
 		}
 		if (rv == 0)
-			rv = loy_ledger_coupons_near(l, g, j->now_ms, refs, 256, &n);
+			rv = loy_ledger_coupons_near(l, g, j->now_ms, refs, 256,
+						     &n);
 	} else {
 		rv = arg_id(j, 0, id);
 		has_geo = rv == 0 ? arg_geo(j, 1, &g) : rv;
 		if (rv == 0 && has_geo != 0 && has_geo != LOY_ENOTFOUND)
 			rv = has_geo;
 		if (rv == 0)
-			rv = loy_ledger_customer_coupons(l, id, j->now_ms,
-							 has_geo == 0 ? &g : NULL,
-							 refs, 256, &n);
+			rv = loy_ledger_customer_coupons(
+			    l, id, j->now_ms, has_geo == 0 ? &g : NULL, refs,
+			    256, &n);
 	}
 	if (rv == 0 || rv == LOY_ENOTFOUND) {
 		json_t *arr = json_array();
@@ -393,14 +417,18 @@ static int q_report(struct query_job *j, struct loy_ledger *l)
 	if (rv == 0 || rv == LOY_ENOTFOUND) {
 		json_t *arr = json_array();
 		for (uint32_t i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack(
-				"{s:I, s:o, s:o, s:I, s:I, s:o}", "day",
-				(json_int_t)d[i].day, "issued", u64_json(d[i].issued),
-				"redeemed", u64_json(d[i].redeemed), "active_customers",
-				(json_int_t)d[i].active_customers, "txs",
-				(json_int_t)d[i].txs, "outstanding",
-				u64_json(d[i].outstanding)));
-		j->payload = json_pack("{s:o, s:o}", "member", id_json(id), "days", arr);
+			json_array_append_new(
+			    arr,
+			    json_pack("{s:I, s:o, s:o, s:I, s:I, s:o}", "day",
+				      (json_int_t)d[i].day, "issued",
+				      u64_json(d[i].issued), "redeemed",
+				      u64_json(d[i].redeemed),
+				      "active_customers",
+				      (json_int_t)d[i].active_customers, "txs",
+				      (json_int_t)d[i].txs, "outstanding",
+				      u64_json(d[i].outstanding)));
+		j->payload =
+		    json_pack("{s:o, s:o}", "member", id_json(id), "days", arr);
 		rv = 0;
 	}
 	free(d);
@@ -419,14 +447,15 @@ static int run_query(struct query_job *j, struct loy_ledger *l)
 			return rv;
 		if ((rv = loy_ledger_account(l, id, &a)) != 0)
 			return rv;
-		j->payload = json_pack("{s:o, s:s, s:b, s:o, s:o, s:o, s:o}", "id",
-				       id_json(id), "type", account_type(a.type),
-				       "active", a.active, "balance", u64_json(a.balance),
-				       "nonce", u64_json(a.nonce), "created",
-				       u64_json(a.created), "public_key",
-				       hex_json(a.pubkey, LOY_PUBKEY_SIZE));
+		j->payload = json_pack(
+		    "{s:o, s:s, s:b, s:o, s:o, s:o, s:o}", "id", id_json(id),
+		    "type", account_type(a.type), "active", a.active, "balance",
+		    u64_json(a.balance), "nonce", u64_json(a.nonce), "created",
+		    u64_json(a.created), "public_key",
+		    hex_json(a.pubkey, LOY_PUBKEY_SIZE));
 		if (a.type == LOY_ACCOUNT_TERMINAL)
-			json_object_set_new(j->payload, "member", id_json(a.member));
+			json_object_set_new(j->payload, "member",
+					    id_json(a.member));
 		return 0;
 	}
 	case LOY_Q_NONCE: {
@@ -455,19 +484,23 @@ static int run_query(struct query_job *j, struct loy_ledger *l)
 			return rv;
 		if ((rv = loy_ledger_coupon_batch(l, h, j->now_ms, &s)) != 0)
 			return rv;
-		j->payload = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
-			"batch", hex_json(h, LOY_HASH_SIZE), "issuer", id_json(s.issuer),
-			"value", u64_json(s.value), "valid_from_ms", u64_json(s.valid_from_ms),
-			"valid_until_ms", u64_json(s.valid_until_ms),
-			"issued", (json_int_t)s.issued, "redeemed", (json_int_t)s.redeemed,
-			"expired_unused", (json_int_t)s.expired_unused,
-			"remaining", (json_int_t)s.remaining,
-			"per_customer_limit", (json_int_t)s.per_customer_limit);
+		j->payload = json_pack(
+		    "{s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+		    "batch", hex_json(h, LOY_HASH_SIZE), "issuer",
+		    id_json(s.issuer), "value", u64_json(s.value),
+		    "valid_from_ms", u64_json(s.valid_from_ms),
+		    "valid_until_ms", u64_json(s.valid_until_ms), "issued",
+		    (json_int_t)s.issued, "redeemed", (json_int_t)s.redeemed,
+		    "expired_unused", (json_int_t)s.expired_unused, "remaining",
+		    (json_int_t)s.remaining, "per_customer_limit",
+		    (json_int_t)s.per_customer_limit);
 		if (s.has_geofence)
-			json_object_set_new(j->payload, "geofence", json_pack(
-				"{s:I, s:I, s:I}", "lat_udeg", (json_int_t)s.center.lat_udeg,
-				"lon_udeg", (json_int_t)s.center.lon_udeg, "radius_m",
-				(json_int_t)s.radius_m));
+			json_object_set_new(
+			    j->payload, "geofence",
+			    json_pack("{s:I, s:I, s:I}", "lat_udeg",
+				      (json_int_t)s.center.lat_udeg, "lon_udeg",
+				      (json_int_t)s.center.lon_udeg, "radius_m",
+				      (json_int_t)s.radius_m));
 		return 0;
 	}
 	case LOY_Q_COUPONS:
@@ -479,8 +512,10 @@ static int run_query(struct query_job *j, struct loy_ledger *l)
 		char name[LOY_NAME_MAX + 1];
 		const struct loy_client_arg *a = &j->q.query.args[0];
 		json_t *members;
-		if (j->q.query.arg_count < 1 || a->type != LOY_ARG_STR || a->len > LOY_NAME_MAX) {
-			snprintf(j->msg, sizeof j->msg, "a partnership name is required");
+		if (j->q.query.arg_count < 1 || a->type != LOY_ARG_STR ||
+		    a->len > LOY_NAME_MAX) {
+			snprintf(j->msg, sizeof j->msg,
+				 "a partnership name is required");
 			return LOY_EINVAL;
 		}
 		memcpy(name, a->data, a->len);
@@ -490,10 +525,11 @@ static int run_query(struct query_job *j, struct loy_ledger *l)
 		members = json_array();
 		for (uint32_t i = 0; i < p.member_count; i++)
 			json_array_append_new(members, id_json(p.members[i]));
-		j->payload = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I}", "name", name,
-				       "creator", id_json(p.creator), "terms",
-				       rule_json(&p.terms), "created", u64_json(p.created),
-				       "members", members, "pending", (json_int_t)p.pending_count);
+		j->payload = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I}", "name",
+				       name, "creator", id_json(p.creator),
+				       "terms", rule_json(&p.terms), "created",
+				       u64_json(p.created), "members", members,
+				       "pending", (json_int_t)p.pending_count);
 		return 0;
 	}
 	case LOY_Q_REPORT:
@@ -502,9 +538,10 @@ static int run_query(struct query_job *j, struct loy_ledger *l)
 		struct loy_totals t;
 		if ((rv = loy_ledger_totals(l, &t)) != 0)
 			return rv;
-		j->payload = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "issued",
-				       u64_json(t.issued), "reversed", u64_json(t.reversed),
-				       "redeemed", u64_json(t.redeemed), "coupon_redeemed",
+		j->payload = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+				       "issued", u64_json(t.issued), "reversed",
+				       u64_json(t.reversed), "redeemed",
+				       u64_json(t.redeemed), "coupon_redeemed",
 				       u64_json(t.coupon_redeemed), "customers",
 				       u64_json(t.customers), "outstanding",
 				       u64_json(t.outstanding));
@@ -520,7 +557,8 @@ static int run_query(struct query_job *j, struct loy_ledger *l)
 		return 0;
 	}
 	default:
-		snprintf(j->msg, sizeof j->msg, "unknown query kind %u", j->q.query.kind);
+		snprintf(j->msg, sizeof j->msg, "unknown query kind %u",
+			 j->q.query.kind);
 		return LOY_EKIND;
 	}
 }
@@ -534,7 +572,8 @@ static void query_run(struct loy_job *job)
 		json_decref(j->payload);
 		j->payload = NULL;
 		if (j->msg[0] == '\0')
-			snprintf(j->msg, sizeof j->msg, "%s", loy_strerror(j->code));
+			snprintf(j->msg, sizeof j->msg, "%s",
+				 loy_strerror(j->code));
 	}
 }
 
@@ -548,9 +587,11 @@ static void query_done(struct loy_job *job)
 }
 
 void loy_node_query(struct loy_node *n, uint64_t request_id,
-		    const struct loy_client_request *q, reply_fn reply, void *data);
+		    const struct loy_client_request *q, reply_fn reply,
+		    void *data);
 void loy_node_query(struct loy_node *n, uint64_t request_id,
-		    const struct loy_client_request *q, reply_fn reply, void *data)
+		    const struct loy_client_request *q, reply_fn reply,
+		    void *data)
 {
 	struct query_job *j = calloc(1, sizeof *j);
 
@@ -573,30 +614,36 @@ json_t *loy_node_status_json(struct loy_node *n);
 json_t *loy_node_status_json(struct loy_node *n)
 {
 	uint8_t keys[LOY_MAX_VALIDATORS][LOY_PUBKEY_SIZE];
-	uint32_t np = n->net ? loy_peer_net_connected(n->net, keys, LOY_MAX_VALIDATORS) : 0;
-	uint64_t height = loy_cons_height(n->cons), view = loy_cons_view(n->cons);
+	uint32_t np =
+	    n->net ? loy_peer_net_connected(n->net, keys, LOY_MAX_VALIDATORS)
+		   : 0;
+	uint64_t height = loy_cons_height(n->cons),
+		 view = loy_cons_view(n->cons);
 	json_t *peers = json_array(), *o;
 	const uint8_t *leader = NULL;
 	uint8_t id[LOY_ID_SIZE];
 
 	for (uint32_t i = 0; i < np; i++)
-		json_array_append_new(peers, hex_json(keys[i], LOY_PUBKEY_SIZE));
+		json_array_append_new(peers,
+				      hex_json(keys[i], LOY_PUBKEY_SIZE));
 	if (n->valset.n > 0)
 		leader = n->valset.keys[(height + view) % n->valset.n];
 	loy_id_from_pubkey(id, n->pk);
-	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+		      "s:I, s:I, s:o}",
 		      "name", n->cfg.name, "chain_id", n->genesis.chain_id,
-		      "member", id_json(id),
-		      "validator_key", hex_json(n->pk, LOY_PUBKEY_SIZE),
-		      "height", u64_json(n->tip_height),
-		      "deciding", u64_json(height), "view", u64_json(view),
-		      "view_changes", u64_json(loy_cons_view_changes(n->cons)),
-		      "block_hash", hex_json(n->tip_hash, LOY_HASH_SIZE),
-		      "state_root", hex_json(n->tip_root, LOY_HASH_SIZE),
-		      "peers", peers, "validators", (json_int_t)n->valset.n,
-		      "mempool", (json_int_t)loy_mempool_count(n->mempool),
+		      "member", id_json(id), "validator_key",
+		      hex_json(n->pk, LOY_PUBKEY_SIZE), "height",
+		      u64_json(n->tip_height), "deciding", u64_json(height),
+		      "view", u64_json(view), "view_changes",
+		      u64_json(loy_cons_view_changes(n->cons)), "block_hash",
+		      hex_json(n->tip_hash, LOY_HASH_SIZE), "state_root",
+		      hex_json(n->tip_root, LOY_HASH_SIZE), "peers", peers,
+		      "validators", (json_int_t)n->valset.n, "mempool",
+		      (json_int_t)loy_mempool_count(n->mempool),
 		      "committed_txs", u64_json(n->committed_txs));
 	if (o && leader)
-		json_object_set_new(o, "leader", hex_json(leader, LOY_PUBKEY_SIZE));
+		json_object_set_new(o, "leader",
+				    hex_json(leader, LOY_PUBKEY_SIZE));
 	return o;
 }

@@ -25,7 +25,8 @@ int loy_vcache_init(struct loy_vcache *v, uint32_t entries)
 	v->size = size;
 	v->ring = calloc(size, sizeof *v->ring);
 	v->table = calloc(2 * (size_t)size, sizeof *v->table);
-	if (v->ring == NULL || v->table == NULL || uv_mutex_init(&v->lock) != 0) {
+	if (v->ring == NULL || v->table == NULL ||
+	    uv_mutex_init(&v->lock) != 0) {
 		free(v->ring);
 		free(v->table);
 		return LOY_ENOMEM;

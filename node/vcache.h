@@ -12,10 +12,10 @@
 
 struct loy_vcache {
 	uv_mutex_t lock;
-	uint32_t size;      /* power of two */
-	uint32_t next;      /* ring position of the next insert */
+	uint32_t size;                  /* power of two */
+	uint32_t next;                  /* ring position of the next insert */
 	uint8_t (*ring)[LOY_HASH_SIZE]; /* insertion order, for eviction */
-	uint32_t *table;    /* open addressing: ring index + 1, 0 = free */
+	uint32_t *table; /* open addressing: ring index + 1, 0 = free */
 };
 
 /* Remembers up to `entries` hashes (rounded up to a power of two); the

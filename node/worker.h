@@ -13,11 +13,11 @@ struct loy_worker {
 	uv_thread_t thread;
 	uv_mutex_t lock;
 	uv_cond_t cond;
-	uv_async_t async;        /* wakes the loop to run done callbacks */
+	uv_async_t async; /* wakes the loop to run done callbacks */
 	struct loy_job *in_head, *in_tail;   /* waiting to run (locked) */
 	struct loy_job *out_head, *out_tail; /* ran, done() pending (locked) */
-	bool quit;               /* locked */
-	unsigned pending;        /* submitted, done() not yet run (loop) */
+	bool quit;                           /* locked */
+	unsigned pending; /* submitted, done() not yet run (loop) */
 	/* Runs on the loop thread after each batch of done callbacks. */
 	void (*after)(void *data);
 	void *data;

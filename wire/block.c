@@ -11,8 +11,8 @@
 /* Encoded sizes have small fixed upper bounds except for the block, whose
  * transactions are bounded by LOY_MAX_BLOCK_BYTES and LOY_MAX_BLOCK_TXS. */
 #define HEADER_MAX_BYTES 256u
-#define VOTE_MAX_BYTES 256u
-#define CERT_MAX_BYTES (128u + LOY_MAX_VALIDATORS * 104u)
+#define VOTE_MAX_BYTES   256u
+#define CERT_MAX_BYTES   (128u + LOY_MAX_VALIDATORS * 104u)
 
 /* ---------------------------------------------------------------------
  * Shared field helpers
@@ -130,10 +130,10 @@ static int header_encode_cb(const void *in, struct loy_w *w)
 }
 
 static const struct loy_codec header_codec = {
-	.limits = {HEADER_MAX_BYTES, 1, 16},
-	.out_size = sizeof(struct loy_block_header),
-	.decode = header_decode_cb,
-	.encode = header_encode_cb,
+    .limits = {HEADER_MAX_BYTES, 1, 16},
+    .out_size = sizeof(struct loy_block_header),
+    .decode = header_decode_cb,
+    .encode = header_encode_cb,
 };
 
 int loy_block_header_encode(const struct loy_block_header *h,
@@ -257,11 +257,11 @@ static void block_free_cb(void *out)
 }
 
 static const struct loy_codec block_codec = {
-	.limits = {LOY_MAX_BLOCK_BYTES, 2, 1 + 1 + 10 + 1 + LOY_MAX_BLOCK_TXS},
-	.out_size = sizeof(struct loy_block),
-	.decode = block_decode_cb,
-	.encode = block_encode_cb,
-	.free_fn = block_free_cb,
+    .limits = {LOY_MAX_BLOCK_BYTES, 2, 1 + 1 + 10 + 1 + LOY_MAX_BLOCK_TXS},
+    .out_size = sizeof(struct loy_block),
+    .decode = block_decode_cb,
+    .encode = block_encode_cb,
+    .free_fn = block_free_cb,
 };
 
 int loy_block_encode(const struct loy_block *b, struct loy_buf *out)
@@ -325,7 +325,8 @@ void loy_tx_root(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
 		merkle_leaf(stack[top], &txs[i]);
 		height[top++] = 0;
 		while (top >= 2 && height[top - 1] == height[top - 2]) {
-			merkle_node(stack[top - 2], stack[top - 2], stack[top - 1]);
+			merkle_node(stack[top - 2], stack[top - 2],
+				    stack[top - 1]);
 			height[top - 2]++;
 			top--;
 		}
@@ -405,10 +406,10 @@ static int vote_decode_cb(const msgpack_object *root, void *out)
 }
 
 static const struct loy_codec vote_codec = {
-	.limits = {VOTE_MAX_BYTES, 1, 16},
-	.out_size = sizeof(struct loy_vote),
-	.decode = vote_decode_cb,
-	.encode = vote_encode_cb,
+    .limits = {VOTE_MAX_BYTES, 1, 16},
+    .out_size = sizeof(struct loy_vote),
+    .decode = vote_decode_cb,
+    .encode = vote_encode_cb,
 };
 
 int loy_vote_encode(const struct loy_vote *v, struct loy_buf *out)
@@ -524,10 +525,10 @@ static int cert_decode_cb(const msgpack_object *root, void *out)
 }
 
 static const struct loy_codec cert_codec = {
-	.limits = {CERT_MAX_BYTES, 3, 8 + 3 * LOY_MAX_VALIDATORS},
-	.out_size = sizeof(struct loy_cert),
-	.decode = cert_decode_cb,
-	.encode = cert_encode_cb,
+    .limits = {CERT_MAX_BYTES, 3, 8 + 3 * LOY_MAX_VALIDATORS},
+    .out_size = sizeof(struct loy_cert),
+    .decode = cert_decode_cb,
+    .encode = cert_encode_cb,
 };
 
 int loy_cert_encode(const struct loy_cert *c, struct loy_buf *out)

@@ -14,13 +14,13 @@
  * state_root, proposer]. The block hash is BLAKE2b-256 of these bytes. */
 struct loy_block_header {
 	char chain_id[LOY_CHAIN_ID_MAX + 1];
-	uint64_t height;                    /* genesis state is height 0 */
+	uint64_t height; /* genesis state is height 0 */
 	uint64_t view;
-	uint64_t time_ms;                   /* proposer's clock, Unix ms */
+	uint64_t time_ms; /* proposer's clock, Unix ms */
 	uint8_t prev_hash[LOY_HASH_SIZE];
-	uint8_t tx_root[LOY_HASH_SIZE];     /* Merkle root of tx hashes */
-	uint8_t state_root[LOY_HASH_SIZE];  /* state after this block */
-	uint8_t proposer[LOY_PUBKEY_SIZE];  /* proposer's validator key */
+	uint8_t tx_root[LOY_HASH_SIZE];    /* Merkle root of tx hashes */
+	uint8_t state_root[LOY_HASH_SIZE]; /* state after this block */
+	uint8_t proposer[LOY_PUBKEY_SIZE]; /* proposer's validator key */
 };
 
 /* Encoded as [version, header, [tx bytes...]]: transactions are carried as
@@ -83,11 +83,11 @@ int loy_block_header_decode(struct loy_block_header *h, const uint8_t *data,
 int loy_block_header_hash(const struct loy_block_header *h,
 			  uint8_t out[LOY_HASH_SIZE]) LOY_MUST_USE;
 
-int loy_block_encode(const struct loy_block *b, struct loy_buf *out)
-	LOY_MUST_USE;
+int loy_block_encode(const struct loy_block *b,
+		     struct loy_buf *out) LOY_MUST_USE;
 /* On success the block owns its txs; release with loy_block_free. */
-int loy_block_decode(struct loy_block *b, const uint8_t *data, size_t len)
-	LOY_MUST_USE;
+int loy_block_decode(struct loy_block *b, const uint8_t *data,
+		     size_t len) LOY_MUST_USE;
 void loy_block_free(struct loy_block *b);
 
 /* Merkle root over the BLAKE2b-256 hashes of n encoded transactions
@@ -96,21 +96,19 @@ void loy_block_free(struct loy_block *b);
 void loy_tx_root(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
 		 uint32_t n);
 
-int loy_vote_encode(const struct loy_vote *v, struct loy_buf *out)
-	LOY_MUST_USE;
-int loy_vote_decode(struct loy_vote *v, const uint8_t *data, size_t len)
-	LOY_MUST_USE;
+int loy_vote_encode(const struct loy_vote *v, struct loy_buf *out) LOY_MUST_USE;
+int loy_vote_decode(struct loy_vote *v, const uint8_t *data,
+		    size_t len) LOY_MUST_USE;
 /* Sets v->validator from sk and signs the vote (domain VOTE, v->chain_id). */
-int loy_vote_sign(struct loy_vote *v, const uint8_t sk[LOY_SECKEY_SIZE])
-	LOY_MUST_USE;
+int loy_vote_sign(struct loy_vote *v,
+		  const uint8_t sk[LOY_SECKEY_SIZE]) LOY_MUST_USE;
 /* 0 when v->sig is v->validator's signature over the vote, else
  * LOY_EBADSIG (or LOY_ENOMEM). */
 int loy_vote_verify(const struct loy_vote *v) LOY_MUST_USE;
 
-int loy_cert_encode(const struct loy_cert *c, struct loy_buf *out)
-	LOY_MUST_USE;
-int loy_cert_decode(struct loy_cert *c, const uint8_t *data, size_t len)
-	LOY_MUST_USE;
+int loy_cert_encode(const struct loy_cert *c, struct loy_buf *out) LOY_MUST_USE;
+int loy_cert_decode(struct loy_cert *c, const uint8_t *data,
+		    size_t len) LOY_MUST_USE;
 /* Adds a vote's signature to a certificate for the same (type, chain,
  * height, view, block); keeps signatures sorted by validator. Returns 0,
  * LOY_EINVAL if the vote is for something else or the validator is already

@@ -48,8 +48,7 @@ static void read_str(struct loy_r *r, char *out, size_t cap)
 }
 
 /* The kind field: anything other than want is LOY_EKIND. */
-static void read_kind(struct loy_r *r, uint64_t lo, uint64_t hi,
-		      uint8_t *kind)
+static void read_kind(struct loy_r *r, uint64_t lo, uint64_t hi, uint8_t *kind)
 {
 	const msgpack_object *o = loy_r_obj(r);
 
@@ -278,11 +277,12 @@ static int request_decode_cb(const msgpack_object *root, void *out)
 		return loy_r_end(&sub);
 	case LOY_CLIENT_SUBSCRIBE:
 		q->subscribe.filter =
-			(uint8_t)loy_r_u64(&r, LOY_SUB_ALL, LOY_SUB_CUSTOMER);
+		    (uint8_t)loy_r_u64(&r, LOY_SUB_ALL, LOY_SUB_CUSTOMER);
 		id = loy_r_bin_view(&r, LOY_ID_SIZE, &idlen);
 		if (loy_r_end(&r) != 0)
 			return r.err;
-		if (idlen != (q->subscribe.filter == LOY_SUB_ALL ? 0 : LOY_ID_SIZE))
+		if (idlen !=
+		    (q->subscribe.filter == LOY_SUB_ALL ? 0 : LOY_ID_SIZE))
 			return LOY_EMALFORMED;
 		if (idlen)
 			memcpy(q->subscribe.id, id, idlen);
@@ -298,11 +298,11 @@ static void request_free_cb(void *out)
 }
 
 static const struct loy_codec request_codec = {
-	.limits = {LOY_MAX_FRAME, 2, 8 + LOY_MAX_SUBMIT_BATCH},
-	.out_size = sizeof(struct loy_client_request),
-	.decode = request_decode_cb,
-	.encode = request_encode_cb,
-	.free_fn = request_free_cb,
+    .limits = {LOY_MAX_FRAME, 2, 8 + LOY_MAX_SUBMIT_BATCH},
+    .out_size = sizeof(struct loy_client_request),
+    .decode = request_decode_cb,
+    .encode = request_encode_cb,
+    .free_fn = request_free_cb,
 };
 
 int loy_client_request_encode(const struct loy_client_request *q,
@@ -311,8 +311,8 @@ int loy_client_request_encode(const struct loy_client_request *q,
 	return loy_encode_with(&request_codec, q, out);
 }
 
-int loy_client_request_decode(struct loy_client_request *q,
-			      const uint8_t *data, size_t len)
+int loy_client_request_decode(struct loy_client_request *q, const uint8_t *data,
+			      size_t len)
 {
 	return loy_decode_canonical(&request_codec, data, len, q);
 }
@@ -375,11 +375,11 @@ static void response_free_cb(void *out)
 }
 
 static const struct loy_codec response_codec = {
-	.limits = {LOY_MAX_FRAME, 1, 8},
-	.out_size = sizeof(struct loy_client_response),
-	.decode = response_decode_cb,
-	.encode = response_encode_cb,
-	.free_fn = response_free_cb,
+    .limits = {LOY_MAX_FRAME, 1, 8},
+    .out_size = sizeof(struct loy_client_response),
+    .decode = response_decode_cb,
+    .encode = response_encode_cb,
+    .free_fn = response_free_cb,
 };
 
 int loy_client_response_encode(const struct loy_client_response *r,
@@ -445,11 +445,11 @@ static void event_free_cb(void *out)
 }
 
 static const struct loy_codec event_codec = {
-	.limits = {LOY_CLIENT_EVENT_MAX + 128u, 1, 8},
-	.out_size = sizeof(struct loy_client_event),
-	.decode = event_decode_cb,
-	.encode = event_encode_cb,
-	.free_fn = event_free_cb,
+    .limits = {LOY_CLIENT_EVENT_MAX + 128u, 1, 8},
+    .out_size = sizeof(struct loy_client_event),
+    .decode = event_decode_cb,
+    .encode = event_encode_cb,
+    .free_fn = event_free_cb,
 };
 
 int loy_client_event_encode(const struct loy_client_event *e,

@@ -11,9 +11,9 @@
 #include "wire/crypto.h"
 #include "wire/limits.h"
 
-#define LOY_CLIENT_MAX_ARGS 8u      /* arguments of one query */
-#define LOY_CLIENT_ARG_MAX 256u     /* bytes of one bin or str argument */
-#define LOY_CLIENT_EVENT_MAX 65536u /* bytes of one event body */
+#define LOY_CLIENT_MAX_ARGS    8u     /* arguments of one query */
+#define LOY_CLIENT_ARG_MAX     256u   /* bytes of one bin or str argument */
+#define LOY_CLIENT_EVENT_MAX   65536u /* bytes of one event body */
 #define LOY_CLIENT_PAYLOAD_MAX (LOY_MAX_FRAME - 1024u) /* response payload */
 
 /* Every client message is [version, kind, ...]. Requests go to the node;
@@ -61,7 +61,7 @@ struct loy_client_request {
 	uint8_t kind; /* SUBMIT..STATUS */
 	uint64_t request_id;
 	struct {
-		uint32_t tx_count; /* 1..LOY_MAX_SUBMIT_BATCH */
+		uint32_t tx_count;   /* 1..LOY_MAX_SUBMIT_BATCH */
 		struct loy_buf *txs; /* each 1..LOY_MAX_TX_BYTES */
 		bool wait;           /* answer only once committed */
 	} submit;
@@ -100,8 +100,8 @@ int loy_client_request_encode(const struct loy_client_request *q,
 			      struct loy_buf *out) LOY_MUST_USE;
 /* On success q owns submit.txs (one allocation); release with
  * loy_client_request_free. On failure q holds nothing. */
-int loy_client_request_decode(struct loy_client_request *q,
-			      const uint8_t *data, size_t len) LOY_MUST_USE;
+int loy_client_request_decode(struct loy_client_request *q, const uint8_t *data,
+			      size_t len) LOY_MUST_USE;
 /* Frees what loy_client_request_decode allocated (not caller-built txs). */
 void loy_client_request_free(struct loy_client_request *q);
 
@@ -121,8 +121,8 @@ void loy_client_event_free(struct loy_client_event *e);
 
 /* Reads the kind of a client message without decoding it, to pick the
  * decoder. Returns 0, LOY_EMALFORMED or LOY_EVERSION. */
-int loy_client_peek_kind(const uint8_t *data, size_t len, uint8_t *kind)
-	LOY_MUST_USE;
+int loy_client_peek_kind(const uint8_t *data, size_t len,
+			 uint8_t *kind) LOY_MUST_USE;
 
 /* --- Frames: a 4-byte big-endian body length, then the body. --- */
 
@@ -144,7 +144,7 @@ enum loy_frame_state loy_frame_peek(const uint8_t *data, size_t have,
 
 /* Writes the header for a body of len bytes. Returns 0 or LOY_ETOOBIG
  * (len is 0 or over LOY_MAX_FRAME). */
-int loy_frame_header(uint8_t out[LOY_FRAME_HEADER_SIZE], size_t len)
-	LOY_MUST_USE;
+int loy_frame_header(uint8_t out[LOY_FRAME_HEADER_SIZE],
+		     size_t len) LOY_MUST_USE;
 
 #endif

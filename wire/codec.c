@@ -124,7 +124,8 @@ void loy_r_open(struct loy_r *r, const msgpack_object *o, uint32_t min,
 	}
 	/* a fixed-shape array with the wrong field count is malformed; a list
 	 * past its limit is too big */
-	if (o->via.array.size < min || (min == max && o->via.array.size != min)) {
+	if (o->via.array.size < min ||
+	    (min == max && o->via.array.size != min)) {
 		r->err = LOY_EMALFORMED;
 		return;
 	}
@@ -147,8 +148,7 @@ const msgpack_object *loy_r_obj(struct loy_r *r)
 	return &r->items[r->i++];
 }
 
-void loy_r_array(struct loy_r *r, struct loy_r *sub, uint32_t min,
-		 uint32_t max)
+void loy_r_array(struct loy_r *r, struct loy_r *sub, uint32_t min, uint32_t max)
 {
 	const msgpack_object *o = loy_r_obj(r);
 
@@ -340,7 +340,8 @@ int loy_decode_canonical(const struct loy_codec *c, const uint8_t *data,
 	msgpack_unpacked_destroy(&up);
 	if (rv == 0) {
 		rv = loy_encode_with(c, out, &again);
-		if (rv == 0 && (again.len != len || memcmp(again.data, data, len) != 0))
+		if (rv == 0 &&
+		    (again.len != len || memcmp(again.data, data, len) != 0))
 			rv = LOY_ENONCANON;
 		loy_buf_free(&again);
 	}

@@ -11,13 +11,13 @@
 #include "wire/error.h"
 
 static const char *const domain_names[LOY_DOMAIN_COUNT] = {
-	[LOY_DOMAIN_TX] = "tx",
-	[LOY_DOMAIN_VOTE] = "vote",
-	[LOY_DOMAIN_PROPOSAL] = "proposal",
-	[LOY_DOMAIN_VIEW_CHANGE] = "view-change",
-	[LOY_DOMAIN_NEW_VIEW] = "new-view",
-	[LOY_DOMAIN_HANDSHAKE] = "handshake",
-	[LOY_DOMAIN_CLIENT_AUTH] = "client-auth",
+    [LOY_DOMAIN_TX] = "tx",
+    [LOY_DOMAIN_VOTE] = "vote",
+    [LOY_DOMAIN_PROPOSAL] = "proposal",
+    [LOY_DOMAIN_VIEW_CHANGE] = "view-change",
+    [LOY_DOMAIN_NEW_VIEW] = "new-view",
+    [LOY_DOMAIN_HANDSHAKE] = "handshake",
+    [LOY_DOMAIN_CLIENT_AUTH] = "client-auth",
 };
 
 int loy_crypto_init(void)
@@ -89,8 +89,8 @@ int loy_verify(const uint8_t sig[LOY_SIG_SIZE], enum loy_domain domain,
 
 	loy_sign_digest(d, domain, chain_id, msg, len);
 	return crypto_sign_verify_detached(sig, d, sizeof d, pk) == 0
-		       ? 0
-		       : LOY_EBADSIG;
+		   ? 0
+		   : LOY_EBADSIG;
 }
 
 void loy_keypair(uint8_t pk[LOY_PUBKEY_SIZE], uint8_t sk[LOY_SECKEY_SIZE])
@@ -123,9 +123,10 @@ void loy_id_from_pubkey(uint8_t id[LOY_ID_SIZE],
 /* RFC 4648 base32 alphabet, lower case: no 0/1/8/9 to confuse with O/I/B/g. */
 static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 #define ID_CHECK_SIZE 5
-#define ID_RAW_SIZE (LOY_ID_SIZE + ID_CHECK_SIZE) /* 25 bytes = 40 chars */
+#define ID_RAW_SIZE   (LOY_ID_SIZE + ID_CHECK_SIZE) /* 25 bytes = 40 chars */
 
-static void id_checksum(uint8_t out[ID_CHECK_SIZE], const uint8_t id[LOY_ID_SIZE])
+static void id_checksum(uint8_t out[ID_CHECK_SIZE],
+			const uint8_t id[LOY_ID_SIZE])
 {
 	uint8_t h[LOY_HASH_SIZE];
 
@@ -170,7 +171,8 @@ int loy_id_parse(uint8_t id[LOY_ID_SIZE], const char *str)
 	size_t o = 0;
 	unsigned acc = 0, bits = 0;
 
-	if (strlen(str) != LOY_ID_STR_SIZE - 1 || strncasecmp(str, "loy", 3) != 0)
+	if (strlen(str) != LOY_ID_STR_SIZE - 1 ||
+	    strncasecmp(str, "loy", 3) != 0)
 		return LOY_EINVAL;
 	for (const char *p = str + 3; *p; p++) {
 		int v = b32_value(*p);
@@ -218,8 +220,9 @@ struct loy_kdf_cost loy_kdf_cost_min(void)
  * The public key is in clear so the ID can be shown without the passphrase;
  * after decryption it must match the key derived from the seed. */
 #define KF_MAGIC "LOYKEY01"
-#define KF_SIZE (8 + 32 + 8 + 8 + crypto_pwhash_SALTBYTES + \
-		 crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 32)
+#define KF_SIZE                                                                \
+	(8 + 32 + 8 + 8 + crypto_pwhash_SALTBYTES +                            \
+	 crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 32)
 #define KF_MAX_OPS crypto_pwhash_OPSLIMIT_SENSITIVE
 #define KF_MAX_MEM ((uint64_t)1 << 30)
 
@@ -232,8 +235,8 @@ static uint64_t get_u64le(const uint8_t b[8])
 }
 
 static int derive_key(uint8_t key[crypto_secretbox_KEYBYTES],
-		      const char *passphrase, const uint8_t *salt,
-		      uint64_t ops, uint64_t mem)
+		      const char *passphrase, const uint8_t *salt, uint64_t ops,
+		      uint64_t mem)
 {
 	if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, passphrase,
 			  strlen(passphrase), salt, ops, (size_t)mem,
@@ -342,8 +345,9 @@ int loy_keyfile_read(const char *path, const char *passphrase,
 	rv = derive_key(key, passphrase, salt, ops, mem);
 	if (rv != 0)
 		goto out;
-	if (crypto_secretbox_open_easy(seed, box, LOY_SEED_SIZE +
-				       crypto_secretbox_MACBYTES, nonce, key) != 0) {
+	if (crypto_secretbox_open_easy(
+		seed, box, LOY_SEED_SIZE + crypto_secretbox_MACBYTES, nonce,
+		key) != 0) {
 		rv = LOY_EPASSPHRASE;
 		goto out;
 	}

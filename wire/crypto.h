@@ -6,15 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOY_HASH_SIZE 32
-#define LOY_PUBKEY_SIZE 32
-#define LOY_SECKEY_SIZE 64 /* libsodium's seed || public key form */
-#define LOY_SEED_SIZE 32
-#define LOY_SIG_SIZE 64
-#define LOY_ID_SIZE 20
-#define LOY_ID_STR_SIZE 44 /* "loy" + 40 base32 chars + NUL */
+#define LOY_HASH_SIZE    32
+#define LOY_PUBKEY_SIZE  32
+#define LOY_SECKEY_SIZE  64 /* libsodium's seed || public key form */
+#define LOY_SEED_SIZE    32
+#define LOY_SIG_SIZE     64
+#define LOY_ID_SIZE      20
+#define LOY_ID_STR_SIZE  44 /* "loy" + 40 base32 chars + NUL */
 #define LOY_CHAIN_ID_MAX 32
-#define LOY_X25519_SIZE 32
+#define LOY_X25519_SIZE  32
 
 #define LOY_MUST_USE __attribute__((warn_unused_result))
 
@@ -105,19 +105,19 @@ struct loy_kdf_cost loy_kdf_cost_min(void);
  * crypto_secretbox), mode 0600, refusing to overwrite an existing file.
  * Returns 0, LOY_EIO (errno kept) or LOY_ENOMEM. */
 int loy_keyfile_write(const char *path, const uint8_t sk[LOY_SECKEY_SIZE],
-		      const char *passphrase, struct loy_kdf_cost cost)
-	LOY_MUST_USE;
+		      const char *passphrase,
+		      struct loy_kdf_cost cost) LOY_MUST_USE;
 
 /* Reads and decrypts a key file. Refuses a file readable by group or others
  * with LOY_EKEYPERM unless allow_loose_perms is set. Returns 0,
  * LOY_EIO, LOY_EKEYPERM, LOY_EMALFORMED (not a key file, or a cost outside
  * the accepted range) or LOY_EPASSPHRASE. sk is wiped on failure. */
 int loy_keyfile_read(const char *path, const char *passphrase,
-		     int allow_loose_perms, uint8_t sk[LOY_SECKEY_SIZE])
-	LOY_MUST_USE;
+		     int allow_loose_perms,
+		     uint8_t sk[LOY_SECKEY_SIZE]) LOY_MUST_USE;
 
 /* Reads only the public key of a key file (no passphrase needed). */
-int loy_keyfile_pubkey(const char *path, uint8_t pk[LOY_PUBKEY_SIZE])
-	LOY_MUST_USE;
+int loy_keyfile_pubkey(const char *path,
+		       uint8_t pk[LOY_PUBKEY_SIZE]) LOY_MUST_USE;
 
 #endif

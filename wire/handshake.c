@@ -79,10 +79,10 @@ static int hello_decode_cb(const msgpack_object *root, void *out)
 }
 
 static const struct loy_codec hello_codec = {
-	.limits = {192, 1, 8},
-	.out_size = sizeof(struct loy_hs_hello),
-	.decode = hello_decode_cb,
-	.encode = hello_encode_cb,
+    .limits = {192, 1, 8},
+    .out_size = sizeof(struct loy_hs_hello),
+    .decode = hello_decode_cb,
+    .encode = hello_encode_cb,
 };
 
 static int auth_encode_cb(const void *in, struct loy_w *w)
@@ -107,10 +107,10 @@ static int auth_decode_cb(const msgpack_object *root, void *out)
 }
 
 static const struct loy_codec auth_codec = {
-	.limits = {96, 1, 4},
-	.out_size = sizeof(struct loy_hs_auth),
-	.decode = auth_decode_cb,
-	.encode = auth_encode_cb,
+    .limits = {96, 1, 4},
+    .out_size = sizeof(struct loy_hs_auth),
+    .decode = auth_decode_cb,
+    .encode = auth_encode_cb,
 };
 
 int loy_hs_hello_encode(const struct loy_hs_hello *h, struct loy_buf *out)
@@ -118,8 +118,7 @@ int loy_hs_hello_encode(const struct loy_hs_hello *h, struct loy_buf *out)
 	return loy_encode_with(&hello_codec, h, out);
 }
 
-int loy_hs_hello_decode(struct loy_hs_hello *h, const uint8_t *data,
-			size_t len)
+int loy_hs_hello_decode(struct loy_hs_hello *h, const uint8_t *data, size_t len)
 {
 	return loy_decode_canonical(&hello_codec, data, len, h);
 }
@@ -129,8 +128,7 @@ int loy_hs_auth_encode(const struct loy_hs_auth *a, struct loy_buf *out)
 	return loy_encode_with(&auth_codec, a, out);
 }
 
-int loy_hs_auth_decode(struct loy_hs_auth *a, const uint8_t *data,
-		       size_t len)
+int loy_hs_auth_decode(struct loy_hs_auth *a, const uint8_t *data, size_t len)
 {
 	return loy_decode_canonical(&auth_codec, data, len, a);
 }

@@ -22,10 +22,10 @@ enum loy_hs_role {
 
 /* Encoded as [version, chain_id, validator, ephemeral, nonce]. */
 struct loy_hs_hello {
-	char chain_id[LOY_CHAIN_ID_MAX + 1];     /* non-empty */
-	uint8_t validator[LOY_PUBKEY_SIZE];      /* long-term Ed25519 key */
-	uint8_t ephemeral[LOY_X25519_SIZE];      /* fresh X25519 public key */
-	uint8_t nonce[LOY_HS_NONCE_SIZE];        /* fresh random bytes */
+	char chain_id[LOY_CHAIN_ID_MAX + 1]; /* non-empty */
+	uint8_t validator[LOY_PUBKEY_SIZE];  /* long-term Ed25519 key */
+	uint8_t ephemeral[LOY_X25519_SIZE];  /* fresh X25519 public key */
+	uint8_t nonce[LOY_HS_NONCE_SIZE];    /* fresh random bytes */
 };
 
 /* Encoded as [version, sig]. */
@@ -33,12 +33,12 @@ struct loy_hs_auth {
 	uint8_t sig[LOY_SIG_SIZE];
 };
 
-int loy_hs_hello_encode(const struct loy_hs_hello *h, struct loy_buf *out)
-	LOY_MUST_USE;
+int loy_hs_hello_encode(const struct loy_hs_hello *h,
+			struct loy_buf *out) LOY_MUST_USE;
 int loy_hs_hello_decode(struct loy_hs_hello *h, const uint8_t *data,
 			size_t len) LOY_MUST_USE;
-int loy_hs_auth_encode(const struct loy_hs_auth *a, struct loy_buf *out)
-	LOY_MUST_USE;
+int loy_hs_auth_encode(const struct loy_hs_auth *a,
+		       struct loy_buf *out) LOY_MUST_USE;
 int loy_hs_auth_decode(struct loy_hs_auth *a, const uint8_t *data,
 		       size_t len) LOY_MUST_USE;
 

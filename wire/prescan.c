@@ -56,17 +56,43 @@ int loy_prescan(const uint8_t *data, size_t len, const struct loy_limits *lim)
 			children = b & 0x0f;
 		} else {
 			switch (b) {
-			case 0xcc: case 0xd0: skip = 1; break;
-			case 0xcd: case 0xd1: skip = 2; break;
-			case 0xce: case 0xd2: skip = 4; break;
-			case 0xcf: case 0xd3: skip = 8; break;
-			case 0xc4: case 0xd9: rv = read_len(data, len, &pos, 1, &n); goto sized;
-			case 0xc5: case 0xda: rv = read_len(data, len, &pos, 2, &n); goto sized;
-			case 0xc6: case 0xdb: rv = read_len(data, len, &pos, 4, &n); goto sized;
-			case 0xdc: rv = read_len(data, len, &pos, 2, &children); goto counted;
-			case 0xdd: rv = read_len(data, len, &pos, 4, &children); goto counted;
+			case 0xcc:
+			case 0xd0:
+				skip = 1;
+				break;
+			case 0xcd:
+			case 0xd1:
+				skip = 2;
+				break;
+			case 0xce:
+			case 0xd2:
+				skip = 4;
+				break;
+			case 0xcf:
+			case 0xd3:
+				skip = 8;
+				break;
+			case 0xc4:
+			case 0xd9:
+				rv = read_len(data, len, &pos, 1, &n);
+				goto sized;
+			case 0xc5:
+			case 0xda:
+				rv = read_len(data, len, &pos, 2, &n);
+				goto sized;
+			case 0xc6:
+			case 0xdb:
+				rv = read_len(data, len, &pos, 4, &n);
+				goto sized;
+			case 0xdc:
+				rv = read_len(data, len, &pos, 2, &children);
+				goto counted;
+			case 0xdd:
+				rv = read_len(data, len, &pos, 4, &children);
+				goto counted;
 			default:
-				/* nil, floats, maps, ext: never in our messages */
+				/* nil, floats, maps, ext: never in our messages
+				 */
 				return LOY_EMALFORMED;
 			}
 			goto scalar;

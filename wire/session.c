@@ -60,8 +60,9 @@ int loy_session_derive(struct loy_session *s, enum loy_hs_role role,
 
 /* Each direction has its own key, so the frame counter alone is a unique
  * nonce; it also makes replayed or reordered frames fail to open. */
-static void counter_nonce(uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES],
-			  uint64_t counter)
+static void
+counter_nonce(uint8_t n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES],
+	      uint64_t counter)
 {
 	memset(n, 0, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	for (int i = 0; i < 8; i++)
@@ -92,9 +93,8 @@ int loy_session_open(struct loy_session *s, uint8_t *out, const uint8_t *in,
 	if (len < LOY_SESSION_TAG_SIZE)
 		return LOY_EMALFORMED;
 	counter_nonce(n, s->rx.counter);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, in, len,
-						       NULL, 0, n,
-						       s->rx.key) != 0) {
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		out, NULL, NULL, in, len, NULL, 0, n, s->rx.key) != 0) {
 		s->broken = 1;
 		return LOY_EBADSIG;
 	}

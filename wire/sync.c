@@ -66,10 +66,10 @@ static int request_decode_cb(const msgpack_object *root, void *out)
 }
 
 static const struct loy_codec request_codec = {
-	.limits = {REQUEST_MAX_BYTES, 1, 4},
-	.out_size = sizeof(struct loy_sync_request),
-	.decode = request_decode_cb,
-	.encode = request_encode_cb,
+    .limits = {REQUEST_MAX_BYTES, 1, 4},
+    .out_size = sizeof(struct loy_sync_request),
+    .decode = request_decode_cb,
+    .encode = request_encode_cb,
 };
 
 int loy_sync_request_encode(const struct loy_sync_request *q,
@@ -91,7 +91,8 @@ static size_t response_size(const struct loy_sync_response *s, uint32_t count)
 	size_t n = 1 + 1 + array_overhead(count);
 
 	for (uint32_t i = 0; i < s->count; i++)
-		n += entry_size(s->entries[i].block.len, s->entries[i].cert.len);
+		n +=
+		    entry_size(s->entries[i].block.len, s->entries[i].cert.len);
 	return n;
 }
 
@@ -103,8 +104,8 @@ int loy_sync_response_add(struct loy_sync_response *s, const uint8_t *block,
 
 	if (block_len == 0 || cert_len == 0)
 		return LOY_EINVAL;
-	if (s->count >= LOY_MAX_SYNC_BLOCKS || block_len > LOY_MAX_BLOCK_BYTES ||
-	    cert_len > LOY_MAX_CERT_BYTES)
+	if (s->count >= LOY_MAX_SYNC_BLOCKS ||
+	    block_len > LOY_MAX_BLOCK_BYTES || cert_len > LOY_MAX_CERT_BYTES)
 		return LOY_ETOOBIG;
 	if (response_size(s, s->count + 1) + entry_size(block_len, cert_len) >
 	    LOY_MAX_FRAME)
@@ -198,11 +199,11 @@ static void response_free_cb(void *out)
 }
 
 static const struct loy_codec response_codec = {
-	.limits = {LOY_MAX_FRAME, 3, 3 + 3 * LOY_MAX_SYNC_BLOCKS},
-	.out_size = sizeof(struct loy_sync_response),
-	.decode = response_decode_cb,
-	.encode = response_encode_cb,
-	.free_fn = response_free_cb,
+    .limits = {LOY_MAX_FRAME, 3, 3 + 3 * LOY_MAX_SYNC_BLOCKS},
+    .out_size = sizeof(struct loy_sync_response),
+    .decode = response_decode_cb,
+    .encode = response_encode_cb,
+    .free_fn = response_free_cb,
 };
 
 int loy_sync_response_encode(const struct loy_sync_response *s,
@@ -211,8 +212,8 @@ int loy_sync_response_encode(const struct loy_sync_response *s,
 	return loy_encode_with(&response_codec, s, out);
 }
 
-int loy_sync_response_decode(struct loy_sync_response *s,
-			     const uint8_t *data, size_t len)
+int loy_sync_response_decode(struct loy_sync_response *s, const uint8_t *data,
+			     size_t len)
 {
 	return loy_decode_canonical(&response_codec, data, len, s);
 }

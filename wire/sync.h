@@ -56,8 +56,8 @@ int loy_sync_response_encode(const struct loy_sync_response *s,
 			     struct loy_buf *out) LOY_MUST_USE;
 /* On success s owns its entries; release with loy_sync_response_free. On
  * failure s holds nothing. */
-int loy_sync_response_decode(struct loy_sync_response *s,
-			     const uint8_t *data, size_t len) LOY_MUST_USE;
+int loy_sync_response_decode(struct loy_sync_response *s, const uint8_t *data,
+			     size_t len) LOY_MUST_USE;
 /* Frees every entry and the table; s is empty afterwards. */
 void loy_sync_response_free(struct loy_sync_response *s);
 

@@ -8,26 +8,26 @@
 #include "wire/error.h"
 
 #define SIG_FIELD_BYTES (2 + LOY_SIG_SIZE) /* bin8 header + signature */
-#define GEO_LAT_MAX 90000000
-#define GEO_LON_MAX 180000000
+#define GEO_LAT_MAX     90000000
+#define GEO_LON_MAX     180000000
 
 static const char *const kind_names[LOY_TX_KIND_MAX + 1] = {
-	[LOY_TX_CUSTOMER_REGISTER] = "customer.register",
-	[LOY_TX_TERMINAL_ADD] = "terminal.add",
-	[LOY_TX_TERMINAL_REMOVE] = "terminal.remove",
-	[LOY_TX_MEMBER_PROPOSE] = "member.propose",
-	[LOY_TX_MEMBER_VOTE] = "member.vote",
-	[LOY_TX_RULE_SET] = "rule.set",
-	[LOY_TX_PARTNERSHIP_CREATE] = "partnership.create",
-	[LOY_TX_PARTNERSHIP_JOIN] = "partnership.join",
-	[LOY_TX_PARTNERSHIP_LEAVE] = "partnership.leave",
-	[LOY_TX_REWARD_ISSUE] = "reward.issue",
-	[LOY_TX_REWARD_REVERSE] = "reward.reverse",
-	[LOY_TX_REDEEM] = "redeem",
-	[LOY_TX_TRANSFER] = "transfer",
-	[LOY_TX_COUPON_ISSUE] = "coupon.issue",
-	[LOY_TX_COUPON_REDEEM] = "coupon.redeem",
-	[LOY_TX_SETTLE] = "settle",
+    [LOY_TX_CUSTOMER_REGISTER] = "customer.register",
+    [LOY_TX_TERMINAL_ADD] = "terminal.add",
+    [LOY_TX_TERMINAL_REMOVE] = "terminal.remove",
+    [LOY_TX_MEMBER_PROPOSE] = "member.propose",
+    [LOY_TX_MEMBER_VOTE] = "member.vote",
+    [LOY_TX_RULE_SET] = "rule.set",
+    [LOY_TX_PARTNERSHIP_CREATE] = "partnership.create",
+    [LOY_TX_PARTNERSHIP_JOIN] = "partnership.join",
+    [LOY_TX_PARTNERSHIP_LEAVE] = "partnership.leave",
+    [LOY_TX_REWARD_ISSUE] = "reward.issue",
+    [LOY_TX_REWARD_REVERSE] = "reward.reverse",
+    [LOY_TX_REDEEM] = "redeem",
+    [LOY_TX_TRANSFER] = "transfer",
+    [LOY_TX_COUPON_ISSUE] = "coupon.issue",
+    [LOY_TX_COUPON_REDEEM] = "coupon.redeem",
+    [LOY_TX_SETTLE] = "settle",
 };
 
 const char *loy_tx_kind_name(unsigned kind)
@@ -111,7 +111,8 @@ static int encode_body(const struct loy_tx *tx, struct loy_w *w)
 		return 0;
 	case LOY_TX_MEMBER_PROPOSE: {
 		const struct loy_tx_member_propose *b = &tx->u.member_propose;
-		if (b->action != LOY_MEMBER_ADMIT && b->action != LOY_MEMBER_REMOVE)
+		if (b->action != LOY_MEMBER_ADMIT &&
+		    b->action != LOY_MEMBER_REMOVE)
 			return LOY_EINVAL;
 		loy_w_array(w, 4);
 		loy_w_u64(w, b->action);
@@ -136,7 +137,8 @@ static int encode_body(const struct loy_tx *tx, struct loy_w *w)
 		return 0;
 	}
 	case LOY_TX_PARTNERSHIP_CREATE: {
-		const struct loy_tx_partnership_create *b = &tx->u.partnership_create;
+		const struct loy_tx_partnership_create *b =
+		    &tx->u.partnership_create;
 		loy_w_array(w, 7);
 		loy_w_str(w, b->name);
 		loy_w_u64(w, b->rate_num);
@@ -284,7 +286,8 @@ static void decode_coupon_issue(struct loy_r *r, struct loy_tx_coupon_issue *b)
 	loy_r_array(r, &coupons, 1, LOY_MAX_COUPONS_PER_ISSUE);
 	if (r->err != 0)
 		return;
-	/* count checked against the limit above, so this allocation is bounded */
+	/* count checked against the limit above, so this allocation is bounded
+	 */
 	b->coupons = calloc(coupons.n, sizeof *b->coupons);
 	if (b->coupons == NULL) {
 		loy_r_fail(r, LOY_ENOMEM);
@@ -300,8 +303,8 @@ static void decode_coupon_issue(struct loy_r *r, struct loy_tx_coupon_issue *b)
 						    LOY_COUPON_BEARER);
 		loy_r_bin_fixed(&c, s->holder,
 				s->holder_kind == LOY_COUPON_ALLOTTED
-					? LOY_ID_SIZE
-					: LOY_HASH_SIZE);
+				    ? LOY_ID_SIZE
+				    : LOY_HASH_SIZE);
 		if (loy_r_end(&c) != 0)
 			loy_r_fail(&coupons, c.err);
 	}
@@ -322,7 +325,8 @@ static void decode_body(struct loy_r *r, struct loy_tx *tx)
 		return;
 	case LOY_TX_MEMBER_PROPOSE: {
 		struct loy_tx_member_propose *b = &tx->u.member_propose;
-		b->action = (uint8_t)loy_r_u64(r, LOY_MEMBER_ADMIT, LOY_MEMBER_REMOVE);
+		b->action =
+		    (uint8_t)loy_r_u64(r, LOY_MEMBER_ADMIT, LOY_MEMBER_REMOVE);
 		loy_r_bin_fixed(r, b->member, LOY_PUBKEY_SIZE);
 		loy_r_str(r, b->name, LOY_NAME_MAX + 1);
 		loy_r_str(r, b->address, LOY_ADDR_MAX + 1);
@@ -355,7 +359,8 @@ static void decode_body(struct loy_r *r, struct loy_tx *tx)
 	case LOY_TX_PARTNERSHIP_JOIN:
 	case LOY_TX_PARTNERSHIP_LEAVE:
 		loy_r_str(r, tx->u.partnership_member.name, LOY_NAME_MAX + 1);
-		loy_r_bin_fixed(r, tx->u.partnership_member.member, LOY_ID_SIZE);
+		loy_r_bin_fixed(r, tx->u.partnership_member.member,
+				LOY_ID_SIZE);
 		return;
 	case LOY_TX_REWARD_ISSUE: {
 		struct loy_tx_reward_issue *b = &tx->u.reward_issue;
@@ -395,7 +400,8 @@ static void decode_body(struct loy_r *r, struct loy_tx *tx)
 	case LOY_TX_COUPON_REDEEM: {
 		struct loy_tx_coupon_redeem *b = &tx->u.coupon_redeem;
 		loy_r_bin_fixed(r, b->batch, LOY_HASH_SIZE);
-		b->index = (uint32_t)loy_r_u64(r, 0, LOY_MAX_COUPONS_PER_ISSUE - 1);
+		b->index =
+		    (uint32_t)loy_r_u64(r, 0, LOY_MAX_COUPONS_PER_ISSUE - 1);
 		loy_r_str(r, b->code, LOY_CODE_MAX + 1);
 		loy_r_bin_fixed(r, b->site, LOY_ID_SIZE);
 		read_geo(r, &b->location);
@@ -417,14 +423,14 @@ static void decode_body(struct loy_r *r, struct loy_tx *tx)
 
 /* Field count of each kind's body, for the reader's exact-size check. */
 static const uint8_t body_fields[LOY_TX_KIND_MAX + 1] = {
-	[LOY_TX_CUSTOMER_REGISTER] = 1, [LOY_TX_TERMINAL_ADD] = 2,
-	[LOY_TX_TERMINAL_REMOVE] = 2,   [LOY_TX_MEMBER_PROPOSE] = 4,
-	[LOY_TX_MEMBER_VOTE] = 2,       [LOY_TX_RULE_SET] = 5,
-	[LOY_TX_PARTNERSHIP_CREATE] = 7, [LOY_TX_PARTNERSHIP_JOIN] = 2,
-	[LOY_TX_PARTNERSHIP_LEAVE] = 2, [LOY_TX_REWARD_ISSUE] = 5,
-	[LOY_TX_REWARD_REVERSE] = 3,    [LOY_TX_REDEEM] = 4,
-	[LOY_TX_TRANSFER] = 4,          [LOY_TX_COUPON_ISSUE] = 7,
-	[LOY_TX_COUPON_REDEEM] = 7,     [LOY_TX_SETTLE] = 4,
+    [LOY_TX_CUSTOMER_REGISTER] = 1,  [LOY_TX_TERMINAL_ADD] = 2,
+    [LOY_TX_TERMINAL_REMOVE] = 2,    [LOY_TX_MEMBER_PROPOSE] = 4,
+    [LOY_TX_MEMBER_VOTE] = 2,        [LOY_TX_RULE_SET] = 5,
+    [LOY_TX_PARTNERSHIP_CREATE] = 7, [LOY_TX_PARTNERSHIP_JOIN] = 2,
+    [LOY_TX_PARTNERSHIP_LEAVE] = 2,  [LOY_TX_REWARD_ISSUE] = 5,
+    [LOY_TX_REWARD_REVERSE] = 3,     [LOY_TX_REDEEM] = 4,
+    [LOY_TX_TRANSFER] = 4,           [LOY_TX_COUPON_ISSUE] = 7,
+    [LOY_TX_COUPON_REDEEM] = 7,      [LOY_TX_SETTLE] = 4,
 };
 
 static int decode_tx(const msgpack_object *root, void *out)
@@ -459,11 +465,11 @@ static int decode_tx(const msgpack_object *root, void *out)
 /* Depth: tx, body, coupon list, coupon. Items: a full coupon batch plus the
  * fixed fields. */
 static const struct loy_codec tx_codec = {
-	.limits = {LOY_MAX_TX_BYTES, 4, 3 * LOY_MAX_COUPONS_PER_ISSUE + 64},
-	.out_size = sizeof(struct loy_tx),
-	.decode = decode_tx,
-	.encode = encode_tx,
-	.free_fn = free_tx,
+    .limits = {LOY_MAX_TX_BYTES, 4, 3 * LOY_MAX_COUPONS_PER_ISSUE + 64},
+    .out_size = sizeof(struct loy_tx),
+    .decode = decode_tx,
+    .encode = encode_tx,
+    .free_fn = free_tx,
 };
 
 int loy_tx_encode(const struct loy_tx *tx, struct loy_buf *out)

@@ -151,7 +151,7 @@ enum loy_coupon_holder {
  * bearer coupon, BLAKE2b-256 of its secret code (first 20 bytes unused: the
  * full 32-byte hash is stored). */
 struct loy_coupon_slot {
-	uint8_t holder_kind; /* enum loy_coupon_holder */
+	uint8_t holder_kind;           /* enum loy_coupon_holder */
 	uint8_t holder[LOY_HASH_SIZE]; /* ID in the first 20 bytes, or hash */
 };
 
@@ -170,7 +170,7 @@ struct loy_tx_coupon_issue {
 	uint32_t per_customer_limit;
 	uint32_t site_count;
 	uint8_t sites[LOY_MAX_REDEEM_SITES][LOY_ID_SIZE];
-	uint32_t coupon_count; /* 1 .. LOY_MAX_COUPONS_PER_ISSUE */
+	uint32_t coupon_count;           /* 1 .. LOY_MAX_COUPONS_PER_ISSUE */
 	struct loy_coupon_slot *coupons; /* owned; freed by loy_tx_free */
 };
 
@@ -235,16 +235,16 @@ int loy_tx_encode(const struct loy_tx *tx, struct loy_buf *out) LOY_MUST_USE;
 /* Decodes one canonical transaction (size <= LOY_MAX_TX_BYTES) without
  * verifying its signature. On success tx owns its coupon slots (release
  * with loy_tx_free); on failure there is nothing to free. */
-int loy_tx_decode(struct loy_tx *tx, const uint8_t *data, size_t len)
-	LOY_MUST_USE;
+int loy_tx_decode(struct loy_tx *tx, const uint8_t *data,
+		  size_t len) LOY_MUST_USE;
 
 /* The signed bytes of tx: its encoding up to the signature field. */
-int loy_tx_signing_bytes(const struct loy_tx *tx, struct loy_buf *out)
-	LOY_MUST_USE;
+int loy_tx_signing_bytes(const struct loy_tx *tx,
+			 struct loy_buf *out) LOY_MUST_USE;
 
 /* Sets tx->signer from sk and signs. Returns 0, LOY_EINVAL or LOY_ENOMEM. */
-int loy_tx_sign(struct loy_tx *tx, const uint8_t sk[LOY_SECKEY_SIZE])
-	LOY_MUST_USE;
+int loy_tx_sign(struct loy_tx *tx,
+		const uint8_t sk[LOY_SECKEY_SIZE]) LOY_MUST_USE;
 
 /* 0 when tx->sig is tx->signer's signature, LOY_EBADSIG otherwise. */
 int loy_tx_verify(const struct loy_tx *tx) LOY_MUST_USE;

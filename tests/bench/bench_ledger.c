@@ -17,12 +17,12 @@
 #include "wire/error.h"
 #include "wire/tx.h"
 
-#define CHAIN "bench-chain"
-#define T0 1700000000000ull
-#define NMEMBERS 4u
-#define MAX_RUNS 9u
+#define CHAIN       "bench-chain"
+#define T0          1700000000000ull
+#define NMEMBERS    4u
+#define MAX_RUNS    9u
 #define VERIFY_MSGS 64u
-#define MAPSIZE (4ull << 30)
+#define MAPSIZE     (4ull << 30)
 
 struct key {
 	uint8_t pk[LOY_PUBKEY_SIZE];
@@ -262,8 +262,8 @@ static void build_chain(const char *dir, const struct cfg *cfg,
 		for (; n < per + NMEMBERS && ci < cfg->customers; ci++) {
 			tx_start(&tx, LOY_TX_CUSTOMER_REGISTER, &cust[ci]);
 			snprintf(tx.u.customer_register.memo,
-				 sizeof tx.u.customer_register.memo,
-				 "card %u", ci);
+				 sizeof tx.u.customer_register.memo, "card %u",
+				 ci);
 			tx_finish(&tx, &cust[ci], &txs[n++]);
 		}
 		time_ms += 1000;
@@ -342,10 +342,9 @@ static double apply_rate(const char *base, const struct chain *ch,
 		die("genesis", rc, loy_ledger_errmsg(l));
 	t = now();
 	for (uint32_t i = 0; i < ch->n; i++) {
-		rc = loy_ledger_apply_block(l, ch->blocks[i].data,
-					    ch->blocks[i].len,
-					    ch->certs[i].data, ch->certs[i].len,
-					    LOY_APPLY_TRUST_CERT, NULL);
+		rc = loy_ledger_apply_block(
+		    l, ch->blocks[i].data, ch->blocks[i].len, ch->certs[i].data,
+		    ch->certs[i].len, LOY_APPLY_TRUST_CERT, NULL);
 		if (rc != 0)
 			die("apply", rc, loy_ledger_errmsg(l));
 	}
@@ -433,13 +432,26 @@ static void parse(int argc, char **argv, struct cfg *c)
 	int o;
 	while ((o = getopt(argc, argv, "b:t:r:c:v:j:h")) != -1) {
 		switch (o) {
-		case 'b': c->blocks = arg_u32(optarg, 1, 100000); break;
-		case 't': c->txs = arg_u32(optarg, 2, 4096); break;
-		case 'r': c->runs = arg_u32(optarg, 1, MAX_RUNS); break;
-		case 'c': c->customers = arg_u32(optarg, 1, 1000000); break;
-		case 'v': c->verifies = arg_u32(optarg, 100, 10000000); break;
-		case 'j': c->json = optarg; break;
-		default: usage();
+		case 'b':
+			c->blocks = arg_u32(optarg, 1, 100000);
+			break;
+		case 't':
+			c->txs = arg_u32(optarg, 2, 4096);
+			break;
+		case 'r':
+			c->runs = arg_u32(optarg, 1, MAX_RUNS);
+			break;
+		case 'c':
+			c->customers = arg_u32(optarg, 1, 1000000);
+			break;
+		case 'v':
+			c->verifies = arg_u32(optarg, 100, 10000000);
+			break;
+		case 'j':
+			c->json = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc)
@@ -449,13 +461,17 @@ static void parse(int argc, char **argv, struct cfg *c)
 static void line(const char *what, double rate, double one)
 {
 	printf("  %-34s %10.0f tx/s = %.2f x one core's Ed25519 verify rate "
-	       "(%.0f/s)\n", what, rate, rate / one, one);
+	       "(%.0f/s)\n",
+	       what, rate, rate / one, one);
 }
 
 int main(int argc, char **argv)
 {
-	struct cfg cfg = {.blocks = 150, .txs = 1000, .runs = 3,
-			  .customers = 2000, .verifies = 20000};
+	struct cfg cfg = {.blocks = 150,
+			  .txs = 1000,
+			  .runs = 3,
+			  .customers = 2000,
+			  .verifies = 20000};
 	double v1[MAX_RUNS], vn[MAX_RUNS], ap[MAX_RUNS], apd[MAX_RUNS];
 	double af[MAX_RUNS], cpu[MAX_RUNS], vr[MAX_RUNS], ratio[MAX_RUNS];
 	double one, all, apply_ns, apply_d, audit_f, audit_d, audit_1, t;
@@ -483,7 +499,8 @@ int main(int argc, char **argv)
 	one = median(v1, cfg.runs);
 	all = median(vn, cfg.runs);
 	printf("  %-34s %10.0f verify/s (%u x loy_verify, 200-byte "
-	       "messages)\n", "Ed25519 verify, one core", one, cfg.verifies);
+	       "messages)\n",
+	       "Ed25519 verify, one core", one, cfg.verifies);
 	printf("  %-34s %10.0f verify/s (%u threads = %.2f x one core)\n",
 	       "Ed25519 verify, all cores", all, ncpu, all / one);
 
@@ -506,8 +523,8 @@ int main(int argc, char **argv)
 	t = now();
 	build_chain(src, &cfg, members, cust, &g, &ch);
 	printf("  chain: %u blocks, %llu signed txs (%u customers register, "
-	       "then reward.issue/redeem), built in %.1f s\n", ch.n,
-	       (unsigned long long)ch.txs, cfg.customers, now() - t);
+	       "then reward.issue/redeem), built in %.1f s\n",
+	       ch.n, (unsigned long long)ch.txs, cfg.customers, now() - t);
 	{
 		struct loy_ledger *l;
 		rc = loy_ledger_open(src, LOY_LEDGER_NOSYNC, MAPSIZE, &l, err,
@@ -530,8 +547,8 @@ int main(int argc, char **argv)
 	 * so that a load that comes and goes hits both sides of the ratio. */
 	for (uint32_t r = 0; r < cfg.runs; r++) {
 		double v = verify_rate(1, cfg.verifies, &vcpu[r]);
-		af[r] = audit_rate(base, file, true, &g, ch.txs, false,
-				   &cpu[r]);
+		af[r] =
+		    audit_rate(base, file, true, &g, ch.txs, false, &cpu[r]);
 		vr[r] = v;
 		ratio[r] = af[r] / v;
 	}
@@ -548,53 +565,55 @@ int main(int argc, char **argv)
 	line("apply, durable (fsync per block)", apply_d, one);
 	line("apply, no fsync", apply_ns, one);
 	printf("  %-34s %10.0f tx/s = %.2f x one core's Ed25519 verify rate "
-	       "(%.0f/s)\n", "audit replay, chain file",
-	       audit_f, audit_ratio, one_paired);
+	       "(%.0f/s)\n",
+	       "audit replay, chain file", audit_f, audit_ratio, one_paired);
 	line("audit replay, data dir (1 run)", audit_d, vd);
 	line("audit replay, 1 core only (1 run)", audit_1, v1p);
 	printf("  %-34s %10.1f CPU-us per tx, all threads = %.2f x one "
-	       "verify's CPU time (%.1f us)\n", "audit cost", audit_cpu,
-	       audit_cpu / verify_cpu, verify_cpu);
+	       "verify's CPU time (%.1f us)\n",
+	       "audit cost", audit_cpu, audit_cpu / verify_cpu, verify_cpu);
 	printf("  goal: audit replay >= 0.85 x one core's verify rate: %s "
 	       "(%.2f, using %u core%s: signatures on all, re-execution on "
-	       "one)\n", audit_ratio >= 0.85 ? "met" : "NOT met", audit_ratio,
-	       ncpu, ncpu == 1 ? "" : "s");
+	       "one)\n",
+	       audit_ratio >= 0.85 ? "met" : "NOT met", audit_ratio, ncpu,
+	       ncpu == 1 ? "" : "s");
 	load1 = loadavg();
-	printf("  load average: %.1f before, %.1f after, on %u cores%s\n", load0,
-	       load1, ncpu,
+	printf("  load average: %.1f before, %.1f after, on %u cores%s\n",
+	       load0, load1, ncpu,
 	       load0 > 0.5 * ncpu || load1 > 0.5 * ncpu + 1
-		       ? " (other processes compete: figures are low)"
-		       : "");
+		   ? " (other processes compete: figures are low)"
+		   : "");
 
 	if (cfg.json) {
 		FILE *fp = fopen(cfg.json, "w");
 		if (!fp)
 			die("json", LOY_EIO, strerror(errno));
-		fprintf(fp,
-			"{\"runs\": %u, \"cores\": %u, \"blocks\": %u, "
-			"\"txs\": %llu, \"txs_per_block\": %u,\n"
-			" \"load_before\": %.2f, \"load_after\": %.2f,\n"
-			" \"verify_one_core_per_s\": %.0f, "
-			"\"verify_all_cores_per_s\": %.0f,\n"
-			" \"apply_durable_tx_per_s\": %.0f, "
-			"\"apply_durable_ratio\": %.3f,\n"
-			" \"apply_nosync_tx_per_s\": %.0f, "
-			"\"apply_nosync_ratio\": %.3f,\n"
-			" \"audit_file_tx_per_s\": %.0f, "
-			"\"audit_file_ratio\": %.3f, "
-			"\"audit_verify_paired_per_s\": %.0f,\n"
-			" \"audit_cpu_us_per_tx\": %.2f, "
-			"\"verify_cpu_us\": %.2f,\n"
-			" \"audit_datadir_tx_per_s\": %.0f, "
-			"\"audit_datadir_ratio\": %.3f,\n"
-			" \"audit_one_core_tx_per_s\": %.0f, "
-			"\"audit_one_core_ratio\": %.3f,\n"
-			" \"audit_goal_ratio\": 0.85, \"audit_goal_met\": %s}\n",
-			cfg.runs, ncpu, ch.n, (unsigned long long)ch.txs,
-			cfg.txs, load0, load1, one, all, apply_d, apply_d / one,
-			apply_ns, apply_ns / one, audit_f, audit_ratio,
-			one_paired, audit_cpu, verify_cpu, audit_d, audit_d / vd, audit_1,
-			audit_1 / v1p, audit_ratio >= 0.85 ? "true" : "false");
+		fprintf(
+		    fp,
+		    "{\"runs\": %u, \"cores\": %u, \"blocks\": %u, "
+		    "\"txs\": %llu, \"txs_per_block\": %u,\n"
+		    " \"load_before\": %.2f, \"load_after\": %.2f,\n"
+		    " \"verify_one_core_per_s\": %.0f, "
+		    "\"verify_all_cores_per_s\": %.0f,\n"
+		    " \"apply_durable_tx_per_s\": %.0f, "
+		    "\"apply_durable_ratio\": %.3f,\n"
+		    " \"apply_nosync_tx_per_s\": %.0f, "
+		    "\"apply_nosync_ratio\": %.3f,\n"
+		    " \"audit_file_tx_per_s\": %.0f, "
+		    "\"audit_file_ratio\": %.3f, "
+		    "\"audit_verify_paired_per_s\": %.0f,\n"
+		    " \"audit_cpu_us_per_tx\": %.2f, "
+		    "\"verify_cpu_us\": %.2f,\n"
+		    " \"audit_datadir_tx_per_s\": %.0f, "
+		    "\"audit_datadir_ratio\": %.3f,\n"
+		    " \"audit_one_core_tx_per_s\": %.0f, "
+		    "\"audit_one_core_ratio\": %.3f,\n"
+		    " \"audit_goal_ratio\": 0.85, \"audit_goal_met\": %s}\n",
+		    cfg.runs, ncpu, ch.n, (unsigned long long)ch.txs, cfg.txs,
+		    load0, load1, one, all, apply_d, apply_d / one, apply_ns,
+		    apply_ns / one, audit_f, audit_ratio, one_paired, audit_cpu,
+		    verify_cpu, audit_d, audit_d / vd, audit_1, audit_1 / v1p,
+		    audit_ratio >= 0.85 ? "true" : "false");
 		if (fclose(fp) != 0)
 			die("json", LOY_EIO, strerror(errno));
 	}

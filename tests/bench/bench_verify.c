@@ -32,8 +32,8 @@ static void *run(void *arg)
 {
 	struct worker *w = arg;
 	for (uint32_t i = 0; i < w->count; i++)
-		if (loy_verify(w->sig[i % MSGS], LOY_DOMAIN_TX, "bench", w->msg[i % MSGS],
-			       sizeof w->msg[0], w->pk) != 0)
+		if (loy_verify(w->sig[i % MSGS], LOY_DOMAIN_TX, "bench",
+			       w->msg[i % MSGS], sizeof w->msg[0], w->pk) != 0)
 			w->bad = 1;
 	return NULL;
 }
@@ -70,8 +70,8 @@ int main(void)
 		loy_keypair(w[t].pk, sk);
 		for (int m = 0; m < MSGS; m++) {
 			memset(w[t].msg[m], m + (int)t, sizeof w[t].msg[m]);
-			loy_sign(w[t].sig[m], LOY_DOMAIN_TX, "bench", w[t].msg[m],
-				 sizeof w[t].msg[m], sk);
+			loy_sign(w[t].sig[m], LOY_DOMAIN_TX, "bench",
+				 w[t].msg[m], sizeof w[t].msg[m], sk);
 		}
 	}
 	for (int r = 0; r < 5; r++) {
@@ -83,7 +83,8 @@ int main(void)
 	for (uint32_t t = 0; t < n; t++)
 		if (w[t].bad)
 			return 1;
-	printf("{\"cores\": %u, \"verify_per_s_one_core\": %.0f, \"verify_per_s_all_cores\": %.0f}\n",
+	printf("{\"cores\": %u, \"verify_per_s_one_core\": %.0f, "
+	       "\"verify_per_s_all_cores\": %.0f}\n",
 	       n, one[2], all[2]);
 	free(w);
 	return 0;

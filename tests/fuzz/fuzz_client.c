@@ -1,5 +1,6 @@
-/* libFuzzer target: the client API request, response and event decoder; whatever it accepts must re-encode to
- * exactly the input (canonical round trip). */
+/* libFuzzer target: the client API request, response and event decoder;
+ * whatever it accepts must re-encode to exactly the input (canonical round
+ * trip). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	(void)loy_frame_peek(data, len, LOY_MAX_FRAME, &n);
 	(void)!loy_client_peek_kind(data, len, &kind);
 	if (loy_client_request_decode(&q, data, len) == 0) {
-		if (loy_client_request_encode(&q, &out) != 0 || out.len != len ||
-		    memcmp(out.data, data, len) != 0)
+		if (loy_client_request_encode(&q, &out) != 0 ||
+		    out.len != len || memcmp(out.data, data, len) != 0)
 			abort();
 		loy_buf_free(&out);
 		loy_client_request_free(&q);
 	}
 	if (loy_client_response_decode(&r, data, len) == 0) {
-		if (loy_client_response_encode(&r, &out) != 0 || out.len != len ||
-		    memcmp(out.data, data, len) != 0)
+		if (loy_client_response_encode(&r, &out) != 0 ||
+		    out.len != len || memcmp(out.data, data, len) != 0)
 			abort();
 		loy_buf_free(&out);
 		loy_client_response_free(&r);

@@ -1,5 +1,5 @@
-/* libFuzzer target: the block sync request and response decoder; whatever it accepts must re-encode to
- * exactly the input (canonical round trip). */
+/* libFuzzer target: the block sync request and response decoder; whatever it
+ * accepts must re-encode to exactly the input (canonical round trip). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

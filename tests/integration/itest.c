@@ -25,16 +25,17 @@ static uint8_t (*acked)[LOY_HASH_SIZE];
 static size_t n_acked, cap_acked;
 static pthread_mutex_t acked_lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (cond) {                                               \
-			passed++;                                         \
-		} else {                                                  \
-			failed++;                                         \
-			fprintf(stderr, "itest: FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fprintf(stderr, "\n");                            \
-		}                                                         \
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (cond) {                                                    \
+			passed++;                                              \
+		} else {                                                       \
+			failed++;                                              \
+			fprintf(stderr, "itest: FAIL %s:%d: ", __FILE__,       \
+				__LINE__);                                     \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fprintf(stderr, "\n");                                 \
+		}                                                              \
 	} while (0)
 
 static double secs(void)
@@ -66,12 +67,14 @@ static int submit_batch(int i, uint32_t count, int timeout_ms)
 		tx.kind = LOY_TX_CUSTOMER_REGISTER;
 		snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
 		tx.nonce = 1;
-		if (loy_tx_sign(&tx, sk) != 0 || loy_tx_encode(&tx, &q.submit.txs[k]) != 0)
+		if (loy_tx_sign(&tx, sk) != 0 ||
+		    loy_tx_encode(&tx, &q.submit.txs[k]) != 0)
 			abort();
 	}
 	code = it_request(&cl, i, &q, &js, timeout_ms);
 	/* count the committed ones and remember their hashes */
-	for (p = js; code == 0 && p && (p = strstr(p, "\"hash\":\"")) != NULL; p += 8) {
+	for (p = js; code == 0 && p && (p = strstr(p, "\"hash\":\"")) != NULL;
+	     p += 8) {
 		char hex[65];
 		snprintf(hex, sizeof hex, "%.64s", p + 8);
 		if (strncmp(p + 8 + 64, "\",\"status\":\"committed\"", 22) != 0)
@@ -106,7 +109,8 @@ static int leader_index(void)
 	memset(&q, 0, sizeof q);
 	q.kind = LOY_CLIENT_STATUS;
 	for (int i = 1; i <= cl.n && idx < 0; i++) {
-		if (cl.nodes[i - 1].pid == 0 || it_request(&cl, i, &q, &js, 2000) != 0)
+		if (cl.nodes[i - 1].pid == 0 ||
+		    it_request(&cl, i, &q, &js, 2000) != 0)
 			continue;
 		p = js ? strstr(js, "\"leader\":\"") : NULL;
 		if (p) {
@@ -136,8 +140,11 @@ static void test_agree(void)
 	for (int round = 0; round < 4; round++)
 		for (int i = 1; i <= 4; i++)
 			ok += submit_batch(i, 125, 20000);
-	CHECK(ok == 2000, "2,000 transactions through all four nodes committed (got %d)", ok);
-	CHECK(it_wait_converged(&cl, 1, 10000), "four nodes agree on height and state root");
+	CHECK(ok == 2000,
+	      "2,000 transactions through all four nodes committed (got %d)",
+	      ok);
+	CHECK(it_wait_converged(&cl, 1, 10000),
+	      "four nodes agree on height and state root");
 	fprintf(stderr, "itest: agreement: 2000 txs in %.2f s\n", secs() - t0);
 }
 
@@ -167,16 +174,20 @@ static void test_kill9_and_catch_up(void)
 
 	pthread_create(&l.thread, NULL, load_main, &l);
 	usleep(300000);
-	CHECK(it_node_signal(&cl, 4, SIGKILL) >= 0, "kill -9 node 4 under load");
+	CHECK(it_node_signal(&cl, 4, SIGKILL) >= 0,
+	      "kill -9 node 4 under load");
 	usleep(500000);
-	CHECK(submit_batch(2, 100, 20000) == 100, "3 of 4 nodes keep committing");
+	CHECK(submit_batch(2, 100, 20000) == 100,
+	      "3 of 4 nodes keep committing");
 	l.stop = 1;
 	pthread_join(l.thread, NULL);
-	CHECK(l.ok == l.sent && l.sent > 0, "load during the kill: %d of %d committed", l.ok, l.sent);
+	CHECK(l.ok == l.sent && l.sent > 0,
+	      "load during the kill: %d of %d committed", l.ok, l.sent);
 	h = it_height(&cl, 2, NULL);
 	t0 = secs();
 	CHECK(it_node_start(&cl, 4) == 0, "restart node 4");
-	CHECK(it_wait_converged(&cl, h, 20000), "node 4 catches up to height %ld", h);
+	CHECK(it_wait_converged(&cl, h, 20000),
+	      "node 4 catches up to height %ld", h);
 	fprintf(stderr, "itest: kill -9 recovery: %.2f s\n", secs() - t0);
 }
 
@@ -189,11 +200,13 @@ static void test_leader_killed(void)
 	CHECK(leader >= 1, "status names the leader");
 	if (leader < 1)
 		return;
-	CHECK(it_node_signal(&cl, leader, SIGKILL) >= 0, "kill -9 the leader (node %d)", leader);
+	CHECK(it_node_signal(&cl, leader, SIGKILL) >= 0,
+	      "kill -9 the leader (node %d)", leader);
 	t0 = secs();
 	CHECK(submit_batch(leader % cl.n + 1, 50, 30000) == 50,
 	      "a new leader commits after a view change");
-	fprintf(stderr, "itest: leader killed: commit after %.2f s\n", secs() - t0);
+	fprintf(stderr, "itest: leader killed: commit after %.2f s\n",
+		secs() - t0);
 	h = it_height(&cl, leader % cl.n + 1, NULL);
 	CHECK(it_node_start(&cl, leader) == 0, "restart the old leader");
 	CHECK(it_wait_converged(&cl, h, 20000), "old leader catches up");
@@ -205,7 +218,8 @@ static void test_sigterm(void)
 	long h;
 
 	CHECK(rc == 0, "SIGTERM: loyd exits 0 (got %d)", rc);
-	CHECK(submit_batch(1, 50, 20000) == 50, "commits continue without node 2");
+	CHECK(submit_batch(1, 50, 20000) == 50,
+	      "commits continue without node 2");
 	h = it_height(&cl, 1, NULL);
 	CHECK(it_node_start(&cl, 2) == 0, "restart node 2");
 	CHECK(it_wait_converged(&cl, h, 20000), "node 2 back in step");
@@ -224,8 +238,10 @@ static void test_wiped_node_syncs(void)
 	h = it_height(&cl, 4, NULL);
 	t0 = secs();
 	CHECK(it_node_start(&cl, 3) == 0, "start node 3 empty");
-	CHECK(it_wait_converged(&cl, h, 30000), "wiped node 3 syncs from genesis to %ld", h);
-	fprintf(stderr, "itest: wiped node synced %ld blocks in %.2f s\n", h, secs() - t0);
+	CHECK(it_wait_converged(&cl, h, 30000),
+	      "wiped node 3 syncs from genesis to %ld", h);
+	fprintf(stderr, "itest: wiped node synced %ld blocks in %.2f s\n", h,
+		secs() - t0);
 }
 
 /* Signs tx with a member's validator key and submits it to node 1. */
@@ -267,16 +283,19 @@ static void test_admit_fifth(void)
 	tx.nonce = 1;
 	tx.u.member_propose.action = LOY_MEMBER_ADMIT;
 	memcpy(tx.u.member_propose.member, pk5, 32);
-	snprintf(tx.u.member_propose.name, sizeof tx.u.member_propose.name, "Fifth Company");
-	snprintf(tx.u.member_propose.address, sizeof tx.u.member_propose.address,
-		 "127.0.0.1:%d", cl.nodes[4].peer_port);
+	snprintf(tx.u.member_propose.name, sizeof tx.u.member_propose.name,
+		 "Fifth Company");
+	snprintf(tx.u.member_propose.address,
+		 sizeof tx.u.member_propose.address, "127.0.0.1:%d",
+		 cl.nodes[4].peer_port);
 	snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
 	if (loy_tx_sign(&tx, cl.sk[0]) != 0 || loy_tx_encode(&tx, &enc) != 0)
 		abort();
 	loy_tx_hash(proposal, enc.data, enc.len);
 	loy_buf_free(&enc);
 	code = submit_signed(&tx, cl.sk[0], &js);
-	CHECK(code == 0 && js && strstr(js, "committed"), "member 1 proposes a fifth company: %s", js ? js : "-");
+	CHECK(code == 0 && js && strstr(js, "committed"),
+	      "member 1 proposes a fifth company: %s", js ? js : "-");
 	free(js);
 	for (int v = 2; v <= 3; v++) {
 		memset(&tx, 0, sizeof tx);
@@ -286,13 +305,17 @@ static void test_admit_fifth(void)
 		tx.u.member_vote.approve = true;
 		js = NULL;
 		code = submit_signed(&tx, cl.sk[v - 1], &js);
-		CHECK(code == 0 && js && strstr(js, "committed"), "member %d votes yes: %s", v, js ? js : "-");
+		CHECK(code == 0 && js && strstr(js, "committed"),
+		      "member %d votes yes: %s", v, js ? js : "-");
 		free(js);
 	}
 	h = it_height(&cl, 1, NULL);
-	CHECK(it_node_start(&cl, 5) == 0, "start the fifth company's node from genesis");
-	CHECK(it_wait_converged(&cl, h, 30000), "node 5 syncs to height %ld", h);
-	CHECK(submit_batch(5, 50, 20000) == 50, "five validators keep committing (through node 5)");
+	CHECK(it_node_start(&cl, 5) == 0,
+	      "start the fifth company's node from genesis");
+	CHECK(it_wait_converged(&cl, h, 30000), "node 5 syncs to height %ld",
+	      h);
+	CHECK(submit_batch(5, 50, 20000) == 50,
+	      "five validators keep committing (through node 5)");
 	CHECK(it_wait_converged(&cl, h + 1, 20000), "five nodes agree");
 	{
 		char *st = NULL;
@@ -300,7 +323,8 @@ static void test_admit_fifth(void)
 		memset(&q, 0, sizeof q);
 		q.kind = LOY_CLIENT_STATUS;
 		it_request(&cl, 5, &q, &st, 2000);
-		CHECK(st && strstr(st, "\"validators\":5"), "the validator set has five members: %s", st ? st : "-");
+		CHECK(st && strstr(st, "\"validators\":5"),
+		      "the validator set has five members: %s", st ? st : "-");
 		free(st);
 	}
 }
@@ -333,18 +357,21 @@ static int raw_send(int port, const void *data, size_t len)
 static void test_hostile_bytes(void)
 {
 	static const uint8_t huge[] = {0xff, 0xff, 0xff, 0xff, 1, 2, 3};
-	static const uint8_t evil[] = {0, 0, 0, 7, 0x6f, 0xdd, 0x11, 0x6f, 0xfe, 0x11, 0xfc};
+	static const uint8_t evil[] = {0,    0,    0,    7,    0x6f, 0xdd,
+				       0x11, 0x6f, 0xfe, 0x11, 0xfc};
 	static const char http[] = "GET / HTTP/1.0\r\n\r\n";
 
 	CHECK(raw_send(cl.nodes[0].client_port, huge, sizeof huge) == 0,
 	      "client port: a 4 GiB frame length closes the connection");
-	CHECK(raw_send(cl.nodes[0].client_port, evil, sizeof evil) == 0,
-	      "client port: the msgpack-c issue 985 input closes the connection");
+	CHECK(
+	    raw_send(cl.nodes[0].client_port, evil, sizeof evil) == 0,
+	    "client port: the msgpack-c issue 985 input closes the connection");
 	CHECK(raw_send(cl.nodes[0].peer_port, http, sizeof http - 1) == 0,
 	      "peer port: an HTTP request closes the connection");
 	CHECK(raw_send(cl.nodes[0].peer_port, huge, sizeof huge) == 0,
 	      "peer port: a 4 GiB frame length closes the connection");
-	CHECK(it_height(&cl, 1, NULL) >= 0, "node 1 still answers after hostile input");
+	CHECK(it_height(&cl, 1, NULL) >= 0,
+	      "node 1 still answers after hostile input");
 }
 
 static void test_nothing_lost(void)
@@ -365,8 +392,10 @@ static void test_nothing_lost(void)
 				missing++;
 		}
 	}
-	CHECK(missing == 0, "every acknowledged tx (%zu) is on every node (%zu lookups failed)",
-	      n_acked, missing);
+	CHECK(
+	    missing == 0,
+	    "every acknowledged tx (%zu) is on every node (%zu lookups failed)",
+	    n_acked, missing);
 	{
 		long top = it_height(&cl, 1, NULL);
 		long differ = 0;
@@ -383,17 +412,23 @@ static void test_nothing_lost(void)
 				q.query.arg_count = 1;
 				q.query.args[0].type = LOY_ARG_UINT;
 				q.query.args[0].u = (uint64_t)h;
-				if (it_request(&cl, i, &q, &js, 5000) == 0 && js &&
+				if (it_request(&cl, i, &q, &js, 5000) == 0 &&
+				    js &&
 				    (p = strstr(js, "\"hash\":\"")) != NULL)
-					snprintf(hash, sizeof hash, "%.64s", p + 8);
+					snprintf(hash, sizeof hash, "%.64s",
+						 p + 8);
 				free(js);
 				if (!first[0])
-					snprintf(first, sizeof first, "%s", hash);
+					snprintf(first, sizeof first, "%s",
+						 hash);
 				if (!hash[0] || strcmp(first, hash) != 0)
 					differ++;
 			}
 		}
-		CHECK(top > 0 && differ == 0, "identical block hashes at every height 1..%ld on every node", top);
+		CHECK(top > 0 && differ == 0,
+		      "identical block hashes at every height 1..%ld on every "
+		      "node",
+		      top);
 	}
 }
 

@@ -55,7 +55,8 @@ void free(void *p)
 
 static void test_issue_985_input_allocates_nothing(void **state)
 {
-	static const uint8_t evil[] = {0x6f, 0xdd, 0x11, 0x6f, 0xfe, 0x11, 0xfc};
+	static const uint8_t evil[] = {0x6f, 0xdd, 0x11, 0x6f,
+				       0xfe, 0x11, 0xfc};
 	struct loy_tx tx;
 	int rv;
 	(void)state;
@@ -92,8 +93,8 @@ static void test_counter_sees_real_decodes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_issue_985_input_allocates_nothing),
-		cmocka_unit_test(test_counter_sees_real_decodes),
+	    cmocka_unit_test(test_issue_985_input_allocates_nothing),
+	    cmocka_unit_test(test_counter_sees_real_decodes),
 	};
 	return cmocka_run_group_tests_name("alloc_bound", tests, NULL, NULL);
 }

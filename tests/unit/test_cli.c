@@ -100,7 +100,8 @@ static void test_micro_degrees(void **state)
 	assert_int_equal(cli_parse_udeg("0", 90, &v), 0);
 	assert_int_equal(v, 0);
 	assert_int_equal(cli_parse_udeg("90.000001", 90, &v), -1);
-	assert_int_equal(cli_parse_udeg("1.1234567", 90, &v), -1); /* finer than 1e-6 */
+	assert_int_equal(cli_parse_udeg("1.1234567", 90, &v),
+			 -1); /* finer than 1e-6 */
 	assert_int_equal(cli_parse_udeg("abc", 90, &v), -1);
 	assert_int_equal(cli_parse_udeg("1.", 90, &v), -1);
 	assert_int_equal(cli_parse_udeg(".5", 90, &v), -1);
@@ -115,8 +116,10 @@ static void test_micro_degrees(void **state)
 	assert_int_equal(cli_parse_geo("-33.8688, 151.2093", &g, NULL, 0), 0);
 	assert_int_equal(g.lat_udeg, -33868800);
 	assert_int_equal(g.lon_udeg, 151209300);
-	assert_int_equal(cli_parse_geo("48.8,2.3", &g, &r, 1), -1);  /* radius missing */
-	assert_int_equal(cli_parse_geo("48.8,2.3,0", &g, &r, 1), -1); /* zero radius */
+	assert_int_equal(cli_parse_geo("48.8,2.3", &g, &r, 1),
+			 -1); /* radius missing */
+	assert_int_equal(cli_parse_geo("48.8,2.3,0", &g, &r, 1),
+			 -1); /* zero radius */
 	assert_int_equal(cli_parse_geo("48.8,2.3,5", &g, NULL, 0), -1);
 	assert_int_equal(cli_parse_geo("95,2.3", &g, NULL, 0), -1);
 	assert_int_equal(cli_parse_geo("48.8;2.3", &g, NULL, 0), -1);
@@ -144,7 +147,8 @@ static void test_dates(void **state)
 	assert_int_equal(cli_parse_time_ms("2025-01-01", &ms), 0);
 	assert_true(ms == 1735689600000ull);
 	assert_int_equal(cli_parse_time_ms("2025-01-01T12:30:15Z", &ms), 0);
-	assert_true(ms == 1735689600000ull + (12 * 3600 + 30 * 60 + 15) * 1000ull);
+	assert_true(ms ==
+		    1735689600000ull + (12 * 3600 + 30 * 60 + 15) * 1000ull);
 	assert_int_equal(cli_parse_time_ms("2025-01-01T12:30", &ms), 0);
 	assert_int_equal(cli_parse_time_ms("1735689600000", &ms), 0);
 	assert_true(ms == 1735689600000ull);
@@ -165,7 +169,8 @@ static void test_dates(void **state)
 
 static void test_ids_hostport(void **state)
 {
-	uint8_t id[LOY_ID_SIZE], back[LOY_ID_SIZE], pk[LOY_PUBKEY_SIZE], h[LOY_HASH_SIZE];
+	uint8_t id[LOY_ID_SIZE], back[LOY_ID_SIZE], pk[LOY_PUBKEY_SIZE],
+	    h[LOY_HASH_SIZE];
 	char s[LOY_ID_STR_SIZE], host[64];
 	uint16_t port;
 	(void)state;
@@ -178,18 +183,27 @@ static void test_ids_hostport(void **state)
 	s[10] = s[10] == 'a' ? 'b' : 'a'; /* a typo */
 	assert_int_equal(cli_parse_id(s, back), -1);
 	assert_int_equal(cli_parse_hash("00", h), -1);
-	assert_int_equal(cli_parse_hash("ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12", h), 0);
+	assert_int_equal(cli_parse_hash("ab12ab12ab12ab12ab12ab12ab12ab12ab12ab"
+					"12ab12ab12ab12ab12ab12ab12",
+					h),
+			 0);
 	assert_int_equal(h[0], 0xab);
 
-	assert_int_equal(cli_parse_hostport("127.0.0.1:7201", host, sizeof host, &port), 0);
+	assert_int_equal(
+	    cli_parse_hostport("127.0.0.1:7201", host, sizeof host, &port), 0);
 	assert_string_equal(host, "127.0.0.1");
 	assert_int_equal(port, 7201);
-	assert_int_equal(cli_parse_hostport("[::1]:80", host, sizeof host, &port), 0);
+	assert_int_equal(
+	    cli_parse_hostport("[::1]:80", host, sizeof host, &port), 0);
 	assert_string_equal(host, "::1");
-	assert_int_equal(cli_parse_hostport("localhost", host, sizeof host, &port), -1);
-	assert_int_equal(cli_parse_hostport(":80", host, sizeof host, &port), -1);
-	assert_int_equal(cli_parse_hostport("h:0", host, sizeof host, &port), -1);
-	assert_int_equal(cli_parse_hostport("h:65536", host, sizeof host, &port), -1);
+	assert_int_equal(
+	    cli_parse_hostport("localhost", host, sizeof host, &port), -1);
+	assert_int_equal(cli_parse_hostport(":80", host, sizeof host, &port),
+			 -1);
+	assert_int_equal(cli_parse_hostport("h:0", host, sizeof host, &port),
+			 -1);
+	assert_int_equal(
+	    cli_parse_hostport("h:65536", host, sizeof host, &port), -1);
 }
 
 static void test_table(void **state)
@@ -219,11 +233,15 @@ static void test_option_parsing(void **state)
 	const char *a = NULL, *pos[2];
 	bool f = false;
 	struct cli_list *l = calloc(1, sizeof *l);
-	const struct cli_opt opts[] = {{"alpha", OPT_STR, &a}, {"flag", OPT_FLAG, &f},
-				       {"to", OPT_LIST, l}, {NULL, 0, NULL}};
-	static const struct cli_usage u = {"loyctl thing [--alpha X]", "Does a thing.", NULL,
+	const struct cli_opt opts[] = {{"alpha", OPT_STR, &a},
+				       {"flag", OPT_FLAG, &f},
+				       {"to", OPT_LIST, l},
+				       {NULL, 0, NULL}};
+	static const struct cli_usage u = {"loyctl thing [--alpha X]",
+					   "Does a thing.", NULL,
 					   "  loyctl thing --alpha 1\n"};
-	const char *argv1[] = {"thing", "--alpha=3", "p1", "--flag", "--to", "x", "--to", "y", NULL};
+	const char *argv1[] = {"thing", "--alpha=3", "p1", "--flag", "--to",
+			       "x",     "--to",      "y",  NULL};
 	const char *argv2[] = {"thing", "--beta", "1", NULL};
 	const char *argv3[] = {"thing", "--alpha", NULL};
 	const char *argv4[] = {"thing", "--help", NULL};
@@ -232,17 +250,26 @@ static void test_option_parsing(void **state)
 	(void)state;
 
 	cap_init(&k);
-	assert_int_equal(cli_parse(&k.c, 8, (char **)argv1, opts, pos, 2, &np, &u), 0);
+	assert_int_equal(
+	    cli_parse(&k.c, 8, (char **)argv1, opts, pos, 2, &np, &u), 0);
 	assert_string_equal(a, "3");
 	assert_true(f);
 	assert_int_equal(np, 1);
 	assert_string_equal(pos[0], "p1");
 	assert_int_equal(l->n, 2);
 	assert_string_equal(l->v[1], "y");
-	assert_int_equal(cli_parse(&k.c, 3, (char **)argv2, opts, pos, 2, &np, &u), CLI_USAGE);
-	assert_int_equal(cli_parse(&k.c, 2, (char **)argv3, opts, pos, 2, &np, &u), CLI_USAGE);
-	assert_int_equal(cli_parse(&k.c, 4, (char **)argv5, opts, pos, 2, &np, &u), CLI_USAGE);
-	assert_int_equal(cli_parse(&k.c, 2, (char **)argv4, opts, pos, 2, &np, &u), CLI_HELP);
+	assert_int_equal(
+	    cli_parse(&k.c, 3, (char **)argv2, opts, pos, 2, &np, &u),
+	    CLI_USAGE);
+	assert_int_equal(
+	    cli_parse(&k.c, 2, (char **)argv3, opts, pos, 2, &np, &u),
+	    CLI_USAGE);
+	assert_int_equal(
+	    cli_parse(&k.c, 4, (char **)argv5, opts, pos, 2, &np, &u),
+	    CLI_USAGE);
+	assert_int_equal(
+	    cli_parse(&k.c, 2, (char **)argv4, opts, pos, 2, &np, &u),
+	    CLI_HELP);
 	cap_done(&k);
 	assert_non_null(strstr(k.err, "unknown option --beta"));
 	assert_non_null(strstr(k.err, "usage: loyctl thing"));
@@ -258,17 +285,17 @@ static void test_usage_errors(void **state)
 		int argc;
 		const char *argv[6];
 	} cases[] = {
-		{cmd_reward, 2, {"reward", "issue"}},
-		{cmd_reward, 2, {"reward", "bogus"}},
-		{cmd_redeem, 3, {"redeem", "--amount", "x"}},
-		{cmd_coupon, 4, {"coupon", "issue", "--value", "0"}},
-		{cmd_balance, 2, {"balance", "not-an-id"}},
-		{cmd_report, 4, {"report", "--from", "2024-01-01", "--to"}},
-		{cmd_audit, 1, {"audit"}},
-		{cmd_keygen, 1, {"keygen"}},
-		{cmd_testnet, 3, {"testnet", "--nodes", "0"}},
-		{cmd_block, 2, {"block", "zero"}},
-		{cmd_watch, 5, {"watch", "--member", "a", "--customer", "b"}},
+	    {cmd_reward, 2, {"reward", "issue"}},
+	    {cmd_reward, 2, {"reward", "bogus"}},
+	    {cmd_redeem, 3, {"redeem", "--amount", "x"}},
+	    {cmd_coupon, 4, {"coupon", "issue", "--value", "0"}},
+	    {cmd_balance, 2, {"balance", "not-an-id"}},
+	    {cmd_report, 4, {"report", "--from", "2024-01-01", "--to"}},
+	    {cmd_audit, 1, {"audit"}},
+	    {cmd_keygen, 1, {"keygen"}},
+	    {cmd_testnet, 3, {"testnet", "--nodes", "0"}},
+	    {cmd_block, 2, {"block", "zero"}},
+	    {cmd_watch, 5, {"watch", "--member", "a", "--customer", "b"}},
 	};
 	(void)state;
 
@@ -279,8 +306,10 @@ static void test_usage_errors(void **state)
 		rv = run(&k, cases[i].fn, cases[i].argc, cases[i].argv);
 		cap_done(&k);
 		if (rv != CLI_USAGE)
-			fail_msg("case %zu (%s %s) gave %d: %s", i, cases[i].argv[0],
-				 cases[i].argv[1] ? cases[i].argv[1] : "", rv, k.err);
+			fail_msg("case %zu (%s %s) gave %d: %s", i,
+				 cases[i].argv[0],
+				 cases[i].argv[1] ? cases[i].argv[1] : "", rv,
+				 k.err);
 		assert_non_null(strstr(k.err, "usage: loyctl"));
 	}
 	{
@@ -321,7 +350,8 @@ static void test_keygen_id_roundtrip(void **state)
 	snprintf(pass, sizeof pass, "%s/pass", dir);
 	write_pass(pass);
 	{
-		const char *argv[] = {"keygen", "--out", key, "--kdf-cost", "min", NULL};
+		const char *argv[] = {"keygen",     "--out", key,
+				      "--kdf-cost", "min",   NULL};
 		cap_init(&k);
 		k.c.passphrase_file = pass;
 		assert_int_equal(run(&k, cmd_keygen, 5, argv), CLI_OK);
@@ -341,7 +371,8 @@ static void test_keygen_id_roundtrip(void **state)
 		assert_int_equal(strncmp(k.out, id1, strlen(id1)), 0);
 	}
 	{ /* refuses to overwrite */
-		const char *argv[] = {"keygen", "--out", key, "--kdf-cost", "min", NULL};
+		const char *argv[] = {"keygen",     "--out", key,
+				      "--kdf-cost", "min",   NULL};
 		cap_init(&k);
 		k.c.passphrase_file = pass;
 		assert_int_equal(run(&k, cmd_keygen, 5, argv), CLI_FAIL);
@@ -420,10 +451,14 @@ static void test_testnet(void **state)
 		assert_string_equal(cfg.client_listen, want);
 		assert_int_equal(stat(cfg.data_dir, &st), 0);
 		assert_true(S_ISDIR(st.st_mode));
-		/* the key file opens with the written passphrase and is genesis member i */
-		assert_int_equal(loy_keyfile_read(cfg.key_file, LOYCTL_DEV_PASSPHRASE, 0, sk), 0);
+		/* the key file opens with the written passphrase and is genesis
+		 * member i */
+		assert_int_equal(loy_keyfile_read(cfg.key_file,
+						  LOYCTL_DEV_PASSPHRASE, 0, sk),
+				 0);
 		loy_seckey_pubkey(pk, sk);
-		assert_memory_equal(pk, g->members[i - 1].pubkey, LOY_PUBKEY_SIZE);
+		assert_memory_equal(pk, g->members[i - 1].pubkey,
+				    LOY_PUBKEY_SIZE);
 		loy_wipe(sk, sizeof sk);
 	}
 	/* a second run into the same directory is refused */
@@ -454,7 +489,8 @@ static void test_sign_offline(void **state)
 	snprintf(batch, sizeof batch, "%s/batch.txt", dir);
 	write_pass(pass);
 	{
-		const char *argv[] = {"keygen", "--out", key, "--kdf-cost", "min", NULL};
+		const char *argv[] = {"keygen",     "--out", key,
+				      "--kdf-cost", "min",   NULL};
 		cap_init(&k);
 		k.c.passphrase_file = pass;
 		assert_int_equal(run(&k, cmd_keygen, 5, argv), CLI_OK);
@@ -465,8 +501,11 @@ static void test_sign_offline(void **state)
 	loy_id_format(cids, cid);
 	for (int i = 0; i < 3; i++) {
 		char ref[16];
-		const char *argv[] = {"sign", "--out", batch, "--nonce", "5", "reward", "issue",
-				      "--customer", cids, "--purchase", "100", "--reference", ref, NULL};
+		const char *argv[] = {"sign",       "--out",      batch,
+				      "--nonce",    "5",          "reward",
+				      "issue",      "--customer", cids,
+				      "--purchase", "100",        "--reference",
+				      ref,          NULL};
 		int argc = 13;
 		snprintf(ref, sizeof ref, "r%d", i);
 		if (i > 0) { /* nonce tracked in the file */
@@ -530,17 +569,17 @@ static void test_unreachable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_amounts),
-		cmocka_unit_test(test_micro_degrees),
-		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_ids_hostport),
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_option_parsing),
-		cmocka_unit_test(test_usage_errors),
-		cmocka_unit_test(test_keygen_id_roundtrip),
-		cmocka_unit_test(test_testnet),
-		cmocka_unit_test(test_sign_offline),
-		cmocka_unit_test(test_unreachable),
+	    cmocka_unit_test(test_amounts),
+	    cmocka_unit_test(test_micro_degrees),
+	    cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_ids_hostport),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_option_parsing),
+	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_keygen_id_roundtrip),
+	    cmocka_unit_test(test_testnet),
+	    cmocka_unit_test(test_sign_offline),
+	    cmocka_unit_test(test_unreachable),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

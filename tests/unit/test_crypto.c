@@ -27,13 +27,22 @@ static void test_sign_verify_and_domains(void **state)
 	(void)state;
 	seeded(pk, sk, 1);
 	loy_sign(sig, LOY_DOMAIN_TX, "test-chain", "hello", 5, sk);
-	assert_int_equal(loy_verify(sig, LOY_DOMAIN_TX, "test-chain", "hello", 5, pk), 0);
+	assert_int_equal(
+	    loy_verify(sig, LOY_DOMAIN_TX, "test-chain", "hello", 5, pk), 0);
 	/* another domain, chain or message must not verify */
-	assert_int_equal(loy_verify(sig, LOY_DOMAIN_VOTE, "test-chain", "hello", 5, pk), LOY_EBADSIG);
-	assert_int_equal(loy_verify(sig, LOY_DOMAIN_TX, "other-chain", "hello", 5, pk), LOY_EBADSIG);
-	assert_int_equal(loy_verify(sig, LOY_DOMAIN_TX, "test-chain", "hellp", 5, pk), LOY_EBADSIG);
+	assert_int_equal(
+	    loy_verify(sig, LOY_DOMAIN_VOTE, "test-chain", "hello", 5, pk),
+	    LOY_EBADSIG);
+	assert_int_equal(
+	    loy_verify(sig, LOY_DOMAIN_TX, "other-chain", "hello", 5, pk),
+	    LOY_EBADSIG);
+	assert_int_equal(
+	    loy_verify(sig, LOY_DOMAIN_TX, "test-chain", "hellp", 5, pk),
+	    LOY_EBADSIG);
 	sig[10] ^= 1;
-	assert_int_equal(loy_verify(sig, LOY_DOMAIN_TX, "test-chain", "hello", 5, pk), LOY_EBADSIG);
+	assert_int_equal(
+	    loy_verify(sig, LOY_DOMAIN_TX, "test-chain", "hello", 5, pk),
+	    LOY_EBADSIG);
 }
 
 static void test_chain_id_prefix_is_length_delimited(void **state)
@@ -86,18 +95,22 @@ static void test_keyfile_roundtrip(void **state)
 	close(fd);
 	unlink(path);
 	seeded(pk, sk, 3);
-	assert_int_equal(loy_keyfile_write(path, sk, "pin 1234", loy_kdf_cost_min()), 0);
+	assert_int_equal(
+	    loy_keyfile_write(path, sk, "pin 1234", loy_kdf_cost_min()), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	/* never overwrites */
-	assert_int_equal(loy_keyfile_write(path, sk, "x", loy_kdf_cost_min()), LOY_EIO);
+	assert_int_equal(loy_keyfile_write(path, sk, "x", loy_kdf_cost_min()),
+			 LOY_EIO);
 	assert_int_equal(loy_keyfile_read(path, "pin 1234", 0, sk2), 0);
 	assert_memory_equal(sk, sk2, 64);
 	assert_int_equal(loy_keyfile_pubkey(path, pk2), 0);
 	assert_memory_equal(pk, pk2, 32);
-	assert_int_equal(loy_keyfile_read(path, "pin 1235", 0, sk2), LOY_EPASSPHRASE);
+	assert_int_equal(loy_keyfile_read(path, "pin 1235", 0, sk2),
+			 LOY_EPASSPHRASE);
 	chmod(path, 0644);
-	assert_int_equal(loy_keyfile_read(path, "pin 1234", 0, sk2), LOY_EKEYPERM);
+	assert_int_equal(loy_keyfile_read(path, "pin 1234", 0, sk2),
+			 LOY_EKEYPERM);
 	assert_int_equal(loy_keyfile_read(path, "pin 1234", 1, sk2), 0);
 	unlink(path);
 }
@@ -113,7 +126,8 @@ static void test_keyfile_rejects_damage(void **state)
 	close(fd);
 	unlink(path);
 	seeded(pk, sk, 4);
-	assert_int_equal(loy_keyfile_write(path, sk, "pw", loy_kdf_cost_min()), 0);
+	assert_int_equal(loy_keyfile_write(path, sk, "pw", loy_kdf_cost_min()),
+			 0);
 	f = fopen(path, "rb");
 	n = fread(buf, 1, sizeof buf, f);
 	fclose(f);
@@ -142,11 +156,11 @@ static void test_keyfile_rejects_damage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sign_verify_and_domains),
-		cmocka_unit_test(test_chain_id_prefix_is_length_delimited),
-		cmocka_unit_test(test_id_roundtrip_and_checksum),
-		cmocka_unit_test(test_keyfile_roundtrip),
-		cmocka_unit_test(test_keyfile_rejects_damage),
+	    cmocka_unit_test(test_sign_verify_and_domains),
+	    cmocka_unit_test(test_chain_id_prefix_is_length_delimited),
+	    cmocka_unit_test(test_id_roundtrip_and_checksum),
+	    cmocka_unit_test(test_keyfile_roundtrip),
+	    cmocka_unit_test(test_keyfile_rejects_damage),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

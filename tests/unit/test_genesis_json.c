@@ -39,11 +39,16 @@ static void test_good_and_roundtrip(void **state)
 	struct loy_genesis g, back;
 	char err[512] = "", out[] = "/tmp/loy-genesis-out.json";
 	(void)state;
-	assert_int_equal(load_text("{\"chain_id\": \"loy-test\", \"genesis_time_ms\": 1795000000000,\n"
-				   " \"commission_bps\": 150, \"members\": [\n"
-				   "  {\"name\": \"Alpha\", \"validator_key\": \"" KEY1 "\", \"address\": \"127.0.0.1:7101\"},\n"
-				   "  {\"name\": \"Beta\", \"validator_key\": \"" KEY2 "\", \"address\": \"127.0.0.1:7102\"}]}\n",
-				   &g, err), 0);
+	assert_int_equal(
+	    load_text("{\"chain_id\": \"loy-test\", \"genesis_time_ms\": "
+		      "1795000000000,\n"
+		      " \"commission_bps\": 150, \"members\": [\n"
+		      "  {\"name\": \"Alpha\", \"validator_key\": \"" KEY1
+		      "\", \"address\": \"127.0.0.1:7101\"},\n"
+		      "  {\"name\": \"Beta\", \"validator_key\": \"" KEY2
+		      "\", \"address\": \"127.0.0.1:7102\"}]}\n",
+		      &g, err),
+	    0);
 	assert_string_equal(g.chain_id, "loy-test");
 	assert_int_equal(g.member_count, 2);
 	assert_int_equal(g.commission_bps, 150);
@@ -67,26 +72,43 @@ static void expect(const char *text, int code, const char *needle)
 static void test_mistakes(void **state)
 {
 	(void)state;
-	expect("{\"chain_id\": \"x\",\n \"genesis_time_ms\": 5,, }", LOY_EINVAL, ":2:");
+	expect("{\"chain_id\": \"x\",\n \"genesis_time_ms\": 5,, }", LOY_EINVAL,
+	       ":2:");
 	expect("[1]", LOY_EINVAL, "must hold a JSON object");
-	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"member\": []}", LOY_EINVAL, "member: is not a known key");
-	expect("{\"genesis_time_ms\": 1, \"members\": []}", LOY_EINVAL, "chain_id: is missing");
-	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": -1, \"members\": []}", LOY_EINVAL, "genesis_time_ms: must be a whole number");
-	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"commission_bps\": 10001, \"members\": []}", LOY_EINVAL, "commission_bps");
-	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"members\": []}", LOY_EINVAL, "members: must be an array of 1..");
-	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"members\": [{\"name\": \"A\", \"validator_key\": \"abc\", \"address\": \"h:1\"}]}",
+	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"member\": []}",
+	       LOY_EINVAL, "member: is not a known key");
+	expect("{\"genesis_time_ms\": 1, \"members\": []}", LOY_EINVAL,
+	       "chain_id: is missing");
+	expect(
+	    "{\"chain_id\": \"x\", \"genesis_time_ms\": -1, \"members\": []}",
+	    LOY_EINVAL, "genesis_time_ms: must be a whole number");
+	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, "
+	       "\"commission_bps\": 10001, \"members\": []}",
+	       LOY_EINVAL, "commission_bps");
+	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"members\": []}",
+	       LOY_EINVAL, "members: must be an array of 1..");
+	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"members\": "
+	       "[{\"name\": \"A\", \"validator_key\": \"abc\", \"address\": "
+	       "\"h:1\"}]}",
 	       LOY_EINVAL, "members[0].validator_key: must be 64 hex digits");
-	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"members\": [{\"name\": \"A\", \"validator_key\": \"" KEY1 "\"}]}",
+	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"members\": "
+	       "[{\"name\": \"A\", \"validator_key\": \"" KEY1 "\"}]}",
 	       LOY_EINVAL, "members[0].address: is missing");
 	expect("{\"chain_id\": \"x\", \"genesis_time_ms\": 1, \"members\": ["
-	       "{\"name\": \"A\", \"validator_key\": \"" KEY1 "\", \"address\": \"h:1\"},"
-	       "{\"name\": \"B\", \"validator_key\": \"" KEY1 "\", \"address\": \"h:2\"}]}",
+	       "{\"name\": \"A\", \"validator_key\": \"" KEY1
+	       "\", \"address\": \"h:1\"},"
+	       "{\"name\": \"B\", \"validator_key\": \"" KEY1
+	       "\", \"address\": \"h:2\"}]}",
 	       LOY_EINVAL, "members[1].validator_key: same key as members[0]");
-	expect("{\"chain_id\": \"x\", \"chain_id\": \"y\"}", LOY_EINVAL, "duplicate");
+	expect("{\"chain_id\": \"x\", \"chain_id\": \"y\"}", LOY_EINVAL,
+	       "duplicate");
 	{
 		struct loy_genesis g;
 		char err[512];
-		assert_int_equal(loy_genesis_load(&g, "/nonexistent/genesis.json", err, sizeof err), LOY_EIO);
+		assert_int_equal(loy_genesis_load(&g,
+						  "/nonexistent/genesis.json",
+						  err, sizeof err),
+				 LOY_EIO);
 		assert_non_null(strstr(err, "/nonexistent/genesis.json"));
 	}
 }
@@ -94,8 +116,8 @@ static void test_mistakes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_and_roundtrip),
-		cmocka_unit_test(test_mistakes),
+	    cmocka_unit_test(test_good_and_roundtrip),
+	    cmocka_unit_test(test_mistakes),
 	};
 	return cmocka_run_group_tests_name("genesis_json", tests, NULL, NULL);
 }

@@ -20,7 +20,8 @@ static void test_genesis_and_tip(void **state)
 	assert_int_equal(n, 4);
 	for (uint32_t i = 1; i < n; i++)
 		assert_true(memcmp(keys[i - 1], keys[i], 32) < 0);
-	assert_int_equal(loy_ledger_validators(f->l, 2, keys, &n), LOY_ENOTFOUND);
+	assert_int_equal(loy_ledger_validators(f->l, 2, keys, &n),
+			 LOY_ENOTFOUND);
 	assert_int_equal(loy_ledger_members(f->l, mi, 8, &n), 0);
 	assert_int_equal(n, 4);
 	/* a second genesis is refused */
@@ -58,13 +59,15 @@ static void test_reopen_keeps_state(void **state)
 	/* read-only open sees the same and refuses writes */
 	struct loy_ledger *ro;
 	char err[128];
-	assert_int_equal(loy_ledger_open(f->dir, LOY_LEDGER_RDONLY, 0, &ro, err,
-					 sizeof err), 0);
+	assert_int_equal(
+	    loy_ledger_open(f->dir, LOY_LEDGER_RDONLY, 0, &ro, err, sizeof err),
+	    0);
 	uint64_t p;
 	assert_int_equal(loy_ledger_balance(ro, fx_key(f, 100)->id, &p), 0);
 	assert_int_equal(p, 70);
-	assert_int_equal(loy_ledger_execute(ro, NULL, 0, f->time_ms, 0, NULL, r),
-			 LOY_ESTATE);
+	assert_int_equal(
+	    loy_ledger_execute(ro, NULL, 0, f->time_ms, 0, NULL, r),
+	    LOY_ESTATE);
 	loy_ledger_close(ro);
 	fx_free(f);
 }
@@ -82,11 +85,13 @@ static void test_envelope_rules(void **state)
 	tx.nonce = 2;
 	fx_enc(f, &tx, 100, &b);
 	fx_key(f, 100)->nonce = 0;
-	assert_int_equal(loy_ledger_check_tx(f->l, b.data, b.len, f->time_ms, 0,
-					     &res), LOY_EREJECTED);
+	assert_int_equal(
+	    loy_ledger_check_tx(f->l, b.data, b.len, f->time_ms, 0, &res),
+	    LOY_EREJECTED);
 	assert_int_equal(res.code, LOY_REJ_BAD_NONCE);
-	assert_int_equal(loy_ledger_execute(f->l, &b, 1, f->time_ms, 0, &res,
-					    root), LOY_EREJECTED);
+	assert_int_equal(
+	    loy_ledger_execute(f->l, &b, 1, f->time_ms, 0, &res, root),
+	    LOY_EREJECTED);
 	assert_non_null(strstr(loy_ledger_errmsg(f->l), "tx 0 invalid"));
 	assert_int_equal(fx_commit(f, &b, 1), 0); /* builder leaves it out */
 	assert_int_equal(f->res[0].code, LOY_REJ_BAD_NONCE);
@@ -95,8 +100,9 @@ static void test_envelope_rules(void **state)
 	snprintf(tx.chain_id, sizeof tx.chain_id, "other");
 	fx_enc(f, &tx, 100, &b);
 	fx_key(f, 100)->nonce = 0;
-	assert_int_equal(loy_ledger_check_tx(f->l, b.data, b.len, f->time_ms, 0,
-					     &res), LOY_EREJECTED);
+	assert_int_equal(
+	    loy_ledger_check_tx(f->l, b.data, b.len, f->time_ms, 0, &res),
+	    LOY_EREJECTED);
 	assert_int_equal(res.code, LOY_REJ_WRONG_CHAIN);
 	loy_buf_free(&b);
 	/* bad signature (checked when asked) */
@@ -110,8 +116,9 @@ static void test_envelope_rules(void **state)
 	assert_int_equal(res.code, LOY_REJ_BAD_SIGNATURE);
 	/* malformed */
 	b.len = 5;
-	assert_int_equal(loy_ledger_check_tx(f->l, b.data, b.len, f->time_ms, 0,
-					     &res), LOY_EREJECTED);
+	assert_int_equal(
+	    loy_ledger_check_tx(f->l, b.data, b.len, f->time_ms, 0, &res),
+	    LOY_EREJECTED);
 	assert_int_equal(res.code, LOY_REJ_MALFORMED);
 	loy_buf_free(&b);
 	/* a rejected tx consumes its nonce: the replay is then invalid */
@@ -124,8 +131,9 @@ static void test_envelope_rules(void **state)
 	assert_int_equal(loy_buf_copy(&copy, b.data, b.len), 0);
 	assert_int_equal(fx_commit(f, &b, 1), 0);
 	assert_int_equal(f->res[0].code, LOY_REJ_NOT_AUTHORIZED);
-	assert_int_equal(loy_ledger_check_tx(f->l, copy.data, copy.len,
-					     f->time_ms, 0, &res), LOY_EREJECTED);
+	assert_int_equal(
+	    loy_ledger_check_tx(f->l, copy.data, copy.len, f->time_ms, 0, &res),
+	    LOY_EREJECTED);
 	assert_int_equal(res.code, LOY_REJ_BAD_NONCE);
 	loy_buf_free(&copy);
 	/* it is indexed with its code and message */
@@ -145,35 +153,43 @@ static void test_block_checks(void **state)
 	for (int i = 0; i < 4; i++)
 		memcpy(sks[i], fx_key(f, (unsigned)i)->sk, 64);
 	/* 2 of 4 signatures: below quorum (3) */
-	assert_int_equal(loy_ledger_build_block(f->l, NULL, 0, f->time_ms, 0,
-						sks[0], (const uint8_t(*)[64])sks,
-						2, &b, &c, NULL), 0);
-	assert_int_equal(loy_ledger_apply_block(f->l, b.data, b.len, c.data,
-						c.len, 0, NULL), LOY_EINVAL);
+	assert_int_equal(
+	    loy_ledger_build_block(f->l, NULL, 0, f->time_ms, 0, sks[0],
+				   (const uint8_t(*)[64])sks, 2, &b, &c, NULL),
+	    0);
+	assert_int_equal(
+	    loy_ledger_apply_block(f->l, b.data, b.len, c.data, c.len, 0, NULL),
+	    LOY_EINVAL);
 	assert_non_null(strstr(loy_ledger_errmsg(f->l), "certificate"));
 	loy_buf_free(&c);
 	/* a certificate by a non-validator */
 	struct fx_key *stranger = fx_key(f, 40);
-	assert_int_equal(loy_ledger_build_block(f->l, NULL, 0, f->time_ms, 0,
-						sks[0],
-						(const uint8_t(*)[64])stranger->sk,
-						1, &b2, &c2, NULL), 0);
+	assert_int_equal(
+	    loy_ledger_build_block(f->l, NULL, 0, f->time_ms, 0, sks[0],
+				   (const uint8_t(*)[64])stranger->sk, 1, &b2,
+				   &c2, NULL),
+	    0);
 	assert_int_equal(loy_ledger_apply_block(f->l, b.data, b.len, c2.data,
-						c2.len, 0, NULL), LOY_EINVAL);
+						c2.len, 0, NULL),
+			 LOY_EINVAL);
 	loy_buf_free(&b2);
 	loy_buf_free(&c2);
 	/* time going backwards */
-	assert_int_equal(loy_ledger_build_block(f->l, NULL, 0, FX_T0 - 1, 0,
-						sks[0], (const uint8_t(*)[64])sks,
-						4, &b2, &c2, NULL), LOY_EINVAL);
+	assert_int_equal(loy_ledger_build_block(
+			     f->l, NULL, 0, FX_T0 - 1, 0, sks[0],
+			     (const uint8_t(*)[64])sks, 4, &b2, &c2, NULL),
+			 LOY_EINVAL);
 	/* a good one, then the same again (wrong height) */
-	assert_int_equal(loy_ledger_build_block(f->l, NULL, 0, f->time_ms, 0,
-						sks[0], (const uint8_t(*)[64])sks,
-						3, &b2, &c2, NULL), 0);
+	assert_int_equal(loy_ledger_build_block(
+			     f->l, NULL, 0, f->time_ms, 0, sks[0],
+			     (const uint8_t(*)[64])sks, 3, &b2, &c2, NULL),
+			 0);
 	assert_int_equal(loy_ledger_apply_block(f->l, b2.data, b2.len, c2.data,
-						c2.len, 0, NULL), 0);
+						c2.len, 0, NULL),
+			 0);
 	assert_int_equal(loy_ledger_apply_block(f->l, b2.data, b2.len, c2.data,
-						c2.len, 0, NULL), LOY_EINVAL);
+						c2.len, 0, NULL),
+			 LOY_EINVAL);
 	loy_buf_free(&b);
 	loy_buf_free(&b2);
 	loy_buf_free(&c2);
@@ -193,7 +209,8 @@ static void test_state_root_mismatch_halts(void **state)
 	fx_tx(f, &t, LOY_TX_CUSTOMER_REGISTER, 101);
 	fx_enc(f, &t, 101, &tx);
 	assert_int_equal(loy_ledger_build_block(f->l, &tx, 1, f->time_ms, 0,
-						sk[0], sk, 1, &b, &c, NULL), 0);
+						sk[0], sk, 1, &b, &c, NULL),
+			 0);
 	/* f's block 2 applies on g's chain only if the prev hash matches,
 	 * so craft the divergence on f itself: register 100 again at g */
 	loy_buf_free(&b);
@@ -204,7 +221,8 @@ static void test_state_root_mismatch_halts(void **state)
 	fx_enc(g, &t, 101, &tx2);
 	/* g computes the root for tx2 on its own state... */
 	assert_int_equal(loy_ledger_build_block(g->l, &tx2, 1, g->time_ms, 0,
-						sk[0], sk, 1, &b, &c, NULL), 0);
+						sk[0], sk, 1, &b, &c, NULL),
+			 0);
 	/* ...and f, whose state differs but whose tip hash is different too,
 	 * cannot take it; instead corrupt the root in a block for g */
 	struct loy_block blk;
@@ -216,17 +234,20 @@ static void test_state_root_mismatch_halts(void **state)
 	assert_int_equal(loy_block_encode(&blk, &nb), 0);
 	uint8_t bh[32];
 	assert_int_equal(loy_block_header_hash(&blk.header, bh), 0);
-	struct loy_cert cert = {.type = LOY_VOTE_COMMIT, .height = blk.header.height};
+	struct loy_cert cert = {.type = LOY_VOTE_COMMIT,
+				.height = blk.header.height};
 	memcpy(cert.chain_id, FX_CHAIN, sizeof FX_CHAIN);
 	memcpy(cert.block_hash, bh, 32);
-	struct loy_vote v = {.type = LOY_VOTE_COMMIT, .height = blk.header.height};
+	struct loy_vote v = {.type = LOY_VOTE_COMMIT,
+			     .height = blk.header.height};
 	memcpy(v.chain_id, FX_CHAIN, sizeof FX_CHAIN);
 	memcpy(v.block_hash, bh, 32);
 	assert_int_equal(loy_vote_sign(&v, sk[0]), 0);
 	assert_int_equal(loy_cert_add(&cert, &v), 0);
 	assert_int_equal(loy_cert_encode(&cert, &nc), 0);
 	assert_int_equal(loy_ledger_apply_block(g->l, nb.data, nb.len, nc.data,
-						nc.len, 0, NULL), LOY_ECORRUPT);
+						nc.len, 0, NULL),
+			 LOY_ECORRUPT);
 	assert_non_null(strstr(loy_ledger_errmsg(g->l), "state root mismatch"));
 	assert_true(loy_ledger_halted(g->l));
 	assert_int_equal(fx_commit(g, NULL, 0), LOY_ESTATE);
@@ -267,7 +288,8 @@ static void test_settlement_walkthrough(void **state)
 	(void)state;
 	fx_register(f, 100);
 	fx_rule(f, 0, 1, 1, 0);
-	assert_int_equal(fx_issue(f, 0, 100, 100, "sale-1", "purchase", NULL), 0);
+	assert_int_equal(fx_issue(f, 0, 100, 100, "sale-1", "purchase", NULL),
+			 0);
 	assert_int_equal(fx_balance(f, 100), 100);
 	assert_int_equal(fx_redeem(f, 100, 1, 60, "pay-1"), 0);
 	assert_int_equal(fx_redeem(f, 100, 0, 40, "pay-2"), 0);
@@ -320,8 +342,8 @@ static void test_queries(void **state)
 	for (int i = 0; i < 7; i++) {
 		char ref[16];
 		snprintf(ref, sizeof ref, "s%d", i);
-		assert_int_equal(fx_issue(f, 0, 100, 10, ref, "buy",
-					  i == 3 ? h : NULL), 0);
+		assert_int_equal(
+		    fx_issue(f, 0, 100, 10, ref, "buy", i == 3 ? h : NULL), 0);
 	}
 	assert_int_equal(fx_balance(f, 100), 140);
 	assert_int_equal(loy_ledger_tx(f->l, h, &st), 0);
@@ -332,7 +354,8 @@ static void test_queries(void **state)
 	uint64_t last = UINT64_MAX;
 	do {
 		assert_int_equal(loy_ledger_history(f->l, fx_key(f, 100)->id,
-						    &cursor, it, 3, &n), 0);
+						    &cursor, it, 3, &n),
+				 0);
 		for (uint32_t i = 0; i < n; i++) {
 			assert_true(it[i].height < last);
 			last = it[i].height;
@@ -348,8 +371,8 @@ static void test_queries(void **state)
 	assert_int_equal(loy_ledger_block(f->l, 99, &blk, NULL), LOY_ENOTFOUND);
 	struct loy_daily d[4];
 	uint32_t day = (uint32_t)(f->time_ms / 86400000u);
-	assert_int_equal(loy_ledger_daily(f->l, fx_key(f, 0)->id, day, day, d, 4,
-					  &n), 0);
+	assert_int_equal(
+	    loy_ledger_daily(f->l, fx_key(f, 0)->id, day, day, d, 4, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(d[0].issued, 140);
 	assert_int_equal(d[0].active_customers, 1);
@@ -368,15 +391,15 @@ static void test_queries(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_genesis_and_tip),
-		cmocka_unit_test(test_reopen_keeps_state),
-		cmocka_unit_test(test_envelope_rules),
-		cmocka_unit_test(test_block_checks),
-		cmocka_unit_test(test_state_root_mismatch_halts),
-		cmocka_unit_test(test_double_spend_in_one_block),
-		cmocka_unit_test(test_settlement_walkthrough),
-		cmocka_unit_test(test_commission),
-		cmocka_unit_test(test_queries),
+	    cmocka_unit_test(test_genesis_and_tip),
+	    cmocka_unit_test(test_reopen_keeps_state),
+	    cmocka_unit_test(test_envelope_rules),
+	    cmocka_unit_test(test_block_checks),
+	    cmocka_unit_test(test_state_root_mismatch_halts),
+	    cmocka_unit_test(test_double_spend_in_one_block),
+	    cmocka_unit_test(test_settlement_walkthrough),
+	    cmocka_unit_test(test_commission),
+	    cmocka_unit_test(test_queries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
 #include "tests/unit/test_ledger_fix.h"
 
 #define NCUST 24
-#define C0 100
+#define C0    100
 
 struct rng {
 	uint64_t s;
@@ -38,8 +38,8 @@ struct world {
 static void ref(struct world *w, char *out, size_t n)
 {
 	/* sometimes reuse an old reference: a duplicate */
-	unsigned v = pick(&w->r, 20) == 0 && w->refn ? pick(&w->r, w->refn)
-						      : w->refn++;
+	unsigned v =
+	    pick(&w->r, 20) == 0 && w->refn ? pick(&w->r, w->refn) : w->refn++;
 	snprintf(out, n, "ref-%u", v);
 }
 
@@ -56,7 +56,8 @@ static void random_tx(struct world *w, struct loy_buf *b)
 		fx_tx(f, &tx, LOY_TX_REWARD_ISSUE, k);
 		memcpy(tx.u.reward_issue.customer,
 		       fx_key(f, pick(&w->r, 30) ? c : 399)->id, LOY_ID_SIZE);
-		tx.u.reward_issue.purchase = pick(&w->r, 10) ? rnd(&w->r) % 500 : 0;
+		tx.u.reward_issue.purchase =
+		    pick(&w->r, 10) ? rnd(&w->r) % 500 : 0;
 		if (pick(&w->r, 6) == 0)
 			snprintf(tx.u.reward_issue.reason, 8, "topup");
 		if (pick(&w->r, 5) == 0)
@@ -141,7 +142,8 @@ static void world_setup(struct world *w, uint64_t seed)
 	assert_int_equal(fx_commit(f, b, n), 0);
 	for (unsigned i = 0; i < n; i++)
 		assert_int_equal(f->res[i].code, 0);
-	assert_int_equal(loy_ledger_tip(f->l, NULL, NULL, w->roots[1], NULL), 0);
+	assert_int_equal(loy_ledger_tip(f->l, NULL, NULL, w->roots[1], NULL),
+			 0);
 	w->blocks = 1;
 }
 
@@ -155,7 +157,8 @@ static void world_run(struct world *w, unsigned blocks, unsigned per_block)
 		assert_int_equal(fx_commit(w->f, b, per_block), 0);
 		w->blocks++;
 		assert_int_equal(loy_ledger_tip(w->f->l, NULL, NULL,
-						w->roots[w->blocks], NULL), 0);
+						w->roots[w->blocks], NULL),
+				 0);
 		fx_invariants(w->f);
 	}
 }
@@ -183,15 +186,18 @@ static void test_property_random_chains(void **state)
 		/* some of everything happened */
 		struct loy_totals tt;
 		assert_int_equal(loy_ledger_totals(w->f->l, &tt), 0);
-		assert_true(tt.issued > 0 && tt.redeemed > 0 && tt.reversed > 0);
+		assert_true(tt.issued > 0 && tt.redeemed > 0 &&
+			    tt.reversed > 0);
 		/* replay: the audit re-executes and compares every root */
-		assert_int_equal(loy_audit_datadir(&w->f->g, w->f->dir, &o, &rep), 0);
+		assert_int_equal(
+		    loy_audit_datadir(&w->f->g, w->f->dir, &o, &rep), 0);
 		assert_true(rep.ok);
 		assert_int_equal(rep.blocks, w->blocks);
 		assert_int_equal(calls, w->blocks);
 		assert_memory_equal(rep.state_root, w->roots[w->blocks], 32);
 		snprintf(path, sizeof path, "%s/chain.bin", w->f->dir);
-		assert_int_equal(loy_ledger_export(w->f->l, path, err, sizeof err), 0);
+		assert_int_equal(
+		    loy_ledger_export(w->f->l, path, err, sizeof err), 0);
 		assert_int_equal(loy_audit_file(&w->f->g, path, NULL, &rep), 0);
 		assert_true(rep.ok);
 		/* replay into a fresh store block by block: same roots */
@@ -199,12 +205,14 @@ static void test_property_random_chains(void **state)
 		for (uint64_t h = 1; h <= w->blocks; h++) {
 			struct loy_buf bb, cc;
 			uint8_t root[32];
-			assert_int_equal(loy_ledger_block(w->f->l, h, &bb, &cc), 0);
-			assert_int_equal(loy_ledger_apply_block(g->l, bb.data, bb.len,
-								cc.data, cc.len,
-								0, NULL), 0);
-			assert_int_equal(loy_ledger_tip(g->l, NULL, NULL, root,
-							NULL), 0);
+			assert_int_equal(loy_ledger_block(w->f->l, h, &bb, &cc),
+					 0);
+			assert_int_equal(
+			    loy_ledger_apply_block(g->l, bb.data, bb.len,
+						   cc.data, cc.len, 0, NULL),
+			    0);
+			assert_int_equal(
+			    loy_ledger_tip(g->l, NULL, NULL, root, NULL), 0);
 			assert_memory_equal(root, w->roots[h], 32);
 			loy_buf_free(&bb);
 			loy_buf_free(&cc);
@@ -299,13 +307,15 @@ static void test_tamper_chain_file(void **state)
 		flip_at(bad, off);
 		int rc = loy_audit_file(&w->f->g, bad, NULL, &rep);
 		if (rc == 0)
-			fprintf(stderr, "trial %d: flip at %zu (h %llu) passed\n",
+			fprintf(stderr,
+				"trial %d: flip at %zu (h %llu) passed\n",
 				trial, off, (unsigned long long)h);
 		assert_int_equal(rc, LOY_ECORRUPT);
 		assert_false(rep.ok);
 		assert_int_equal(rep.height, h);
 		char want[32];
-		snprintf(want, sizeof want, "block %llu", (unsigned long long)h);
+		snprintf(want, sizeof want, "block %llu",
+			 (unsigned long long)h);
 		assert_non_null(strstr(rep.reason, want));
 	}
 	/* the untouched file still passes */
@@ -353,8 +363,9 @@ static void test_tamper_data_dir(void **state)
 		assert_int_equal(mdb_txn_commit(txn), 0);
 		mdb_env_close(env);
 		free(copy);
-		assert_int_equal(loy_audit_datadir(&w->f->g, w->f->dir, NULL, &rep),
-				 LOY_ECORRUPT);
+		assert_int_equal(
+		    loy_audit_datadir(&w->f->g, w->f->dir, NULL, &rep),
+		    LOY_ECORRUPT);
 		assert_int_equal(rep.height, 3);
 	}
 	fx_free(w->f);
@@ -364,9 +375,9 @@ static void test_tamper_data_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_property_random_chains),
-		cmocka_unit_test(test_tamper_chain_file),
-		cmocka_unit_test(test_tamper_data_dir),
+	    cmocka_unit_test(test_property_random_chains),
+	    cmocka_unit_test(test_tamper_chain_file),
+	    cmocka_unit_test(test_tamper_data_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

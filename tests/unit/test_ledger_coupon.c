@@ -2,10 +2,10 @@
  * limit, bearer codes, sites, and the status and location queries. */
 #include "tests/unit/test_ledger_fix.h"
 
-#define M0 0
-#define M1 1
-#define C 100
-#define C2 101
+#define M0  0
+#define M1  1
+#define C   100
+#define C2  101
 #define LAT 48856600 /* Paris, micro-degrees */
 #define LON 2352200
 
@@ -95,7 +95,8 @@ static void test_window_boundaries(void **state)
 	assert_int_equal(redeem(f, &bt, 2, C, M0, 0, NULL, "e"),
 			 LOY_REJ_OUTSIDE_WINDOW);
 	struct loy_coupon_batch_status st;
-	assert_int_equal(loy_ledger_coupon_batch(f->l, bt.hash, f->time_ms, &st), 0);
+	assert_int_equal(
+	    loy_ledger_coupon_batch(f->l, bt.hash, f->time_ms, &st), 0);
 	assert_int_equal(st.issued, 4);
 	assert_int_equal(st.redeemed, 2);
 	assert_int_equal(st.expired_unused, 2);
@@ -113,8 +114,9 @@ static void test_geofence_single_use_and_limit(void **state)
 	(void)state;
 	fx_register(f, C);
 	fx_register(f, C2);
-	assert_int_equal(issue(f, &bt, 3, C, false, 2, f->time_ms,
-			       f->time_ms + 86400000), 0);
+	assert_int_equal(
+	    issue(f, &bt, 3, C, false, 2, f->time_ms, f->time_ms + 86400000),
+	    0);
 	/* 1000 m north is 1000 / 0.11132 = 8983.1 micro-degrees */
 	assert_int_equal(redeem(f, &bt, 0, C, M0, 8984, NULL, "a"),
 			 LOY_REJ_OUTSIDE_GEOFENCE);
@@ -134,32 +136,37 @@ static void test_geofence_single_use_and_limit(void **state)
 			 LOY_REJ_COUPON_LIMIT);
 	/* unused-coupon count and the customer's list */
 	struct loy_coupon_batch_status st;
-	assert_int_equal(loy_ledger_coupon_batch(f->l, bt.hash, f->time_ms, &st), 0);
+	assert_int_equal(
+	    loy_ledger_coupon_batch(f->l, bt.hash, f->time_ms, &st), 0);
 	assert_int_equal(st.redeemed, 2);
 	assert_int_equal(st.remaining, 1);
 	struct loy_coupon_ref refs[8];
 	uint32_t n;
 	assert_int_equal(loy_ledger_customer_coupons(f->l, fx_key(f, C)->id,
 						     f->time_ms, NULL, refs, 8,
-						     &n), 0);
+						     &n),
+			 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(refs[0].index, 2);
 	struct loy_geo far = {LAT + 100000, LON};
 	assert_int_equal(loy_ledger_customer_coupons(f->l, fx_key(f, C)->id,
 						     f->time_ms, &far, refs, 8,
-						     &n), 0);
+						     &n),
+			 0);
 	assert_int_equal(n, 0);
 	struct loy_geo near = {LAT + 100, LON - 100};
-	assert_int_equal(loy_ledger_coupons_near(f->l, near, f->time_ms, refs, 8,
-						 &n), 0);
+	assert_int_equal(
+	    loy_ledger_coupons_near(f->l, near, f->time_ms, refs, 8, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(loy_ledger_coupons_near(f->l, far, f->time_ms, refs, 8,
-						 &n), 0);
+	assert_int_equal(
+	    loy_ledger_coupons_near(f->l, far, f->time_ms, refs, 8, &n), 0);
 	assert_int_equal(n, 0);
 	/* settlement: M0 funds 20, M0 and M1 each redeemed 10 */
 	struct loy_settlement s0, s1;
-	assert_int_equal(loy_ledger_settlement(f->l, fx_key(f, M0)->id, &s0), 0);
-	assert_int_equal(loy_ledger_settlement(f->l, fx_key(f, M1)->id, &s1), 0);
+	assert_int_equal(loy_ledger_settlement(f->l, fx_key(f, M0)->id, &s0),
+			 0);
+	assert_int_equal(loy_ledger_settlement(f->l, fx_key(f, M1)->id, &s1),
+			 0);
 	assert_int_equal(s0.coupon_owed, 20);
 	assert_int_equal(s0.net, -10);
 	assert_int_equal(s1.net, 10);
@@ -174,8 +181,8 @@ static void test_bearer_and_issue_rules(void **state)
 	struct loy_tx tx;
 	(void)state;
 	fx_register(f, C);
-	assert_int_equal(issue(f, &bt, 2, C, true, 0, f->time_ms,
-			       f->time_ms + 1000000), 0);
+	assert_int_equal(
+	    issue(f, &bt, 2, C, true, 0, f->time_ms, f->time_ms + 1000000), 0);
 	assert_int_equal(redeem(f, &bt, 0, M1, M1, 0, "code-1", "a"),
 			 LOY_REJ_NOT_HOLDER);
 	assert_int_equal(redeem(f, &bt, 0, M0, M1, 0, "code-0", "a"),
@@ -186,8 +193,9 @@ static void test_bearer_and_issue_rules(void **state)
 	assert_int_equal(redeem(f, &bt, 0, M1, M1, 0, "code-0", "b"),
 			 LOY_REJ_COUPON_USED);
 	/* issue rules */
-	assert_int_equal(issue(f, &bt, 1, C2, false, 0, f->time_ms,
-			       f->time_ms + 10), LOY_REJ_UNKNOWN_CUSTOMER);
+	assert_int_equal(
+	    issue(f, &bt, 1, C2, false, 0, f->time_ms, f->time_ms + 10),
+	    LOY_REJ_UNKNOWN_CUSTOMER);
 	assert_int_equal(issue(f, &bt, 1, C, false, 0, f->time_ms, f->time_ms),
 			 LOY_REJ_INVALID_PARAM);
 	fx_tx(f, &tx, LOY_TX_COUPON_ISSUE, C);
@@ -225,10 +233,10 @@ static void test_geo_math(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_window_boundaries),
-		cmocka_unit_test(test_geofence_single_use_and_limit),
-		cmocka_unit_test(test_bearer_and_issue_rules),
-		cmocka_unit_test(test_geo_math),
+	    cmocka_unit_test(test_window_boundaries),
+	    cmocka_unit_test(test_geofence_single_use_and_limit),
+	    cmocka_unit_test(test_bearer_and_issue_rules),
+	    cmocka_unit_test(test_geo_math),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

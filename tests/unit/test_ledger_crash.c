@@ -30,13 +30,15 @@ static void build_chain(struct fx *f, struct chain *ch)
 		for (unsigned j = 0; j < 16; j++) {
 			unsigned c = 100 + j % 8;
 			char ref[32];
-			snprintf(ref, sizeof ref, "b%llu-%u", (unsigned long long)h, j);
+			snprintf(ref, sizeof ref, "b%llu-%u",
+				 (unsigned long long)h, j);
 			if (j % 3 == 2) {
 				fx_redeem_tx(f, &b[j], c, 1, 5, ref);
 				continue;
 			}
 			fx_tx(f, &tx, LOY_TX_REWARD_ISSUE, 0);
-			memcpy(tx.u.reward_issue.customer, fx_key(f, c)->id, 20);
+			memcpy(tx.u.reward_issue.customer, fx_key(f, c)->id,
+			       20);
 			tx.u.reward_issue.purchase = 10 + j;
 			snprintf(tx.u.reward_issue.reference, 32, "%s", ref);
 			fx_enc(f, &tx, 0, &b[j]);
@@ -46,12 +48,14 @@ static void build_chain(struct fx *f, struct chain *ch)
 	}
 	for (uint64_t h = 1; h <= NBLOCKS; h++) {
 		struct loy_block blk;
-		assert_int_equal(loy_ledger_block(f->l, h, &ch->block[h],
-						  &ch->cert[h]), 0);
-		assert_int_equal(loy_block_decode(&blk, ch->block[h].data,
-						  ch->block[h].len), 0);
+		assert_int_equal(
+		    loy_ledger_block(f->l, h, &ch->block[h], &ch->cert[h]), 0);
+		assert_int_equal(
+		    loy_block_decode(&blk, ch->block[h].data, ch->block[h].len),
+		    0);
 		memcpy(ch->root[h], blk.header.state_root, 32);
-		assert_int_equal(loy_block_header_hash(&blk.header, ch->hash[h]), 0);
+		assert_int_equal(
+		    loy_block_header_hash(&blk.header, ch->hash[h]), 0);
 		loy_block_free(&blk);
 	}
 }
@@ -65,9 +69,9 @@ static void child_apply(const char *dir, struct chain *ch, int fd)
 	if (loy_ledger_tip(l, &h, NULL, NULL, NULL) != 0)
 		_exit(3);
 	for (h = h + 1; h <= NBLOCKS; h++) {
-		if (loy_ledger_apply_block(l, ch->block[h].data, ch->block[h].len,
-					   ch->cert[h].data, ch->cert[h].len, 0,
-					   NULL) != 0)
+		if (loy_ledger_apply_block(l, ch->block[h].data,
+					   ch->block[h].len, ch->cert[h].data,
+					   ch->cert[h].len, 0, NULL) != 0)
 			_exit(4);
 		uint8_t a[8];
 		for (int i = 0; i < 8; i++)
@@ -121,7 +125,8 @@ static void test_kill9_while_applying(void **state)
 				acked = acked << 8 | a[i];
 		}
 		close(p[0]);
-		/* reopen: the tip is a whole block, and nothing acked is lost */
+		/* reopen: the tip is a whole block, and nothing acked is lost
+		 */
 		uint64_t h;
 		uint8_t hash[32], root[32];
 		assert_int_equal(fx_open_dir(d, d->dir, 0), 0);
@@ -133,19 +138,22 @@ static void test_kill9_while_applying(void **state)
 		}
 		char err[256];
 		if (h > 0 && round % 10 == 0)
-			assert_int_equal(loy_ledger_check_invariants(d->l, err,
-								     sizeof err), 0);
+			assert_int_equal(
+			    loy_ledger_check_invariants(d->l, err, sizeof err),
+			    0);
 		if (h == NBLOCKS) { /* start over from genesis */
 			loy_ledger_close(d->l);
 			fx_rmdir(d->dir);
 			assert_int_equal(mkdir(d->dir, 0700), 0);
 			assert_int_equal(fx_open_dir(d, d->dir, 0), 0);
-			assert_int_equal(loy_ledger_init_genesis(d->l, &d->g), 0);
+			assert_int_equal(loy_ledger_init_genesis(d->l, &d->g),
+					 0);
 		}
 		loy_ledger_close(d->l);
 		d->l = NULL;
 	}
-	fprintf(stderr, "crash: %u kills, %u runs completed\n", kills, completed);
+	fprintf(stderr, "crash: %u kills, %u runs completed\n", kills,
+		completed);
 	for (int h = 1; h <= NBLOCKS; h++) {
 		loy_buf_free(&ch->block[h]);
 		loy_buf_free(&ch->cert[h]);
@@ -158,7 +166,7 @@ static void test_kill9_while_applying(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kill9_while_applying),
+	    cmocka_unit_test(test_kill9_while_applying),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

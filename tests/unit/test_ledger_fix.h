@@ -21,8 +21,8 @@
 #include "wire/error.h"
 #include "wire/tx.h"
 
-#define FX_CHAIN "test-chain"
-#define FX_T0 1700000000000ull /* genesis time, ms */
+#define FX_CHAIN   "test-chain"
+#define FX_T0      1700000000000ull /* genesis time, ms */
 #define FX_MAXKEYS 512
 
 struct fx_key {
@@ -62,7 +62,8 @@ static inline struct fx_key *fx_key(struct fx *f, unsigned i)
 static inline int fx_open_dir(struct fx *f, const char *dir, unsigned flags)
 {
 	char err[256];
-	int rc = loy_ledger_open(dir, flags, 64ull << 20, &f->l, err, sizeof err);
+	int rc =
+	    loy_ledger_open(dir, flags, 64ull << 20, &f->l, err, sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "%s\n", err);
 	return rc;
@@ -200,8 +201,8 @@ static inline void fx_register(struct fx *f, unsigned k)
 	assert_int_equal(fx_one(f, &tx, k), 0);
 }
 
-static inline void fx_rule(struct fx *f, unsigned m, uint64_t num,
-			   uint64_t den, uint64_t min)
+static inline void fx_rule(struct fx *f, unsigned m, uint64_t num, uint64_t den,
+			   uint64_t min)
 {
 	struct loy_tx tx;
 	fx_tx(f, &tx, LOY_TX_RULE_SET, m);
@@ -222,8 +223,8 @@ static inline int fx_issue(struct fx *f, unsigned by, unsigned c,
 	fx_tx(f, &tx, LOY_TX_REWARD_ISSUE, by);
 	memcpy(tx.u.reward_issue.customer, fx_key(f, c)->id, LOY_ID_SIZE);
 	tx.u.reward_issue.purchase = purchase;
-	snprintf(tx.u.reward_issue.reference, sizeof tx.u.reward_issue.reference,
-		 "%s", ref);
+	snprintf(tx.u.reward_issue.reference,
+		 sizeof tx.u.reward_issue.reference, "%s", ref);
 	snprintf(tx.u.reward_issue.reason, sizeof tx.u.reward_issue.reason,
 		 "%s", reason);
 	fx_enc(f, &tx, by, &b);

@@ -3,9 +3,9 @@
 
 #define M0 0
 #define M1 1
-#define C 100
+#define C  100
 #define C2 101
-#define T 300
+#define T  300
 
 #define EXPECT(f, tx, k, code) assert_int_equal(fx_one((f), (tx), (k)), (code))
 
@@ -75,7 +75,8 @@ static void propose(struct fx *f, struct loy_tx *tx, unsigned by,
 	memcpy(tx->u.member_propose.member, fx_key(f, who)->pk, 32);
 	if (action == LOY_MEMBER_ADMIT) {
 		snprintf(tx->u.member_propose.name, 16, "New %u", who);
-		snprintf(tx->u.member_propose.address, 32, "10.0.0.%u:7100", who);
+		snprintf(tx->u.member_propose.address, 32, "10.0.0.%u:7100",
+			 who);
 	}
 }
 
@@ -156,7 +157,8 @@ static void test_rules_and_reward_issue(void **state)
 	struct loy_tx tx;
 	(void)state;
 	fx_register(f, C);
-	assert_int_equal(fx_issue(f, M0, C, 100, "a", "buy", NULL), LOY_REJ_NO_RULE);
+	assert_int_equal(fx_issue(f, M0, C, 100, "a", "buy", NULL),
+			 LOY_REJ_NO_RULE);
 	fx_tx(f, &tx, LOY_TX_RULE_SET, M0);
 	tx.u.rule_set.rate_num = 1;
 	EXPECT(f, &tx, M0, LOY_REJ_INVALID_PARAM); /* den 0 */
@@ -203,17 +205,19 @@ static void test_rules_and_reward_issue(void **state)
 	assert_int_equal(fx_balance(f, C), 76 + 10 + 7);
 	/* overflow */
 	fx_rule(f, M1, UINT64_MAX, 1, 0);
-	assert_int_equal(fx_issue(f, M1, C, 3, "o", "buy", NULL), LOY_REJ_OVERFLOW);
+	assert_int_equal(fx_issue(f, M1, C, 3, "o", "buy", NULL),
+			 LOY_REJ_OVERFLOW);
 	fx_rule(f, M1, 1, 1000, 0);
-	assert_int_equal(fx_issue(f, M1, C, 3, "z", "buy", NULL), LOY_REJ_NO_POINTS);
+	assert_int_equal(fx_issue(f, M1, C, 3, "z", "buy", NULL),
+			 LOY_REJ_NO_POINTS);
 	assert_int_equal(fx_issue(f, M0, C, UINT64_MAX, "big", "topup", NULL),
 			 LOY_REJ_OVERFLOW);
 	fx_invariants(f);
 	fx_free(f);
 }
 
-static void part_tx(struct fx *f, struct loy_tx *tx, unsigned kind,
-		    unsigned by, unsigned member)
+static void part_tx(struct fx *f, struct loy_tx *tx, unsigned kind, unsigned by,
+		    unsigned member)
 {
 	fx_tx(f, tx, kind, by);
 	snprintf(tx->u.partnership_member.name, 16, "mall");
@@ -324,7 +328,8 @@ static void test_redeem_and_transfer(void **state)
 	assert_int_equal(fx_redeem(f, C, 60, 10, "a"), LOY_REJ_UNKNOWN_MEMBER);
 	assert_int_equal(fx_redeem(f, C, M1, 101, "a"),
 			 LOY_REJ_INSUFFICIENT_POINTS);
-	assert_int_equal(fx_redeem(f, C, M1, 10, ""), LOY_REJ_MISSING_REFERENCE);
+	assert_int_equal(fx_redeem(f, C, M1, 10, ""),
+			 LOY_REJ_MISSING_REFERENCE);
 	assert_int_equal(fx_redeem(f, M0, M1, 10, "a"), LOY_REJ_NOT_AUTHORIZED);
 	assert_int_equal(fx_redeem(f, C, M1, 10, "a"), 0);
 	assert_int_equal(fx_redeem(f, C, M1, 10, "a"),
@@ -388,7 +393,8 @@ static void test_settle(void **state)
 	assert_int_equal(fx_issue(f, M0, C, 100, "s", "buy", NULL), 0);
 	assert_int_equal(fx_redeem(f, C, M1, 60, "r"), 0);
 	/* A owes 60 to B */
-	assert_int_equal(settle(f, M0, M1, 0, NULL, "z", NULL), LOY_REJ_ZERO_AMOUNT);
+	assert_int_equal(settle(f, M0, M1, 0, NULL, "z", NULL),
+			 LOY_REJ_ZERO_AMOUNT);
 	assert_int_equal(settle(f, M0, M0, 10, NULL, "z", NULL),
 			 LOY_REJ_INVALID_PARAM);
 	assert_int_equal(settle(f, M0, 60, 10, NULL, "z", NULL),
@@ -404,8 +410,9 @@ static void test_settle(void **state)
 	/* nothing moves until the counterparty confirms */
 	assert_int_equal(loy_ledger_settlement(f->l, fx_key(f, M0)->id, &a), 0);
 	assert_int_equal(a.net, -100);
-	assert_int_equal(settle(f, M1, M0, 50, zero + 0, "c0", NULL),
-			 LOY_REJ_EXCEEDS_POSITION); /* zero = a new claim by B */
+	assert_int_equal(
+	    settle(f, M1, M0, 50, zero + 0, "c0", NULL),
+	    LOY_REJ_EXCEEDS_POSITION); /* zero = a new claim by B */
 	uint8_t bogus[32] = {1};
 	assert_int_equal(settle(f, M1, M0, 50, bogus, "c1", NULL),
 			 LOY_REJ_UNKNOWN_SETTLEMENT);
@@ -430,14 +437,14 @@ static void test_settle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_customer_register),
-		cmocka_unit_test(test_terminals),
-		cmocka_unit_test(test_membership_votes_change_validator_set),
-		cmocka_unit_test(test_rules_and_reward_issue),
-		cmocka_unit_test(test_partnerships),
-		cmocka_unit_test(test_reverse),
-		cmocka_unit_test(test_redeem_and_transfer),
-		cmocka_unit_test(test_settle),
+	    cmocka_unit_test(test_customer_register),
+	    cmocka_unit_test(test_terminals),
+	    cmocka_unit_test(test_membership_votes_change_validator_set),
+	    cmocka_unit_test(test_rules_and_reward_issue),
+	    cmocka_unit_test(test_partnerships),
+	    cmocka_unit_test(test_reverse),
+	    cmocka_unit_test(test_redeem_and_transfer),
+	    cmocka_unit_test(test_settle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

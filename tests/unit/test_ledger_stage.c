@@ -26,25 +26,33 @@ static void run(int staged, int spoil, uint8_t root_out[LOY_HASH_SIZE],
 	make_txs(f, txs);
 	memcpy(sks[0], fx_key(f, 0)->sk, 64);
 	memcpy(sks[1], fx_key(f, 1)->sk, 64);
-	assert_int_equal(loy_ledger_build_block(f->l, txs, 2, f->time_ms, 0, sks[0],
-						(const uint8_t(*)[64])sks, 2, &blk,
-						&cert, res), 0);
+	assert_int_equal(loy_ledger_build_block(
+			     f->l, txs, 2, f->time_ms, 0, sks[0],
+			     (const uint8_t(*)[64])sks, 2, &blk, &cert, res),
+			 0);
 	if (staged) {
 		assert_int_equal(loy_ledger_execute(f->l, txs, 2, f->time_ms,
-						    LOY_EXEC_STAGE, sres, root), 0);
+						    LOY_EXEC_STAGE, sres, root),
+				 0);
 		if (spoil) /* another execution drops the stage */
-			assert_int_equal(loy_ledger_execute(f->l, txs, 1, f->time_ms + 1,
-							    LOY_EXEC_STAGE, sres, root), 0);
+			assert_int_equal(
+			    loy_ledger_execute(f->l, txs, 1, f->time_ms + 1,
+					       LOY_EXEC_STAGE, sres, root),
+			    0);
 	}
 	memset(res_out, 0, 2 * sizeof *res_out);
-	assert_int_equal(loy_ledger_apply_block(f->l, blk.data, blk.len, cert.data,
-						cert.len, 0, res_out), 0);
+	assert_int_equal(loy_ledger_apply_block(f->l, blk.data, blk.len,
+						cert.data, cert.len, 0,
+						res_out),
+			 0);
 	assert_int_equal(loy_ledger_tip(f->l, &h, NULL, root_out, NULL), 0);
 	assert_int_equal(res_out[0].code, 0);
 	assert_int_equal(res_out[1].code, LOY_REJ_INSUFFICIENT_POINTS);
 	/* the same block cannot be applied twice, stage or not */
-	assert_int_not_equal(loy_ledger_apply_block(f->l, blk.data, blk.len, cert.data,
-						    cert.len, 0, NULL), 0);
+	assert_int_not_equal(loy_ledger_apply_block(f->l, blk.data, blk.len,
+						    cert.data, cert.len, 0,
+						    NULL),
+			     0);
 	fx_invariants(f);
 	loy_buf_free(&blk);
 	loy_buf_free(&cert);
@@ -69,7 +77,7 @@ static void test_staged_apply_matches_plain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_staged_apply_matches_plain),
+	    cmocka_unit_test(test_staged_apply_matches_plain),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

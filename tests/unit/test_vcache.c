@@ -53,7 +53,7 @@ static void test_add_has_evict(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_has_evict),
+	    cmocka_unit_test(test_add_has_evict),
 	};
 	return cmocka_run_group_tests_name("vcache", tests, NULL, NULL);
 }

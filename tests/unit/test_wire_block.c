@@ -258,7 +258,7 @@ static void test_block_limits(void **state)
 /* The obvious level-by-level Merkle root, to check the streaming one. */
 static void ref_root(uint8_t out[32], const struct loy_buf *txs, uint32_t n)
 {
-	uint8_t (*lv)[32] = calloc(n ? n : 1, 32), buf[65];
+	uint8_t(*lv)[32] = calloc(n ? n : 1, 32), buf[65];
 	uint32_t m = n;
 
 	if (n == 0) {
@@ -516,7 +516,8 @@ static void test_cert_full(void **state)
 	memset(&c, 0, sizeof c);
 	assert_int_equal(fx_vote(&v, 0, LOY_VOTE_COMMIT), 0);
 	for (unsigned i = 0; i < LOY_MAX_VALIDATORS; i++) {
-		v.validator[0] = (uint8_t)(i * 4); /* unsigned, only for sorting */
+		v.validator[0] =
+		    (uint8_t)(i * 4); /* unsigned, only for sorting */
 		v.validator[1] = (uint8_t)(255 - i);
 		assert_int_equal(loy_cert_add(&c, &v), 0);
 	}
@@ -529,9 +530,9 @@ static void test_cert_full(void **state)
 
 static void test_quorum(void **state)
 {
-	static const uint32_t want[][2] = {{1, 1}, {2, 2}, {3, 2}, {4, 3},
-					   {5, 4}, {6, 4}, {7, 5}, {10, 7},
-					   {64, 43}};
+	static const uint32_t want[][2] = {{1, 1}, {2, 2},  {3, 2},
+					   {4, 3}, {5, 4},  {6, 4},
+					   {7, 5}, {10, 7}, {64, 43}};
 	(void)state;
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		assert_int_equal(loy_quorum(want[i][0]), want[i][1]);
@@ -587,19 +588,19 @@ static void test_golden_vectors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_roundtrip_and_hash),
-		cmocka_unit_test(test_header_rejects_each_bad_field),
-		cmocka_unit_test(test_block_roundtrip),
-		cmocka_unit_test(test_block_rejects_each_bad_field),
-		cmocka_unit_test(test_block_limits),
-		cmocka_unit_test(test_tx_root),
-		cmocka_unit_test(test_vote_sign_verify_roundtrip),
-		cmocka_unit_test(test_vote_rejects_each_bad_field),
-		cmocka_unit_test(test_cert_codec),
-		cmocka_unit_test(test_cert_verify),
-		cmocka_unit_test(test_cert_full),
-		cmocka_unit_test(test_quorum),
-		cmocka_unit_test(test_golden_vectors),
+	    cmocka_unit_test(test_header_roundtrip_and_hash),
+	    cmocka_unit_test(test_header_rejects_each_bad_field),
+	    cmocka_unit_test(test_block_roundtrip),
+	    cmocka_unit_test(test_block_rejects_each_bad_field),
+	    cmocka_unit_test(test_block_limits),
+	    cmocka_unit_test(test_tx_root),
+	    cmocka_unit_test(test_vote_sign_verify_roundtrip),
+	    cmocka_unit_test(test_vote_rejects_each_bad_field),
+	    cmocka_unit_test(test_cert_codec),
+	    cmocka_unit_test(test_cert_verify),
+	    cmocka_unit_test(test_cert_full),
+	    cmocka_unit_test(test_quorum),
+	    cmocka_unit_test(test_golden_vectors),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

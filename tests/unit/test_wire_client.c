@@ -72,9 +72,9 @@ static void roundtrip(const struct loy_client_request *q, const char *hex,
 static void fx_submit(struct loy_client_request *q, struct loy_buf txs[2])
 {
 	memset(q, 0, sizeof *q);
-	txs[0].data = (uint8_t *)(uintptr_t)"tx-a";
+	txs[0].data = (uint8_t *)(uintptr_t) "tx-a";
 	txs[0].len = 4;
-	txs[1].data = (uint8_t *)(uintptr_t)"tx-bb";
+	txs[1].data = (uint8_t *)(uintptr_t) "tx-bb";
 	txs[1].len = 5;
 	q->kind = LOY_CLIENT_SUBMIT;
 	q->request_id = 300;
@@ -251,7 +251,7 @@ static void test_response_and_event(void **state)
 	r.request_id = 300;
 	r.code = LOY_EREJECTED;
 	strcpy(r.message, "nonce already used");
-	r.payload.data = (uint8_t *)(uintptr_t)"\x01\x02";
+	r.payload.data = (uint8_t *)(uintptr_t) "\x01\x02";
 	r.payload.len = 2;
 	assert_int_equal(loy_client_response_encode(&r, &b), 0);
 	assert_hex(&b, GV_CLIENT_RESPONSE);
@@ -292,7 +292,7 @@ static void test_response_and_event(void **state)
 	memset(&e, 0, sizeof e);
 	e.height = 1234;
 	memset(e.tx_hash, 0xab, 32);
-	e.event.data = (uint8_t *)(uintptr_t)"redeem";
+	e.event.data = (uint8_t *)(uintptr_t) "redeem";
 	e.event.len = 6;
 	assert_int_equal(loy_client_event_encode(&e, &b), 0);
 	assert_hex(&b, GV_CLIENT_EVENT);
@@ -319,12 +319,22 @@ static void test_peek_kind(void **state)
 {
 	uint8_t k;
 	(void)state;
-	assert_int_equal(loy_client_peek_kind((const uint8_t *)"\x93\x01\x04\x00", 4, &k), 0);
+	assert_int_equal(
+	    loy_client_peek_kind((const uint8_t *)"\x93\x01\x04\x00", 4, &k),
+	    0);
 	assert_int_equal(k, LOY_CLIENT_STATUS);
-	assert_int_equal(loy_client_peek_kind((const uint8_t *)"\x93\x02\x04", 3, &k), LOY_EVERSION);
-	assert_int_equal(loy_client_peek_kind((const uint8_t *)"\x93\x01", 2, &k), LOY_EMALFORMED);
-	assert_int_equal(loy_client_peek_kind((const uint8_t *)"\x81\x01\x04", 3, &k), LOY_EMALFORMED);
-	assert_int_equal(loy_client_peek_kind((const uint8_t *)"\x93\x01\xcc", 3, &k), LOY_EMALFORMED);
+	assert_int_equal(
+	    loy_client_peek_kind((const uint8_t *)"\x93\x02\x04", 3, &k),
+	    LOY_EVERSION);
+	assert_int_equal(
+	    loy_client_peek_kind((const uint8_t *)"\x93\x01", 2, &k),
+	    LOY_EMALFORMED);
+	assert_int_equal(
+	    loy_client_peek_kind((const uint8_t *)"\x81\x01\x04", 3, &k),
+	    LOY_EMALFORMED);
+	assert_int_equal(
+	    loy_client_peek_kind((const uint8_t *)"\x93\x01\xcc", 3, &k),
+	    LOY_EMALFORMED);
 }
 
 static void test_frames(void **state)
@@ -346,8 +356,12 @@ static void test_frames(void **state)
 	assert_int_equal(loy_frame_peek(buf, 16, 100, &n), LOY_FRAME_READY);
 	/* over the per-call maximum: refused from the header alone */
 	assert_int_equal(loy_frame_peek(buf, 4, 4, &n), LOY_FRAME_TOOBIG);
-	assert_int_equal(loy_frame_peek((const uint8_t *)"\xff\xff\xff\xff", 4, LOY_MAX_FRAME, &n), LOY_FRAME_TOOBIG);
-	assert_int_equal(loy_frame_peek((const uint8_t *)"\x00\x00\x00\x00", 4, 100, &n), LOY_FRAME_TOOBIG);
+	assert_int_equal(loy_frame_peek((const uint8_t *)"\xff\xff\xff\xff", 4,
+					LOY_MAX_FRAME, &n),
+			 LOY_FRAME_TOOBIG);
+	assert_int_equal(
+	    loy_frame_peek((const uint8_t *)"\x00\x00\x00\x00", 4, 100, &n),
+	    LOY_FRAME_TOOBIG);
 	assert_int_equal(loy_frame_header(hdr, 0), LOY_ETOOBIG);
 	assert_int_equal(loy_frame_header(hdr, LOY_MAX_FRAME + 1), LOY_ETOOBIG);
 	assert_int_equal(loy_frame_header(hdr, 0x00712345), 0);
@@ -357,12 +371,12 @@ static void test_frames(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_requests_roundtrip),
-		cmocka_unit_test(test_request_encoder_refuses),
-		cmocka_unit_test(test_requests_reject_bad_fields),
-		cmocka_unit_test(test_response_and_event),
-		cmocka_unit_test(test_peek_kind),
-		cmocka_unit_test(test_frames),
+	    cmocka_unit_test(test_requests_roundtrip),
+	    cmocka_unit_test(test_request_encoder_refuses),
+	    cmocka_unit_test(test_requests_reject_bad_fields),
+	    cmocka_unit_test(test_response_and_event),
+	    cmocka_unit_test(test_peek_kind),
+	    cmocka_unit_test(test_frames),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

@@ -122,21 +122,34 @@ static void test_auth_by_role(void **state)
 	loy_hs_transcript(tr, bi.data, bi.len, br.data, br.len);
 	loy_hs_auth_sign(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr, sk0);
 	loy_hs_auth_sign(&ar, LOY_HS_RESPONDER, FX_CHAIN, tr, sk1);
-	assert_int_equal(loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr, pk0), 0);
-	assert_int_equal(loy_hs_auth_verify(&ar, LOY_HS_RESPONDER, FX_CHAIN, tr, pk1), 0);
+	assert_int_equal(
+	    loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr, pk0), 0);
+	assert_int_equal(
+	    loy_hs_auth_verify(&ar, LOY_HS_RESPONDER, FX_CHAIN, tr, pk1), 0);
 	/* the two roles' signatures differ, and one cannot pass as the other */
 	assert_memory_not_equal(ai.sig, ar.sig, 64);
-	assert_int_equal(loy_hs_auth_verify(&ai, LOY_HS_RESPONDER, FX_CHAIN, tr, pk0), LOY_EBADSIG);
-	assert_int_equal(loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr, pk1), LOY_EBADSIG);
-	assert_int_equal(loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, "other", tr, pk0), LOY_EBADSIG);
-	assert_int_equal(loy_hs_auth_verify(&ai, 3, FX_CHAIN, tr, pk0), LOY_EBADSIG);
+	assert_int_equal(
+	    loy_hs_auth_verify(&ai, LOY_HS_RESPONDER, FX_CHAIN, tr, pk0),
+	    LOY_EBADSIG);
+	assert_int_equal(
+	    loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr, pk1),
+	    LOY_EBADSIG);
+	assert_int_equal(
+	    loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, "other", tr, pk0),
+	    LOY_EBADSIG);
+	assert_int_equal(loy_hs_auth_verify(&ai, 3, FX_CHAIN, tr, pk0),
+			 LOY_EBADSIG);
 	/* the order of the HELLOs matters, and a fresh nonce changes it all */
 	loy_hs_transcript(tr2, br.data, br.len, bi.data, bi.len);
 	assert_memory_not_equal(tr, tr2, 32);
-	assert_int_equal(loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr2, pk0), LOY_EBADSIG);
+	assert_int_equal(
+	    loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr2, pk0),
+	    LOY_EBADSIG);
 	bi.data[bi.len - 1] ^= 1;
 	loy_hs_transcript(tr2, bi.data, bi.len, br.data, br.len);
-	assert_int_equal(loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr2, pk0), LOY_EBADSIG);
+	assert_int_equal(
+	    loy_hs_auth_verify(&ai, LOY_HS_INITIATOR, FX_CHAIN, tr2, pk0),
+	    LOY_EBADSIG);
 	bi.data[bi.len - 1] ^= 1;
 	/* golden */
 	assert_hex(bi.data, bi.len, GV_HELLO_INIT);
@@ -151,10 +164,10 @@ static void test_auth_by_role(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hello_auth_roundtrip),
-		cmocka_unit_test(test_hello_auth_reject_bad_fields),
-		cmocka_unit_test(test_hello_check),
-		cmocka_unit_test(test_auth_by_role),
+	    cmocka_unit_test(test_hello_auth_roundtrip),
+	    cmocka_unit_test(test_hello_auth_reject_bad_fields),
+	    cmocka_unit_test(test_hello_check),
+	    cmocka_unit_test(test_auth_by_role),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

@@ -79,7 +79,9 @@ static void test_response_roundtrip_and_open(void **state)
 	char *hex;
 	(void)state;
 	block_and_cert(&blk, &cert);
-	assert_int_equal(loy_sync_response_add(&s, blk.data, blk.len, cert.data, cert.len), 0);
+	assert_int_equal(
+	    loy_sync_response_add(&s, blk.data, blk.len, cert.data, cert.len),
+	    0);
 	assert_int_equal(loy_sync_response_encode(&s, &enc), 0);
 	hex = malloc(2 * enc.len + 1);
 	mp_hex(hex, enc.data, enc.len);
@@ -105,7 +107,8 @@ static void test_response_roundtrip_and_open(void **state)
 		assert_int_equal(loy_cert_encode(&other, &ob), 0);
 		loy_buf_free(&s.entries[0].cert);
 		s.entries[0].cert = ob;
-		assert_int_equal(loy_sync_entry_open(&s.entries[0], &b, &c), LOY_EINVAL);
+		assert_int_equal(loy_sync_entry_open(&s.entries[0], &b, &c),
+				 LOY_EINVAL);
 		assert_null(b.txs);
 	}
 	loy_sync_response_free(&s);
@@ -159,22 +162,34 @@ static void test_response_limits(void **state)
 	size_t n;
 	(void)state;
 	assert_non_null(big);
-	assert_int_equal(loy_sync_response_add(&s, big, 0, &one, 1), LOY_EINVAL);
-	assert_int_equal(loy_sync_response_add(&s, big, LOY_MAX_BLOCK_BYTES + 1, &one, 1), LOY_ETOOBIG);
-	assert_int_equal(loy_sync_response_add(&s, &one, 1, big, LOY_MAX_CERT_BYTES + 1), LOY_ETOOBIG);
+	assert_int_equal(loy_sync_response_add(&s, big, 0, &one, 1),
+			 LOY_EINVAL);
+	assert_int_equal(
+	    loy_sync_response_add(&s, big, LOY_MAX_BLOCK_BYTES + 1, &one, 1),
+	    LOY_ETOOBIG);
+	assert_int_equal(
+	    loy_sync_response_add(&s, &one, 1, big, LOY_MAX_CERT_BYTES + 1),
+	    LOY_ETOOBIG);
 	/* two 6 MiB blocks do not fit one 8 MiB frame */
-	assert_int_equal(loy_sync_response_add(&s, big, LOY_MAX_BLOCK_BYTES, &one, 1), 0);
-	assert_int_equal(loy_sync_response_add(&s, big, LOY_MAX_BLOCK_BYTES, &one, 1), LOY_ETOOBIG);
+	assert_int_equal(
+	    loy_sync_response_add(&s, big, LOY_MAX_BLOCK_BYTES, &one, 1), 0);
+	assert_int_equal(
+	    loy_sync_response_add(&s, big, LOY_MAX_BLOCK_BYTES, &one, 1),
+	    LOY_ETOOBIG);
 	loy_sync_response_free(&s);
 	for (unsigned i = 0; i < LOY_MAX_SYNC_BLOCKS; i++)
-		assert_int_equal(loy_sync_response_add(&s, &one, 1, &one, 1), 0);
-	assert_int_equal(loy_sync_response_add(&s, &one, 1, &one, 1), LOY_ETOOBIG);
+		assert_int_equal(loy_sync_response_add(&s, &one, 1, &one, 1),
+				 0);
+	assert_int_equal(loy_sync_response_add(&s, &one, 1, &one, 1),
+			 LOY_ETOOBIG);
 	loy_sync_response_free(&s);
 	/* a response declaring 65 entries */
 	p = big;
-	*p++ = 0x92, *p++ = 0x01, *p++ = 0xdc, *p++ = 0, *p++ = LOY_MAX_SYNC_BLOCKS + 1;
+	*p++ = 0x92, *p++ = 0x01, *p++ = 0xdc, *p++ = 0,
+	*p++ = LOY_MAX_SYNC_BLOCKS + 1;
 	for (unsigned i = 0; i <= LOY_MAX_SYNC_BLOCKS; i++)
-		*p++ = 0x92, *p++ = 0xc4, *p++ = 1, *p++ = 1, *p++ = 0xc4, *p++ = 1, *p++ = 1;
+		*p++ = 0x92, *p++ = 0xc4, *p++ = 1, *p++ = 1, *p++ = 0xc4,
+		*p++ = 1, *p++ = 1;
 	n = (size_t)(p - big);
 	assert_int_equal(dec_resp(big, n), LOY_ETOOBIG);
 	free(big);
@@ -183,10 +198,10 @@ static void test_response_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request),
-		cmocka_unit_test(test_response_roundtrip_and_open),
-		cmocka_unit_test(test_response_rejects_bad_fields),
-		cmocka_unit_test(test_response_limits),
+	    cmocka_unit_test(test_request),
+	    cmocka_unit_test(test_response_roundtrip_and_open),
+	    cmocka_unit_test(test_response_rejects_bad_fields),
+	    cmocka_unit_test(test_response_limits),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

@@ -76,8 +76,11 @@ static void test_roundtrip_every_kind(void **state)
 		assert_int_equal(loy_tx_encode(&back, &b), 0);
 		assert_int_equal(a.len, b.len);
 		assert_memory_equal(a.data, b.data, a.len);
-		assert_int_equal(loy_tx_verify_encoded(&back, a.data, a.len), 0);
-		assert_string_equal(loy_tx_kind_name(k), loy_tx_kind_name(loy_tx_kind_parse(loy_tx_kind_name(k))));
+		assert_int_equal(loy_tx_verify_encoded(&back, a.data, a.len),
+				 0);
+		assert_string_equal(
+		    loy_tx_kind_name(k),
+		    loy_tx_kind_name(loy_tx_kind_parse(loy_tx_kind_name(k))));
 		loy_tx_free(&tx);
 		loy_tx_free(&back);
 		loy_buf_free(&a);
@@ -85,7 +88,8 @@ static void test_roundtrip_every_kind(void **state)
 	}
 	assert_null(loy_tx_kind_name(0));
 	assert_null(loy_tx_kind_name(LOY_TX_KIND_MAX + 1));
-	assert_int_equal(loy_tx_kind_parse("reward.issue"), LOY_TX_REWARD_ISSUE);
+	assert_int_equal(loy_tx_kind_parse("reward.issue"),
+			 LOY_TX_REWARD_ISSUE);
 	assert_int_equal(loy_tx_kind_parse("nope"), 0);
 }
 
@@ -101,13 +105,15 @@ static void test_tampered_signature_fails(void **state)
 	assert_int_equal(loy_tx_encode(&tx, &a), 0);
 	/* change the amount byte in place (60 -> 61): still canonical */
 	for (size_t i = 0; i + 1 < a.len; i++)
-		if (a.data[i] == 0x3c && a.data[i + 1] == 0xab) { /* 60, fixstr(11) */
+		if (a.data[i] == 0x3c &&
+		    a.data[i + 1] == 0xab) { /* 60, fixstr(11) */
 			a.data[i] = 0x3d;
 			break;
 		}
 	assert_int_equal(loy_tx_decode(&back, a.data, a.len), 0);
 	assert_int_equal(back.u.redeem.amount, 61);
-	assert_int_equal(loy_tx_verify_encoded(&back, a.data, a.len), LOY_EBADSIG);
+	assert_int_equal(loy_tx_verify_encoded(&back, a.data, a.len),
+			 LOY_EBADSIG);
 	assert_int_equal(loy_tx_verify(&back), LOY_EBADSIG);
 	loy_buf_free(&a);
 }
@@ -118,8 +124,14 @@ struct bb {
 	uint8_t b[20000];
 	size_t n;
 };
-static void bb_byte(struct bb *b, uint8_t v) { b->b[b->n++] = v; }
-static void bb_arr(struct bb *b, unsigned n) { bb_byte(b, (uint8_t)(0x90 | n)); }
+static void bb_byte(struct bb *b, uint8_t v)
+{
+	b->b[b->n++] = v;
+}
+static void bb_arr(struct bb *b, unsigned n)
+{
+	bb_byte(b, (uint8_t)(0x90 | n));
+}
 static void bb_uint(struct bb *b, uint64_t v)
 {
 	if (v < 128) {
@@ -127,7 +139,8 @@ static void bb_uint(struct bb *b, uint64_t v)
 	} else if (v < 256) {
 		bb_byte(b, 0xcc), bb_byte(b, (uint8_t)v);
 	} else if (v < 65536) {
-		bb_byte(b, 0xcd), bb_byte(b, (uint8_t)(v >> 8)), bb_byte(b, (uint8_t)v);
+		bb_byte(b, 0xcd), bb_byte(b, (uint8_t)(v >> 8)),
+		    bb_byte(b, (uint8_t)v);
 	} else {
 		bb_byte(b, 0xcf);
 		for (int i = 7; i >= 0; i--)
@@ -155,15 +168,15 @@ struct redeem_spec {
 	uint64_t version, kind, nonce, amount;
 	size_t signer_len, sig_len;
 	const char *reference;
-	int nonce_wide;     /* nonce as uint16 though it fits a fixint */
-	int chain_as_bin;   /* chain id with the wrong type */
-	int extra_body;     /* one field too many in the body */
+	int nonce_wide;   /* nonce as uint16 though it fits a fixint */
+	int chain_as_bin; /* chain id with the wrong type */
+	int extra_body;   /* one field too many in the body */
 	int negative_amount;
 	int trailing;
 };
 
-static const struct redeem_spec good = {1, LOY_TX_REDEEM, 7, 60, 32, 64,
-					"pos-77-0001", 0, 0, 0, 0, 0};
+static const struct redeem_spec good = {
+    1, LOY_TX_REDEEM, 7, 60, 32, 64, "pos-77-0001", 0, 0, 0, 0, 0};
 
 static size_t build_redeem(struct bb *b, const struct redeem_spec *s)
 {
@@ -251,7 +264,10 @@ static void test_rejects_noncanonical_string_header(void **state)
 	static struct bb b;
 	struct loy_tx tx;
 	size_t n = build_redeem(&b, &good);
-	uint8_t *p = memmem(b.b, n, "\xa8" "discount", 9);
+	uint8_t *p = memmem(b.b, n,
+			    "\xa8"
+			    "discount",
+			    9);
 	(void)state;
 	/* rewrite fixstr(8) as str8(8): same content, wider header */
 	assert_non_null(p);
@@ -291,20 +307,24 @@ static void test_rejects_bad_coupon_and_geo(void **state)
 
 static void test_rejects_oversized_and_hostile(void **state)
 {
-	static const uint8_t evil[] = {0x6f, 0xdd, 0x11, 0x6f, 0xfe, 0x11, 0xfc};
-	static const uint8_t evil2[] = {0xdd, 0x11, 0x6f, 0xfe, 0x11, 0xfc, 0x00};
+	static const uint8_t evil[] = {0x6f, 0xdd, 0x11, 0x6f,
+				       0xfe, 0x11, 0xfc};
+	static const uint8_t evil2[] = {0xdd, 0x11, 0x6f, 0xfe,
+					0x11, 0xfc, 0x00};
 	static uint8_t big[LOY_MAX_TX_BYTES + 1];
 	struct loy_tx tx;
 	(void)state;
 	assert_int_not_equal(loy_tx_decode(&tx, evil, sizeof evil), 0);
-	assert_int_equal(loy_tx_decode(&tx, evil2, sizeof evil2), LOY_EMALFORMED);
+	assert_int_equal(loy_tx_decode(&tx, evil2, sizeof evil2),
+			 LOY_EMALFORMED);
 	assert_int_equal(loy_tx_decode(&tx, big, sizeof big), LOY_ETOOBIG);
 	assert_int_equal(loy_tx_decode(&tx, big, 0), LOY_EMALFORMED);
 	/* the biggest coupon batch does not fit in one transaction */
 	sample_tx(&tx, LOY_TX_COUPON_ISSUE);
 	free(tx.u.coupon_issue.coupons);
 	tx.u.coupon_issue.coupon_count = LOY_MAX_COUPONS_PER_ISSUE;
-	tx.u.coupon_issue.coupons = calloc(LOY_MAX_COUPONS_PER_ISSUE, sizeof(struct loy_coupon_slot));
+	tx.u.coupon_issue.coupons =
+	    calloc(LOY_MAX_COUPONS_PER_ISSUE, sizeof(struct loy_coupon_slot));
 	for (unsigned i = 0; i < LOY_MAX_COUPONS_PER_ISSUE; i++)
 		tx.u.coupon_issue.coupons[i].holder_kind = LOY_COUPON_BEARER;
 	{
@@ -324,8 +344,12 @@ static void test_signature_domain_is_tx(void **state)
 	sample_tx(&tx, LOY_TX_TRANSFER);
 	assert_int_equal(loy_tx_sign(&tx, sk), 0);
 	assert_int_equal(loy_tx_signing_bytes(&tx, &sb), 0);
-	assert_int_equal(loy_verify(tx.sig, LOY_DOMAIN_TX, tx.chain_id, sb.data, sb.len, pk), 0);
-	assert_int_equal(loy_verify(tx.sig, LOY_DOMAIN_VOTE, tx.chain_id, sb.data, sb.len, pk), LOY_EBADSIG);
+	assert_int_equal(
+	    loy_verify(tx.sig, LOY_DOMAIN_TX, tx.chain_id, sb.data, sb.len, pk),
+	    0);
+	assert_int_equal(loy_verify(tx.sig, LOY_DOMAIN_VOTE, tx.chain_id,
+				    sb.data, sb.len, pk),
+			 LOY_EBADSIG);
 	/* a tx for another chain is another message */
 	strcpy(tx.chain_id, "other");
 	assert_int_equal(loy_tx_verify(&tx), LOY_EBADSIG);
@@ -335,14 +359,14 @@ static void test_signature_domain_is_tx(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_vectors),
-		cmocka_unit_test(test_roundtrip_every_kind),
-		cmocka_unit_test(test_tampered_signature_fails),
-		cmocka_unit_test(test_rejects_each_malformed_field),
-		cmocka_unit_test(test_rejects_noncanonical_string_header),
-		cmocka_unit_test(test_rejects_bad_coupon_and_geo),
-		cmocka_unit_test(test_rejects_oversized_and_hostile),
-		cmocka_unit_test(test_signature_domain_is_tx),
+	    cmocka_unit_test(test_golden_vectors),
+	    cmocka_unit_test(test_roundtrip_every_kind),
+	    cmocka_unit_test(test_tampered_signature_fails),
+	    cmocka_unit_test(test_rejects_each_malformed_field),
+	    cmocka_unit_test(test_rejects_noncanonical_string_header),
+	    cmocka_unit_test(test_rejects_bad_coupon_and_geo),
+	    cmocka_unit_test(test_rejects_oversized_and_hostile),
+	    cmocka_unit_test(test_signature_domain_is_tx),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

@@ -111,7 +111,8 @@ static inline void sample_tx(struct loy_tx *tx, unsigned kind)
 		tx->u.coupon_redeem.index = 1;
 		strcpy(tx->u.coupon_redeem.code, "SECRET-CODE");
 		sample_id(tx->u.coupon_redeem.site, 2);
-		tx->u.coupon_redeem.location = (struct loy_geo){-33868820, 151209296};
+		tx->u.coupon_redeem.location =
+		    (struct loy_geo){-33868820, 151209296};
 		strcpy(tx->u.coupon_redeem.reference, "pos-9");
 		break;
 	case LOY_TX_SETTLE:

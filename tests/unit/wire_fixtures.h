@@ -89,7 +89,8 @@ static inline int fx_cert(struct loy_cert *c, unsigned n)
 
 	memset(c, 0, sizeof *c);
 	for (unsigned k = 0; k < n; k++)
-		if (fx_vote(&v, k, LOY_VOTE_COMMIT) != 0 || loy_cert_add(c, &v) != 0)
+		if (fx_vote(&v, k, LOY_VOTE_COMMIT) != 0 ||
+		    loy_cert_add(c, &v) != 0)
 			return -1;
 	return 0;
 }

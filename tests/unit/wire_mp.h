@@ -17,7 +17,7 @@
 struct mpf {
 	uint8_t b[MPF_MAX];
 	size_t n;
-	int kind; /* what a mutation may do with it: MPK_* */
+	int kind;     /* what a mutation may do with it: MPK_* */
 	size_t fixed; /* MPK_BIN: the required length, 0 if any */
 };
 
@@ -155,14 +155,15 @@ static inline int mp_try(mp_decode_fn dec, const struct mpf *items, size_t n)
 	return dec(m.b, m.n);
 }
 
-#define MP_EXPECT(what, i, got, want)                                         \
-	do {                                                                  \
-		if ((got) != (want)) {                                        \
-			fprintf(stderr, "%s: field %zu: got %d (%s), want %d\n", \
-				what, (size_t)(i), (got), loy_strerror(got),  \
-				(want));                                      \
-			abort();                                              \
-		}                                                             \
+#define MP_EXPECT(what, i, got, want)                                          \
+	do {                                                                   \
+		if ((got) != (want)) {                                         \
+			fprintf(stderr,                                        \
+				"%s: field %zu: got %d (%s), want %d\n", what, \
+				(size_t)(i), (got), loy_strerror(got),         \
+				(want));                                       \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* Runs the mutations every message must refuse, field by field:
@@ -182,7 +183,8 @@ static inline void mp_check_fields(const char *what, mp_decode_fn dec,
 		memcpy(t, items, n * sizeof *t);
 		/* wrong type */
 		if (items[i].kind != MPK_ANY) {
-			t[i] = items[i].kind == MPK_STR ? mpf_u(7) : mpf_str("x");
+			t[i] =
+			    items[i].kind == MPK_STR ? mpf_u(7) : mpf_str("x");
 			MP_EXPECT(what, i, mp_try(dec, t, n), LOY_EMALFORMED);
 			t[i] = items[i].kind == MPK_BOOL ? mpf_bin("", 0, 0)
 							 : mpf_bool(1);
