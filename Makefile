@@ -145,11 +145,12 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS_ALL)
 
-test: deps $(BINS) $(UNIT_BINS) $(FUZZ_BINS) $(ITEST_BIN) purity
+test: deps $(BINS) $(UNIT_BINS) $(FUZZ_BINS) $(ITEST_BIN) $(CHAOS_BIN) purity
 	$(Q)sh tests/run-unit.sh $(BUILD)/tests $(UNIT_BINS)
 	$(Q)sh tests/run-fuzz.sh smoke $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
 	$(Q)$(BUILD)/bin/itest $(BUILD)/bin/loyd
 	$(Q)bash tests/integration/cli_e2e.sh $(BUILD)
+	$(Q)$(if $(CHAOS_BIN),$(CHAOS_BIN) --short --loyd $(BUILD)/bin/loyd --loyctl $(BUILD)/bin/loyctl)
 
 itest: deps $(BINS) $(ITEST_BIN)
 	$(Q)$(BUILD)/bin/itest $(BUILD)/bin/loyd

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ledger/internal.h"
 #include "wire/error.h"
@@ -76,6 +77,82 @@ const char *loy_reject_name(unsigned code)
 	return reject_names[code];
 }
 
+/* LMDB maps data.mdb and trusts it: a file cut short makes a later read
+ * fault (SIGBUS). Refuse a file that ends before its last used page. */
+static int check_file_size(MDB_env *env, const char *path, char *errmsg,
+			   size_t errlen)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fs;
+	char file[4096];
+	unsigned long long need;
+
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &st) != 0)
+		return 0;
+	if ((size_t)snprintf(file, sizeof file, "%s/data.mdb", path) >= sizeof file ||
+	    stat(file, &fs) != 0)
+		return 0;
+	need = ((unsigned long long)info.me_last_pgno + 1) * st.ms_psize;
+	if ((unsigned long long)fs.st_size >= need)
+		return 0;
+	if (errmsg && errlen)
+		snprintf(errmsg, errlen,
+			 "%s: data.mdb is truncated (%lld bytes, but its pages "
+			 "run to %llu): the store is damaged; move the data "
+			 "directory away and let the node resync from its peers",
+			 path, (long long)fs.st_size, need);
+	return LOY_ECORRUPT;
+}
+
+/* The tip block must still match the tip record: a damaged store is
+ * refused at open rather than served. */
+static int check_tip(struct loy_ledger *l, MDB_txn *txn, char *why, size_t n)
+{
+	MDB_val k = {3, "tip"}, v, kb, vb;
+	struct loy_block b;
+	uint8_t key[8], hash[LOY_HASH_SIZE], root[LOY_HASH_SIZE];
+	const uint8_t *p;
+	uint64_t height;
+	int ok;
+
+	if (!l->have_genesis || mdb_get(txn, l->dbi[LDB_META], &k, &v) != 0)
+		return 0;
+	if (v.mv_size != 80) {
+		snprintf(why, n, "damaged tip record");
+		return LOY_ECORRUPT;
+	}
+	p = v.mv_data;
+	height = be64get(p);
+	if (height == 0)
+		return 0;
+	be64put(key, height);
+	kb.mv_size = 8;
+	kb.mv_data = key;
+	if (mdb_get(txn, l->dbi[LDB_BLOCKS], &kb, &vb) != 0 ||
+	    loy_block_decode(&b, vb.mv_data, vb.mv_size) != 0) {
+		snprintf(why, n, "the tip block %llu is missing or does not decode: "
+			 "the store is damaged; move the data directory away and "
+			 "let the node resync from its peers", (unsigned long long)height);
+		return LOY_ECORRUPT;
+	}
+	loy_tx_root(root, b.txs, b.tx_count);
+	ok = loy_block_header_hash(&b.header, hash) == 0 &&
+	     memcmp(hash, p + 8, LOY_HASH_SIZE) == 0 &&
+	     memcmp(root, b.header.tx_root, LOY_HASH_SIZE) == 0 &&
+	     memcmp(b.header.state_root, p + 40, LOY_HASH_SIZE) == 0 &&
+	     b.header.height == height;
+	loy_block_free(&b);
+	if (!ok) {
+		snprintf(why, n, "the tip block %llu does not match its hash, "
+			 "transaction root or state root: the store is damaged; "
+			 "move the data directory away and let the node resync "
+			 "from its peers", (unsigned long long)height);
+		return LOY_ECORRUPT;
+	}
+	return 0;
+}
+
 static void set_err(char *errmsg, size_t errlen, const char *path,
 		    const char *detail)
 {
@@ -116,6 +193,9 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 		mrc = mdb_env_open(l->env, path, envflags, 0600);
 	if (mrc != 0)
 		goto fail_open;
+	rc = check_file_size(l->env, path, errmsg, errlen);
+	if (rc != 0)
+		goto fail;
 	mrc = mdb_txn_begin(l->env, NULL,
 			    (flags & LOY_LEDGER_RDONLY) ? MDB_RDONLY : 0, &txn);
 	if (mrc != 0)
@@ -155,6 +235,15 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 		mdb_txn_abort(txn);
 		set_err(errmsg, errlen, path, "damaged chain parameters");
 		goto fail;
+	}
+	if (rc == 0) {
+		char why[200];
+		rc = check_tip(l, txn, why, sizeof why);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			set_err(errmsg, errlen, path, why);
+			goto fail;
+		}
 	}
 	mrc = mdb_txn_commit(txn);
 	if (mrc != 0)

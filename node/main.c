@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"or from\n"
 		"the LOYD_PASSPHRASE environment variable.\n"
 		"Logs go to stderr. SIGTERM or SIGINT stops the node cleanly.\n"
+		"Tests only: with LOYD_FAULT_SIGNALS=1, SIGUSR1 isolates the node from\n"
+		"its peers (every peer frame dropped) and SIGUSR2 heals it.\n"
 		"Exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage or "
 		"configuration error.\n"
 		"\n"
@@ -72,6 +74,8 @@ struct main_ctx {
 	struct loy_node *node;
 	int exit_code;
 	uv_signal_t sigterm, sigint;
+	uv_signal_t sigusr1, sigusr2; /* test fault signals, when enabled */
+	int faults;
 };
 
 static void on_stopped(void *data, int exit_code)
@@ -82,6 +86,20 @@ static void on_stopped(void *data, int exit_code)
 	m->node = NULL;
 	uv_close((uv_handle_t *)&m->sigterm, NULL);
 	uv_close((uv_handle_t *)&m->sigint, NULL);
+	if (m->faults) {
+		uv_close((uv_handle_t *)&m->sigusr1, NULL);
+		uv_close((uv_handle_t *)&m->sigusr2, NULL);
+	}
+}
+
+/* LOYD_FAULT_SIGNALS=1 (tests only): SIGUSR1 cuts the node off from its
+ * peers, SIGUSR2 heals it. */
+static void on_fault_signal(uv_signal_t *s, int signum)
+{
+	struct main_ctx *m = s->data;
+
+	if (m->node)
+		loy_node_isolate(m->node, signum == SIGUSR1);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -171,6 +189,17 @@ int main(int argc, char **argv)
 	m.sigterm.data = m.sigint.data = &m;
 	uv_signal_start(&m.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&m.sigint, on_signal, SIGINT);
+	if (!check && getenv("LOYD_FAULT_SIGNALS") &&
+	    strcmp(getenv("LOYD_FAULT_SIGNALS"), "1") == 0) {
+		m.faults = 1;
+		uv_signal_init(loop, &m.sigusr1);
+		uv_signal_init(loop, &m.sigusr2);
+		m.sigusr1.data = m.sigusr2.data = &m;
+		uv_signal_start(&m.sigusr1, on_fault_signal, SIGUSR1);
+		uv_signal_start(&m.sigusr2, on_fault_signal, SIGUSR2);
+		fprintf(stderr, "loyd: fault signals enabled (LOYD_FAULT_SIGNALS=1): "
+			"SIGUSR1 isolates this node from its peers, SIGUSR2 heals\n");
+	}
 	if (check && m.node == NULL) {
 		uv_close((uv_handle_t *)&m.sigterm, NULL);
 		uv_close((uv_handle_t *)&m.sigint, NULL);

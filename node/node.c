@@ -414,6 +414,25 @@ static int start_peers(struct loy_node *n, char *err, size_t err_size)
 	return rv;
 }
 
+void loy_node_isolate(struct loy_node *n, int on)
+{
+	struct loy_peer_addr *peers = calloc(LOY_MAX_VALIDATORS, sizeof *peers);
+	uint32_t np;
+
+	if (peers == NULL || n->net == NULL) {
+		free(peers);
+		return;
+	}
+	np = loy_node_member_peers(n, peers, LOY_MAX_VALIDATORS);
+	for (uint32_t i = 0; i < np; i++)
+		loy_peer_net_block(n->net, peers[i].key, on);
+	free(peers);
+	if (on)
+		LOG_WARN(&n->log, "fault", "isolated: dropping every frame to and from %u peers", np);
+	else
+		LOG_WARN(&n->log, "fault", "healed: frames to and from peers flow again");
+}
+
 int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 		   struct loy_node **out, char *err, size_t err_size)
 {

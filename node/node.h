@@ -32,4 +32,8 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
  * call only raises the exit code. */
 void loy_node_stop(struct loy_node *n, int exit_code);
 
+/* Fault injection for tests: while isolated, every frame to and from every
+ * peer is dropped (the transport's fault layer); links stay up. */
+void loy_node_isolate(struct loy_node *n, int on);
+
 #endif

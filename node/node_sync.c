@@ -16,7 +16,27 @@ struct serve_job {
 	struct loy_sync_request req;
 	struct loy_buf out;
 	int rv;
+	uint64_t damaged; /* height of a stored block that fails its checks */
 };
+
+/* A stored block must still be what was committed: its header hash is the
+ * one its certificate signs and its transactions give its tx root. A node
+ * never serves a damaged block. */
+static int block_intact(const struct loy_buf *b, const struct loy_buf *c)
+{
+	struct loy_sync_entry e = {*b, *c};
+	struct loy_block blk;
+	struct loy_cert cert;
+	uint8_t root[LOY_HASH_SIZE];
+	int ok;
+
+	if (loy_sync_entry_open(&e, &blk, &cert) != 0)
+		return 0;
+	loy_tx_root(root, blk.txs, blk.tx_count);
+	ok = memcmp(root, blk.header.tx_root, LOY_HASH_SIZE) == 0;
+	loy_block_free(&blk);
+	return ok;
+}
 
 static void serve_run(struct loy_job *j)
 {
@@ -27,6 +47,10 @@ static void serve_run(struct loy_job *j)
 		struct loy_buf b = {0}, c = {0};
 		int rv = loy_ledger_block(j->node->ledger,
 					  s->req.from_height + i, &b, &c);
+		if (rv == 0 && !block_intact(&b, &c)) {
+			s->damaged = s->req.from_height + i;
+			rv = LOY_ECORRUPT;
+		}
 		if (rv == 0)
 			rv = loy_sync_response_add(&resp, b.data, b.len, c.data,
 						   c.len);
@@ -44,6 +68,26 @@ static void serve_done(struct loy_job *j)
 	struct serve_job *s = (struct serve_job *)j;
 	struct loy_node *n = j->node;
 
+	if (s->damaged) {
+		LOG_ERR(&n->log, "sync",
+			"stored block %llu fails its hash checks: the data directory "
+			"is damaged; stopping (move it away and restart to resync "
+			"from peers)", (unsigned long long)s->damaged);
+		loy_buf_free(&s->out);
+		free(s);
+		loy_node_stop(n, 1);
+		return;
+	}
+	if (s->damaged) {
+		LOG_ERR(&n->log, "sync",
+			"stored block %llu fails its hash checks: the data directory "
+			"is damaged; stopping (move it away and restart to resync "
+			"from peers)", (unsigned long long)s->damaged);
+		loy_buf_free(&s->out);
+		free(s);
+		loy_node_stop(n, 1);
+		return;
+	}
 	if (s->rv == 0 && n->net && !n->stopping)
 		(void)loy_peer_net_send(n->net, s->peer, LOY_CHAN_SYNC_RESP,
 					s->out.data, s->out.len);
