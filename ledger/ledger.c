@@ -90,18 +90,20 @@ static int check_file_size(MDB_env *env, const char *path, char *errmsg,
 
 	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &st) != 0)
 		return 0;
-	if ((size_t)snprintf(file, sizeof file, "%s/data.mdb", path) >= sizeof file ||
+	if ((size_t)snprintf(file, sizeof file, "%s/data.mdb", path) >=
+		sizeof file ||
 	    stat(file, &fs) != 0)
 		return 0;
 	need = ((unsigned long long)info.me_last_pgno + 1) * st.ms_psize;
 	if ((unsigned long long)fs.st_size >= need)
 		return 0;
 	if (errmsg && errlen)
-		snprintf(errmsg, errlen,
-			 "%s: data.mdb is truncated (%lld bytes, but its pages "
-			 "run to %llu): the store is damaged; move the data "
-			 "directory away and let the node resync from its peers",
-			 path, (long long)fs.st_size, need);
+		snprintf(
+		    errmsg, errlen,
+		    "%s: data.mdb is truncated (%lld bytes, but its pages "
+		    "run to %llu): the store is damaged; move the data "
+		    "directory away and let the node resync from its peers",
+		    path, (long long)fs.st_size, need);
 	return LOY_ECORRUPT;
 }
 
@@ -131,9 +133,12 @@ static int check_tip(struct loy_ledger *l, MDB_txn *txn, char *why, size_t n)
 	kb.mv_data = key;
 	if (mdb_get(txn, l->dbi[LDB_BLOCKS], &kb, &vb) != 0 ||
 	    loy_block_decode(&b, vb.mv_data, vb.mv_size) != 0) {
-		snprintf(why, n, "the tip block %llu is missing or does not decode: "
-			 "the store is damaged; move the data directory away and "
-			 "let the node resync from its peers", (unsigned long long)height);
+		snprintf(
+		    why, n,
+		    "the tip block %llu is missing or does not decode: "
+		    "the store is damaged; move the data directory away and "
+		    "let the node resync from its peers",
+		    (unsigned long long)height);
 		return LOY_ECORRUPT;
 	}
 	loy_tx_root(root, b.txs, b.tx_count);
@@ -144,10 +149,13 @@ static int check_tip(struct loy_ledger *l, MDB_txn *txn, char *why, size_t n)
 	     b.header.height == height;
 	loy_block_free(&b);
 	if (!ok) {
-		snprintf(why, n, "the tip block %llu does not match its hash, "
-			 "transaction root or state root: the store is damaged; "
-			 "move the data directory away and let the node resync "
-			 "from its peers", (unsigned long long)height);
+		snprintf(
+		    why, n,
+		    "the tip block %llu does not match its hash, "
+		    "transaction root or state root: the store is damaged; "
+		    "move the data directory away and let the node resync "
+		    "from its peers",
+		    (unsigned long long)height);
 		return LOY_ECORRUPT;
 	}
 	return 0;

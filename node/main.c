@@ -33,7 +33,8 @@ static void usage(FILE *f)
 		"or from\n"
 		"the LOYD_PASSPHRASE environment variable.\n"
 		"Logs go to stderr. SIGTERM or SIGINT stops the node cleanly.\n"
-		"Tests only: with LOYD_FAULT_SIGNALS=1, SIGUSR1 isolates the node from\n"
+		"Tests only: with LOYD_FAULT_SIGNALS=1, SIGUSR1 isolates the "
+		"node from\n"
 		"its peers (every peer frame dropped) and SIGUSR2 heals it.\n"
 		"Exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage or "
 		"configuration error.\n"
@@ -197,8 +198,10 @@ int main(int argc, char **argv)
 		m.sigusr1.data = m.sigusr2.data = &m;
 		uv_signal_start(&m.sigusr1, on_fault_signal, SIGUSR1);
 		uv_signal_start(&m.sigusr2, on_fault_signal, SIGUSR2);
-		fprintf(stderr, "loyd: fault signals enabled (LOYD_FAULT_SIGNALS=1): "
-			"SIGUSR1 isolates this node from its peers, SIGUSR2 heals\n");
+		fprintf(stderr,
+			"loyd: fault signals enabled (LOYD_FAULT_SIGNALS=1): "
+			"SIGUSR1 isolates this node from its peers, SIGUSR2 "
+			"heals\n");
 	}
 	if (check && m.node == NULL) {
 		uv_close((uv_handle_t *)&m.sigterm, NULL);

@@ -428,9 +428,12 @@ void loy_node_isolate(struct loy_node *n, int on)
 		loy_peer_net_block(n->net, peers[i].key, on);
 	free(peers);
 	if (on)
-		LOG_WARN(&n->log, "fault", "isolated: dropping every frame to and from %u peers", np);
+		LOG_WARN(&n->log, "fault",
+			 "isolated: dropping every frame to and from %u peers",
+			 np);
 	else
-		LOG_WARN(&n->log, "fault", "healed: frames to and from peers flow again");
+		LOG_WARN(&n->log, "fault",
+			 "healed: frames to and from peers flow again");
 }
 
 int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,

@@ -69,20 +69,26 @@ static void serve_done(struct loy_job *j)
 	struct loy_node *n = j->node;
 
 	if (s->damaged) {
-		LOG_ERR(&n->log, "sync",
-			"stored block %llu fails its hash checks: the data directory "
-			"is damaged; stopping (move it away and restart to resync "
-			"from peers)", (unsigned long long)s->damaged);
+		LOG_ERR(
+		    &n->log, "sync",
+		    "stored block %llu fails its hash checks: the data "
+		    "directory "
+		    "is damaged; stopping (move it away and restart to resync "
+		    "from peers)",
+		    (unsigned long long)s->damaged);
 		loy_buf_free(&s->out);
 		free(s);
 		loy_node_stop(n, 1);
 		return;
 	}
 	if (s->damaged) {
-		LOG_ERR(&n->log, "sync",
-			"stored block %llu fails its hash checks: the data directory "
-			"is damaged; stopping (move it away and restart to resync "
-			"from peers)", (unsigned long long)s->damaged);
+		LOG_ERR(
+		    &n->log, "sync",
+		    "stored block %llu fails its hash checks: the data "
+		    "directory "
+		    "is damaged; stopping (move it away and restart to resync "
+		    "from peers)",
+		    (unsigned long long)s->damaged);
 		loy_buf_free(&s->out);
 		free(s);
 		loy_node_stop(n, 1);
