@@ -580,6 +580,25 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	return 0;
 }
 
+/* Commits a block's transaction, durably unless LOY_APPLY_NO_SYNC (and the
+ * store is not already NOSYNC). A durable commit's fsync also flushes what
+ * earlier non-durable commits left in the page cache. */
+static int commit_maybe_sync(struct loy_ledger *l, MDB_txn *txn, unsigned flags)
+{
+	int mrc;
+
+	if (!(flags & LOY_APPLY_NO_SYNC) || (l->flags & LOY_LEDGER_NOSYNC))
+		return mdb_txn_commit(txn);
+	mrc = mdb_env_set_flags(l->env, MDB_NOSYNC, 1);
+	if (mrc != 0) {
+		mdb_txn_abort(txn);
+		return mrc;
+	}
+	mrc = mdb_txn_commit(txn);
+	(void)mdb_env_set_flags(l->env, MDB_NOSYNC, 0);
+	return mrc;
+}
+
 /* Writes a block's own records (block, certificate, tip) into txn. */
 static int put_block(struct loy_ledger *l, struct ldg_txn *t,
 		     const struct loy_block *b, const uint8_t bhash[32],
@@ -633,7 +652,7 @@ static int apply_staged(struct loy_ledger *l, const struct loy_block *b,
 	}
 	if (res && st->n)
 		memcpy(res, st->results, st->n * sizeof *res);
-	mrc = mdb_txn_commit(st->txn);
+	mrc = commit_maybe_sync(l, st->txn, flags);
 	st->txn = NULL;
 	st->active = false;
 	ldg_ws_free(st->ws);
@@ -757,7 +776,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			 loy_strerror(rc));
 		goto abort;
 	}
-	mrc = mdb_txn_commit(t.txn);
+	mrc = commit_maybe_sync(l, t.txn, flags);
 	if (mrc != 0) {
 		rc = ldg_fail(l, ldg_mdb_err(mrc),
 			      "ledger: apply block %llu: commit: %s", ht,

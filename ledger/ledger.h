@@ -223,6 +223,11 @@ enum loy_apply_flags {
 	LOY_APPLY_VERIFY_SIGS = 1u << 0, /* verify every tx signature */
 	/* Skip the certificate check (the caller verified it already). */
 	LOY_APPLY_TRUST_CERT = 1u << 1,
+	/* Commit without waiting for the disk (catching up on old blocks
+	 * that the rest of the cluster holds anyway). A process crash loses
+	 * nothing; an operating-system crash may lose or damage the store, so
+	 * the next durable commit flushes everything written before it. */
+	LOY_APPLY_NO_SYNC = 1u << 2,
 };
 
 /* Applies a final block: checks its chain id, height (tip+1), previous

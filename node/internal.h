@@ -116,6 +116,10 @@ void loy_node_on_sync_response(struct loy_node *n,
 typedef void (*loy_admit_cb)(void *data, uint32_t i, int code,
 			     const uint8_t hash[LOY_HASH_SIZE],
 			     const char *why);
+/* Sends a peer the transactions pending in our mempool (oldest first, in
+ * batches), e.g. when its link comes up. */
+void loy_node_push_mempool(struct loy_node *n,
+			   const uint8_t peer[LOY_PUBKEY_SIZE]);
 void loy_node_on_gossip(struct loy_node *n, const uint8_t peer[LOY_PUBKEY_SIZE],
 			const uint8_t *msg, size_t len);
 void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,

@@ -231,6 +231,9 @@ static void on_peer_up(void *data, const uint8_t key[LOY_PUBKEY_SIZE])
 
 	loy_log_short(who, key);
 	LOG_INFO(&n->log, "peer", "link to %s up", who);
+	/* Gossip sent while the link was down is lost: hand the peer what
+	 * is pending here, so any leader can propose it. */
+	loy_node_push_mempool(n, key);
 }
 
 static void on_peer_down(void *data, const uint8_t key[LOY_PUBKEY_SIZE])

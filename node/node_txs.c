@@ -3,6 +3,7 @@
  * from clients are gossiped to every peer. */
 #include "node/internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +159,45 @@ static void gossip(struct loy_node *n, struct admit_job *a)
 		loy_buf_free(&out);
 	}
 	free(q.submit.txs); /* the bufs are the items' */
+}
+
+void loy_node_push_mempool(struct loy_node *n,
+			   const uint8_t peer[LOY_PUBKEY_SIZE])
+{
+	uint32_t max = 16 * LOY_MAX_SUBMIT_BATCH;
+	struct loy_mempool_tx *txs = calloc(max, sizeof *txs);
+	uint32_t count;
+
+	if (txs == NULL || n->net == NULL) {
+		free(txs);
+		return;
+	}
+	count = loy_mempool_take(n->mempool, max, SIZE_MAX, txs);
+	for (uint32_t at = 0; at < count; at += LOY_MAX_SUBMIT_BATCH) {
+		struct loy_client_request q;
+		struct loy_buf out;
+		uint32_t k = count - at < LOY_MAX_SUBMIT_BATCH
+				 ? count - at
+				 : LOY_MAX_SUBMIT_BATCH;
+
+		memset(&q, 0, sizeof q);
+		q.kind = LOY_CLIENT_SUBMIT;
+		q.submit.tx_count = k;
+		q.submit.txs = calloc(k, sizeof *q.submit.txs);
+		if (q.submit.txs == NULL)
+			break;
+		for (uint32_t i = 0; i < k; i++) {
+			q.submit.txs[i].data = (uint8_t *)txs[at + i].data;
+			q.submit.txs[i].len = txs[at + i].len;
+		}
+		if (loy_client_request_encode(&q, &out) == 0) {
+			(void)loy_peer_net_send(n->net, peer, LOY_CHAN_TXS,
+						out.data, out.len);
+			loy_buf_free(&out);
+		}
+		free(q.submit.txs); /* views into the mempool */
+	}
+	free(txs);
 }
 
 void loy_node_on_gossip(struct loy_node *n, const uint8_t peer[LOY_PUBKEY_SIZE],
