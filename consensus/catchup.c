@@ -43,7 +43,9 @@ void cons_request_fetch(struct loy_cons *c, const uint8_t peer[LOY_PUBKEY_SIZE])
 	up->flags |= LOY_CONS_UPDATE_FETCH;
 	up->fetch.from_height = c->height;
 	memcpy(up->fetch.peer, peer, LOY_PUBKEY_SIZE);
+	memcpy(c->fetch_peer, peer, LOY_PUBKEY_SIZE);
 	c->fetch_retry_at = c->now + c->cfg.fetch_timeout_ms;
+	c->catching_up = 0;
 }
 
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev)
@@ -98,6 +100,7 @@ void cons_apply_fetched(struct loy_cons *c)
 		    cons_verify_cert(c, &d->cert, LOY_VOTE_COMMIT) == 0) {
 			cons_commit(c, d->block.data, d->block.len, &hdr, hash,
 				    &d->cert);
+			c->catching_up = 1;
 			loy_buf_free(&d->block);
 			d->cert.height = 0; /* spent */
 		} else {

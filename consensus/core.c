@@ -294,6 +294,13 @@ static void on_applied(struct loy_cons *c, const struct loy_cons_event *ev)
 	c->pending_txs = ev->applied.pending_txs;
 	height_reset(c);
 	cons_apply_fetched(c);
+	/* A fetched run is used up while we were catching up: ask the same
+	 * peer for the next run at once instead of on the retry timer. An
+	 * empty answer ends it. */
+	if (!c->applying && c->n_fetched == 0 && c->catching_up) {
+		c->fetch_retry_at = 0;
+		cons_request_fetch(c, c->fetch_peer);
+	}
 	if (!c->applying)
 		replay_future(c);
 }

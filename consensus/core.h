@@ -106,6 +106,8 @@ struct loy_cons {
 	uint64_t resend_mark;
 
 	uint64_t fetch_retry_at;
+	uint8_t fetch_peer[LOY_PUBKEY_SIZE]; /* asked last */
+	int catching_up; /* committed a fetched block since the last fetch */
 	struct cons_fetched *fetched;
 	uint32_t n_fetched;
 	struct cons_future future[CONS_MAX_FUTURE];
