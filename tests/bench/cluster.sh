@@ -113,7 +113,7 @@ printf 'catch-up of a wiped node: %s blocks in %.2f s = %.0f blocks/s; the clust
 rss=""
 for i in 1 2 3; do
 	p=$(eval echo "\$pid$i")
-	kb=$(sed -n 's/^VmHWM: *\([0-9]*\).*/\1/p' "/proc/$p/status" 2>/dev/null || echo 0)
+	kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null); kb=${kb:-0}
 	rss="$rss${rss:+, }$((kb / 1024))"
 done
 echo "peak resident memory of nodes 1-3 (MiB): $rss (goal < 128 each)"
