@@ -18,53 +18,10 @@
  * Shared field helpers
  * --------------------------------------------------------------------- */
 
-/* The first field of every message: only LOY_WIRE_VERSION is known. */
-static void read_version(struct loy_r *r)
-{
-	const msgpack_object *o = loy_r_obj(r);
-
-	if (o == NULL)
-		return;
-	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		loy_r_fail(r, LOY_EMALFORMED);
-		return;
-	}
-	if (o->via.u64 != LOY_WIRE_VERSION)
-		loy_r_fail(r, LOY_EVERSION);
-}
-
-/* A str of at most cap-1 bytes with no NUL, copied and terminated. Like
- * loy_r_str, but safe for an empty str, whose msgpack-c pointer is NULL
- * (loy_r_str would pass it to memcpy). */
-static void read_str(struct loy_r *r, char *out, size_t cap)
-{
-	const msgpack_object *o = loy_r_obj(r);
-
-	out[0] = '\0';
-	if (o == NULL)
-		return;
-	if (o->type != MSGPACK_OBJECT_STR) {
-		loy_r_fail(r, LOY_EMALFORMED);
-		return;
-	}
-	if (o->via.str.size >= cap) {
-		loy_r_fail(r, LOY_ETOOBIG);
-		return;
-	}
-	if (o->via.str.size == 0)
-		return;
-	if (memchr(o->via.str.ptr, 0, o->via.str.size) != NULL) {
-		loy_r_fail(r, LOY_EMALFORMED);
-		return;
-	}
-	memcpy(out, o->via.str.ptr, o->via.str.size);
-	out[o->via.str.size] = '\0';
-}
-
 /* A chain id: a non-empty str of at most LOY_CHAIN_ID_MAX bytes. */
 static void read_chain_id(struct loy_r *r, char out[LOY_CHAIN_ID_MAX + 1])
 {
-	read_str(r, out, LOY_CHAIN_ID_MAX + 1);
+	loy_r_str(r, out, LOY_CHAIN_ID_MAX + 1);
 	if (r->err == 0 && out[0] == '\0')
 		loy_r_fail(r, LOY_ERANGE);
 }
@@ -107,7 +64,7 @@ static int header_read(const msgpack_object *o, struct loy_block_header *h)
 	struct loy_r r;
 
 	loy_r_open(&r, o, 9, 9);
-	read_version(&r);
+	loy_r_version(&r);
 	read_chain_id(&r, h->chain_id);
 	h->height = loy_r_u64(&r, 0, UINT64_MAX);
 	h->view = loy_r_u64(&r, 0, UINT64_MAX);
@@ -239,7 +196,7 @@ static int block_decode_cb(const msgpack_object *root, void *out)
 	int rv;
 
 	loy_r_open(&r, root, 3, 3);
-	read_version(&r);
+	loy_r_version(&r);
 	if (r.err != 0)
 		return r.err;
 	rv = header_read(loy_r_obj(&r), &b->header);
@@ -394,7 +351,7 @@ static int vote_decode_cb(const msgpack_object *root, void *out)
 	struct loy_r r;
 
 	loy_r_open(&r, root, 8, 8);
-	read_version(&r);
+	loy_r_version(&r);
 	v->type = (uint8_t)loy_r_u64(&r, LOY_VOTE_PREPARE, LOY_VOTE_COMMIT);
 	read_chain_id(&r, v->chain_id);
 	v->height = loy_r_u64(&r, 0, UINT64_MAX);
@@ -490,7 +447,7 @@ static int cert_decode_cb(const msgpack_object *root, void *out)
 	struct loy_r r, sr;
 
 	loy_r_open(&r, root, 7, 7);
-	read_version(&r);
+	loy_r_version(&r);
 	c->type = (uint8_t)loy_r_u64(&r, LOY_VOTE_PREPARE, LOY_VOTE_COMMIT);
 	read_chain_id(&r, c->chain_id);
 	c->height = loy_r_u64(&r, 0, UINT64_MAX);

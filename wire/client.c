@@ -7,46 +7,6 @@
 #include "wire/codec.h"
 #include "wire/error.h"
 
-static void read_version(struct loy_r *r)
-{
-	const msgpack_object *o = loy_r_obj(r);
-
-	if (o == NULL)
-		return;
-	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		loy_r_fail(r, LOY_EMALFORMED);
-	else if (o->via.u64 != LOY_WIRE_VERSION)
-		loy_r_fail(r, LOY_EVERSION);
-}
-
-/* A str of at most cap-1 bytes with no NUL, copied and terminated. Like
- * loy_r_str, but safe for an empty str, whose msgpack-c pointer is NULL
- * (loy_r_str would pass it to memcpy). */
-static void read_str(struct loy_r *r, char *out, size_t cap)
-{
-	const msgpack_object *o = loy_r_obj(r);
-
-	out[0] = '\0';
-	if (o == NULL)
-		return;
-	if (o->type != MSGPACK_OBJECT_STR) {
-		loy_r_fail(r, LOY_EMALFORMED);
-		return;
-	}
-	if (o->via.str.size >= cap) {
-		loy_r_fail(r, LOY_ETOOBIG);
-		return;
-	}
-	if (o->via.str.size == 0)
-		return;
-	if (memchr(o->via.str.ptr, 0, o->via.str.size) != NULL) {
-		loy_r_fail(r, LOY_EMALFORMED);
-		return;
-	}
-	memcpy(out, o->via.str.ptr, o->via.str.size);
-	out[o->via.str.size] = '\0';
-}
-
 /* The kind field: anything other than want is LOY_EKIND. */
 static void read_kind(struct loy_r *r, uint64_t lo, uint64_t hi, uint8_t *kind)
 {
@@ -252,7 +212,7 @@ static int request_decode_cb(const msgpack_object *root, void *out)
 	const uint8_t *id;
 
 	loy_r_open(&r, root, 3, 5);
-	read_version(&r);
+	loy_r_version(&r);
 	read_kind(&r, LOY_CLIENT_SUBMIT, LOY_CLIENT_STATUS, &q->kind);
 	q->request_id = loy_r_u64(&r, 0, UINT64_MAX);
 	if (r.err != 0)
@@ -356,13 +316,13 @@ static int response_decode_cb(const msgpack_object *root, void *out)
 
 	/* Kind before field count, so an EVENT here reads as LOY_EKIND. */
 	loy_r_open(&r, root, 2, 6);
-	read_version(&r);
+	loy_r_version(&r);
 	read_kind(&r, LOY_CLIENT_RESPONSE, LOY_CLIENT_RESPONSE, &kind);
 	if (r.err == 0 && r.n != 6)
 		return LOY_EMALFORMED;
 	resp->request_id = loy_r_u64(&r, 0, UINT64_MAX);
 	resp->code = (uint32_t)loy_r_u64(&r, 0, UINT32_MAX);
-	read_str(&r, resp->message, sizeof resp->message);
+	loy_r_str(&r, resp->message, sizeof resp->message);
 	p = loy_r_bin_view(&r, LOY_CLIENT_PAYLOAD_MAX, &n);
 	if (loy_r_end(&r) != 0)
 		return r.err;
@@ -425,7 +385,7 @@ static int event_decode_cb(const msgpack_object *root, void *out)
 	uint8_t kind;
 
 	loy_r_open(&r, root, 2, 6);
-	read_version(&r);
+	loy_r_version(&r);
 	read_kind(&r, LOY_CLIENT_EVENT, LOY_CLIENT_EVENT, &kind);
 	if (r.err == 0 && r.n != 5)
 		return LOY_EMALFORMED;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wire/error.h"
+#include "wire/limits.h"
 
 void loy_buf_free(struct loy_buf *b)
 {
@@ -281,6 +282,18 @@ void loy_r_str(struct loy_r *r, char *out, size_t cap)
 	if (o->via.str.size) /* msgpack-c gives an empty str a NULL pointer */
 		memcpy(out, o->via.str.ptr, o->via.str.size);
 	out[o->via.str.size] = '\0';
+}
+
+void loy_r_version(struct loy_r *r)
+{
+	const msgpack_object *o = loy_r_obj(r);
+
+	if (o == NULL)
+		return;
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		loy_r_fail(r, LOY_EMALFORMED);
+	else if (o->via.u64 != LOY_WIRE_VERSION)
+		loy_r_fail(r, LOY_EVERSION);
 }
 
 int loy_r_end(struct loy_r *r)

@@ -61,6 +61,9 @@ const uint8_t *loy_r_bin_view(struct loy_r *r, size_t max, size_t *len);
 /* A UTF-8-agnostic str of at most cap-1 bytes with no NUL, copied and
  * terminated. */
 void loy_r_str(struct loy_r *r, char *out, size_t cap);
+/* The version field every message opens with: a non-negative integer equal
+ * to LOY_WIRE_VERSION (LOY_EVERSION otherwise). */
+void loy_r_version(struct loy_r *r);
 /* The next field as a raw object (for nested decoders). */
 const msgpack_object *loy_r_obj(struct loy_r *r);
 /* Sets err if fields remain unread; returns err. */

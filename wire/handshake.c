@@ -6,46 +6,6 @@
 #include "wire/codec.h"
 #include "wire/error.h"
 
-static void read_version(struct loy_r *r)
-{
-	const msgpack_object *o = loy_r_obj(r);
-
-	if (o == NULL)
-		return;
-	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		loy_r_fail(r, LOY_EMALFORMED);
-	else if (o->via.u64 != LOY_WIRE_VERSION)
-		loy_r_fail(r, LOY_EVERSION);
-}
-
-/* A str of at most cap-1 bytes with no NUL, copied and terminated. Like
- * loy_r_str, but safe for an empty str, whose msgpack-c pointer is NULL
- * (loy_r_str would pass it to memcpy). */
-static void read_str(struct loy_r *r, char *out, size_t cap)
-{
-	const msgpack_object *o = loy_r_obj(r);
-
-	out[0] = '\0';
-	if (o == NULL)
-		return;
-	if (o->type != MSGPACK_OBJECT_STR) {
-		loy_r_fail(r, LOY_EMALFORMED);
-		return;
-	}
-	if (o->via.str.size >= cap) {
-		loy_r_fail(r, LOY_ETOOBIG);
-		return;
-	}
-	if (o->via.str.size == 0)
-		return;
-	if (memchr(o->via.str.ptr, 0, o->via.str.size) != NULL) {
-		loy_r_fail(r, LOY_EMALFORMED);
-		return;
-	}
-	memcpy(out, o->via.str.ptr, o->via.str.size);
-	out[o->via.str.size] = '\0';
-}
-
 static int hello_encode_cb(const void *in, struct loy_w *w)
 {
 	const struct loy_hs_hello *h = in;
@@ -68,8 +28,8 @@ static int hello_decode_cb(const msgpack_object *root, void *out)
 	struct loy_r r;
 
 	loy_r_open(&r, root, 5, 5);
-	read_version(&r);
-	read_str(&r, h->chain_id, sizeof h->chain_id);
+	loy_r_version(&r);
+	loy_r_str(&r, h->chain_id, sizeof h->chain_id);
 	if (r.err == 0 && h->chain_id[0] == '\0')
 		loy_r_fail(&r, LOY_ERANGE);
 	loy_r_bin_fixed(&r, h->validator, LOY_PUBKEY_SIZE);
@@ -101,7 +61,7 @@ static int auth_decode_cb(const msgpack_object *root, void *out)
 	struct loy_r r;
 
 	loy_r_open(&r, root, 2, 2);
-	read_version(&r);
+	loy_r_version(&r);
 	loy_r_bin_fixed(&r, a->sig, LOY_SIG_SIZE);
 	return loy_r_end(&r);
 }

@@ -26,18 +26,6 @@ static size_t entry_size(size_t block_len, size_t cert_len)
 	       bin_overhead(cert_len) + cert_len;
 }
 
-static void read_version(struct loy_r *r)
-{
-	const msgpack_object *o = loy_r_obj(r);
-
-	if (o == NULL)
-		return;
-	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		loy_r_fail(r, LOY_EMALFORMED);
-	else if (o->via.u64 != LOY_WIRE_VERSION)
-		loy_r_fail(r, LOY_EVERSION);
-}
-
 /* --- request --- */
 
 static int request_encode_cb(const void *in, struct loy_w *w)
@@ -59,7 +47,7 @@ static int request_decode_cb(const msgpack_object *root, void *out)
 	struct loy_r r;
 
 	loy_r_open(&r, root, 3, 3);
-	read_version(&r);
+	loy_r_version(&r);
 	q->from_height = loy_r_u64(&r, 0, UINT64_MAX);
 	q->max_count = (uint32_t)loy_r_u64(&r, 1, LOY_MAX_SYNC_BLOCKS);
 	return loy_r_end(&r);
@@ -161,7 +149,7 @@ static int response_decode_cb(const msgpack_object *root, void *out)
 	size_t bl[LOY_MAX_SYNC_BLOCKS], cl[LOY_MAX_SYNC_BLOCKS];
 
 	loy_r_open(&r, root, 2, 2);
-	read_version(&r);
+	loy_r_version(&r);
 	loy_r_array(&r, &er, 0, LOY_MAX_SYNC_BLOCKS);
 	if (loy_r_end(&r) != 0)
 		return r.err;
