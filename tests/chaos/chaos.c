@@ -1,4 +1,6 @@
-/* Fault campaign: a 4-node loyd cluster under load, perturbed cycle after cycle, then checked: nothing acknowledged lost or duplicated, identical chains, audits pass. */
+/* Fault campaign: a 4-node loyd cluster under load, perturbed cycle after
+ * cycle, then checked: nothing acknowledged lost or duplicated, identical
+ * chains, audits pass. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,23 +22,23 @@
 #include "wire/tx.h"
 
 #define NODES 4
-#define HASH 32
+#define HASH  32
 
 enum kind { K_KILL9, K_STOP, K_TERM, K_LEADER, K_PARTITION, K_WIPE, K_COUNT };
 
 static const char *const kind_name[K_COUNT] = {
-	"kill -9 + restart", "SIGSTOP/SIGCONT", "SIGTERM + restart",
-	"leader kill -9", "partition", "wiped data dir",
+    "kill -9 + restart", "SIGSTOP/SIGCONT", "SIGTERM + restart",
+    "leader kill -9",    "partition",       "wiped data dir",
 };
 
 static struct {
 	int cycles;
 	uint64_t seed;
 	bool short_run;
-	bool no_damage;            /* skip the flipped-byte/truncation trials */
+	bool no_damage; /* skip the flipped-byte/truncation trials */
 	const char *loyd, *loyctl;
 	int storage_kills;
-	int hold_ms, stop_ms;      /* how long a node stays perturbed */
+	int hold_ms, stop_ms; /* how long a node stays perturbed */
 	int load_threads, batch, pause_ms, submit_timeout_ms;
 	size_t max_txs;
 	int recover_timeout_ms;
@@ -46,16 +48,17 @@ static struct it_cluster cl;
 static int passed, failed;
 static bool partition_hook;
 
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		if (cond) {                                                 \
-			passed++;                                           \
-		} else {                                                    \
-			failed++;                                           \
-			fprintf(stderr, "chaos: FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                       \
-			fprintf(stderr, "\n");                              \
-		}                                                           \
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (cond) {                                                    \
+			passed++;                                              \
+		} else {                                                       \
+			failed++;                                              \
+			fprintf(stderr, "chaos: FAIL %s:%d: ", __FILE__,       \
+				__LINE__);                                     \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fprintf(stderr, "\n");                                 \
+		}                                                              \
 	} while (0)
 
 static uint64_t now_ms(void)
@@ -90,10 +93,7 @@ static int rng_below(int n)
 
 /* --- acknowledged transactions --- */
 
-static uint8_t (*acked)[HASH];
-static size_t n_acked, cap_acked;
-static size_t n_sent, n_failed_batches;
-static pthread_mutex_t acked_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct it_acked ack;
 
 static void hex_bin(uint8_t *out, const char *hex, size_t n)
 {
@@ -118,64 +118,11 @@ static bool up(int i)
 	return cl.nodes[i - 1].pid != 0;
 }
 
-/* Submits count fresh customer registrations (each its own signer) to node
- * i with wait; records the ones acknowledged committed. Returns how many. */
+/* Submits count fresh customer registrations to node i with wait and
+ * records the acknowledged ones. */
 static int submit_regs(int i, uint32_t count, int timeout_ms)
 {
-	struct loy_client_request q;
-	char *js = NULL, *p;
-	int code, ok = 0;
-
-	memset(&q, 0, sizeof q);
-	q.kind = LOY_CLIENT_SUBMIT;
-	q.request_id = 7;
-	q.submit.wait = true;
-	q.submit.tx_count = count;
-	q.submit.txs = calloc(count, sizeof *q.submit.txs);
-	if (q.submit.txs == NULL)
-		return 0;
-	for (uint32_t k = 0; k < count; k++) {
-		struct loy_tx tx;
-		uint8_t pk[32], sk[64];
-		memset(&tx, 0, sizeof tx);
-		loy_keypair(pk, sk);
-		tx.kind = LOY_TX_CUSTOMER_REGISTER;
-		snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
-		tx.nonce = 1;
-		if (loy_tx_sign(&tx, sk) != 0 || loy_tx_encode(&tx, &q.submit.txs[k]) != 0)
-			abort();
-	}
-	code = it_request(&cl, i, &q, &js, timeout_ms);
-	for (p = js; code == 0 && p && (p = strstr(p, "\"hash\":\"")) != NULL; p += 8) {
-		if (strlen(p + 8) < 64 + 22 ||
-		    strncmp(p + 8 + 64, "\",\"status\":\"committed\"", 22) != 0)
-			continue;
-		pthread_mutex_lock(&acked_lock);
-		if (n_acked == cap_acked) {
-			size_t nc = cap_acked ? cap_acked * 2 : 4096;
-			void *na = realloc(acked, nc * sizeof *acked);
-			if (na == NULL) {
-				pthread_mutex_unlock(&acked_lock);
-				abort();
-			}
-			acked = na;
-			cap_acked = nc;
-		}
-		hex_bin(acked[n_acked], p + 8, HASH);
-		n_acked++;
-		pthread_mutex_unlock(&acked_lock);
-		ok++;
-	}
-	pthread_mutex_lock(&acked_lock);
-	n_sent += count;
-	if (code != 0)
-		n_failed_batches++;
-	pthread_mutex_unlock(&acked_lock);
-	free(js);
-	for (uint32_t k = 0; k < count; k++)
-		loy_buf_free(&q.submit.txs[k]);
-	free(q.submit.txs);
-	return ok;
+	return it_submit_registrations(&cl, i, count, timeout_ms, &ack);
 }
 
 /* --- steady load: a few client threads, bounded in count and time --- */
@@ -190,9 +137,9 @@ static void *load_main(void *arg)
 	while (!load_stop && now_ms() < load_deadline) {
 		int i = 1 + (int)(rng_next(&s) % NODES);
 		size_t sent;
-		pthread_mutex_lock(&acked_lock);
-		sent = n_sent;
-		pthread_mutex_unlock(&acked_lock);
+		pthread_mutex_lock(&ack.lock);
+		sent = ack.sent;
+		pthread_mutex_unlock(&ack.lock);
 		if (sent >= opt.max_txs)
 			break;
 		if (!up(i) || faulted[i - 1]) {
@@ -231,7 +178,8 @@ static int leader_index(void)
 	memset(&q, 0, sizeof q);
 	q.kind = LOY_CLIENT_STATUS;
 	for (int i = 1; i <= NODES && idx < 0; i++) {
-		if (!up(i) || faulted[i - 1] || it_request(&cl, i, &q, &js, 2000) != 0)
+		if (!up(i) || faulted[i - 1] ||
+		    it_request(&cl, i, &q, &js, 2000) != 0)
 			continue;
 		p = js ? strstr(js, "\"leader\":\"") : NULL;
 		for (int k = 1; p && k <= NODES; k++) {
@@ -305,12 +253,15 @@ static void start_reason(int i, long off, char *out, size_t len)
 	r = fread(buf, 1, sizeof buf - 1, f);
 	buf[r] = '\0';
 	fclose(f);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "loyd: ", 6) == 0 && !strstr(line, "fault signals"))
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "loyd: ", 6) == 0 &&
+		    !strstr(line, "fault signals"))
 			pick = line;
 		if (strstr(line, "node: started"))
 			started_before = true;
-		if (strstr(line, " error") || strstr(line, "ERR") || strstr(line, "err "))
+		if (strstr(line, " error") || strstr(line, "ERR") ||
+		    strstr(line, "err "))
 			err = line;
 		last = line;
 	}
@@ -339,7 +290,8 @@ static bool exited(int i, int *status)
 	if (waitpid(nd->pid, &st, WNOHANG) == nd->pid) {
 		nd->pid = 0;
 		if (status)
-			*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			*status = WIFEXITED(st) ? WEXITSTATUS(st)
+						: 128 + WTERMSIG(st);
 		return true;
 	}
 	return false;
@@ -364,7 +316,8 @@ static bool wait_answers(int i, int timeout_ms)
  * others had now and node i holds that block too. Seconds, or -1. */
 static double recover(int i)
 {
-	uint64_t t0 = now_ms(), deadline = t0 + (uint64_t)opt.recover_timeout_ms;
+	uint64_t t0 = now_ms(),
+		 deadline = t0 + (uint64_t)opt.recover_timeout_ms;
 	long h0 = max_height_except(i);
 
 	while (now_ms() < deadline) {
@@ -413,7 +366,9 @@ static int run_loyctl_audit(int i, char *msg, size_t msg_len)
 	int rc;
 
 	snprintf(out, sizeof out, "%s/audit.out", cl.nodes[i - 1].dir);
-	snprintf(cmd, sizeof cmd, "'%s' audit --data-dir '%s/data' --genesis '%s/genesis.json' > '%s' 2>&1",
+	snprintf(cmd, sizeof cmd,
+		 "'%s' audit --data-dir '%s/data' --genesis '%s/genesis.json' "
+		 "> '%s' 2>&1",
 		 opt.loyctl, cl.nodes[i - 1].dir, cl.root, out);
 	rc = system(cmd);
 	rc = rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
@@ -469,8 +424,9 @@ static void probe_commits(int skip, const char *what)
 	while (!up(other) || faulted[other - 1])
 		other = other % NODES + 1;
 	ok = submit_regs(other, 5, 20000);
-	CHECK(ok == 5, "%s on node %d: the other three commit (%d of 5 in %.2f s)",
-	      what, skip, ok, (double)(now_ms() - t0) / 1000.0);
+	CHECK(ok == 5,
+	      "%s on node %d: the other three commit (%d of 5 in %.2f s)", what,
+	      skip, ok, (double)(now_ms() - t0) / 1000.0);
 }
 
 static void wipe_data(int i)
@@ -495,7 +451,8 @@ static void run_cycle(int cycle, enum kind k)
 	}
 	if (k == K_PARTITION && !partition_hook) {
 		kind_missing[k]++;
-		printf("chaos: cycle %d: partition of node %d: NOT RUN (loyd has no fault hook)\n",
+		printf("chaos: cycle %d: partition of node %d: NOT RUN (loyd "
+		       "has no fault hook)\n",
 		       cycle, i);
 		return;
 	}
@@ -504,16 +461,19 @@ static void run_cycle(int cycle, enum kind k)
 	switch (k) {
 	case K_KILL9:
 	case K_LEADER:
-		CHECK(it_node_signal(&cl, i, SIGKILL) >= 0, "kill -9 node %d", i);
+		CHECK(it_node_signal(&cl, i, SIGKILL) >= 0, "kill -9 node %d",
+		      i);
 		probe_commits(i, kind_name[k]);
 		sleep_ms(opt.hold_ms);
 		CHECK(it_node_start(&cl, i) == 0, "restart node %d", i);
 		break;
 	case K_STOP:
-		CHECK(kill(cl.nodes[i - 1].pid, SIGSTOP) == 0, "SIGSTOP node %d", i);
+		CHECK(kill(cl.nodes[i - 1].pid, SIGSTOP) == 0,
+		      "SIGSTOP node %d", i);
 		probe_commits(i, kind_name[k]);
 		sleep_ms(opt.stop_ms);
-		CHECK(kill(cl.nodes[i - 1].pid, SIGCONT) == 0, "SIGCONT node %d", i);
+		CHECK(kill(cl.nodes[i - 1].pid, SIGCONT) == 0,
+		      "SIGCONT node %d", i);
 		break;
 	case K_TERM:
 		rc = it_node_signal(&cl, i, SIGTERM);
@@ -523,22 +483,27 @@ static void run_cycle(int cycle, enum kind k)
 		CHECK(it_node_start(&cl, i) == 0, "restart node %d", i);
 		break;
 	case K_PARTITION:
-		CHECK(kill(cl.nodes[i - 1].pid, SIGUSR1) == 0, "isolate node %d", i);
+		CHECK(kill(cl.nodes[i - 1].pid, SIGUSR1) == 0,
+		      "isolate node %d", i);
 		sleep_ms(100);
 		{
-			/* a real cut: the others move on, the isolated node does not */
+			/* a real cut: the others move on, the isolated node
+			 * does not */
 			long hp = it_height(&cl, i, NULL), ho;
 			probe_commits(i, kind_name[k]);
 			sleep_ms(opt.stop_ms);
 			ho = max_height_except(i);
 			CHECK(it_height(&cl, i, NULL) <= hp + 1 && ho > hp + 1,
-			      "partition is real: node %d stays at %ld while the others reach %ld",
+			      "partition is real: node %d stays at %ld while "
+			      "the others reach %ld",
 			      i, it_height(&cl, i, NULL), ho);
 		}
-		CHECK(kill(cl.nodes[i - 1].pid, SIGUSR2) == 0, "heal node %d", i);
+		CHECK(kill(cl.nodes[i - 1].pid, SIGUSR2) == 0, "heal node %d",
+		      i);
 		break;
 	case K_WIPE:
-		CHECK(it_node_signal(&cl, i, SIGKILL) >= 0, "kill -9 node %d", i);
+		CHECK(it_node_signal(&cl, i, SIGKILL) >= 0, "kill -9 node %d",
+		      i);
 		wipe_data(i);
 		probe_commits(i, kind_name[k]);
 		sleep_ms(opt.hold_ms);
@@ -549,11 +514,12 @@ static void run_cycle(int cycle, enum kind k)
 	}
 	faulted[i - 1] = false;
 	r = recover(i);
-	CHECK(r >= 0, "cycle %d: node %d recovers after %s within %d s", cycle, i,
-	      kind_name[k], opt.recover_timeout_ms / 1000);
+	CHECK(r >= 0, "cycle %d: node %d recovers after %s within %d s", cycle,
+	      i, kind_name[k], opt.recover_timeout_ms / 1000);
 	if (r >= 0 && rec_count[k] < 256)
 		rec_times[k][rec_count[k]++] = r;
-	printf("chaos: cycle %d: %-18s node %d: recovered in %s%.2f s (height %ld)\n",
+	printf("chaos: cycle %d: %-18s node %d: recovered in %s%.2f s (height "
+	       "%ld)\n",
 	       cycle, kind_name[k], i, r < 0 ? "NOT " : "", r < 0 ? 0 : r,
 	       it_height(&cl, i, NULL));
 	fflush(stdout);
@@ -581,7 +547,9 @@ static void storage_kill_during_commits(int count)
 			char tail[2048];
 			exited(i, &st);
 			log_tail(i, tail, sizeof tail);
-			CHECK(0, "storage kill %d: node %d reopens after kill -9 (exit %d: %s)",
+			CHECK(0,
+			      "storage kill %d: node %d reopens after kill -9 "
+			      "(exit %d: %s)",
 			      k + 1, i, st, last_line(tail));
 			if (cl.nodes[i - 1].pid == 0)
 				it_node_start(&cl, i);
@@ -591,39 +559,49 @@ static void storage_kill_during_commits(int count)
 		hi = it_height(&cl, i, sroot);
 		block_at(i, hi, hash, root, NULL);
 		/* a peer that has that height too */
-		for (uint64_t dl = now_ms() + 5000; other == 0 && now_ms() < dl; sleep_ms(20))
+		for (uint64_t dl = now_ms() + 5000; other == 0 && now_ms() < dl;
+		     sleep_ms(20))
 			for (int o = 1; o <= NODES && other == 0; o++)
-				if (o != i && up(o) && it_height(&cl, o, NULL) >= hi)
+				if (o != i && up(o) &&
+				    it_height(&cl, o, NULL) >= hi)
 					other = o;
 		ohash[0] = oroot[0] = '\0';
 		if (other)
 			block_at(other, hi, ohash, oroot, NULL);
-		if (hi >= 0 && (hi == 0 || (hash[0] && strcmp(hash, ohash) == 0 &&
-					    strcmp(root, oroot) == 0 && strcmp(root, sroot) == 0)))
+		if (hi >= 0 &&
+		    (hi == 0 ||
+		     (hash[0] && strcmp(hash, ohash) == 0 &&
+		      strcmp(root, oroot) == 0 && strcmp(root, sroot) == 0)))
 			storage_consistent++;
 		else
-			CHECK(0, "storage kill %d: node %d's tip %ld is a whole agreed block "
-				 "(%.16s vs %.16s, root %.16s vs %.16s)",
+			CHECK(0,
+			      "storage kill %d: node %d's tip %ld is a whole "
+			      "agreed block "
+			      "(%.16s vs %.16s, root %.16s vs %.16s)",
 			      k + 1, i, hi, hash, ohash, root, oroot);
 		/* back in step before the next one */
 		{
 			uint64_t deadline = now_ms() + 15000;
-			while (now_ms() < deadline && it_height(&cl, i, NULL) < target)
+			while (now_ms() < deadline &&
+			       it_height(&cl, i, NULL) < target)
 				sleep_ms(20);
 			CHECK(it_height(&cl, i, NULL) >= target,
-			      "storage kill %d: node %d catches up to %ld", k + 1, i, target);
+			      "storage kill %d: node %d catches up to %ld",
+			      k + 1, i, target);
 		}
 	}
-	printf("chaos: storage: kill -9 during commits: reopened %d/%d, tip consistent %d/%d\n",
-	       storage_reopen_ok, storage_runs, storage_consistent, storage_runs);
+	printf("chaos: storage: kill -9 during commits: reopened %d/%d, tip "
+	       "consistent %d/%d\n",
+	       storage_reopen_ok, storage_runs, storage_consistent,
+	       storage_runs);
 }
 
 enum damage { D_FLIP_MIDDLE, D_FLIP_LAST_PAGE, D_TRUNCATE };
 
 static const char *const damage_name[] = {
-	"one byte flipped in the middle of data.mdb",
-	"one byte flipped in the last page of data.mdb",
-	"data.mdb truncated to half its size",
+    "one byte flipped in the middle of data.mdb",
+    "one byte flipped in the last page of data.mdb",
+    "data.mdb truncated to half its size",
 };
 
 /* Damages node i's stopped store, starts it and reports what loyd does: it
@@ -639,7 +617,8 @@ static void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 	uint64_t deadline;
 
 	faulted[i - 1] = true;
-	CHECK(it_node_signal(&cl, i, SIGTERM) == 0, "stop node %d for storage damage", i);
+	CHECK(it_node_signal(&cl, i, SIGTERM) == 0,
+	      "stop node %d for storage damage", i);
 	snprintf(path, sizeof path, "%s/data/data.mdb", cl.nodes[i - 1].dir);
 	if (stat(path, &sb) != 0 || sb.st_size < 4 * 4096) {
 		CHECK(0, "%s: missing or too small", path);
@@ -653,13 +632,15 @@ static void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 	} else {
 		uint8_t b = 0;
 		/* never the two meta pages at the start */
-		at = d == D_FLIP_MIDDLE ? sb.st_size / 2 + 100 : sb.st_size - 4096 + 100;
+		at = d == D_FLIP_MIDDLE ? sb.st_size / 2 + 100
+					: sb.st_size - 4096 + 100;
 		fd = open(path, O_RDWR);
 		if (fd < 0 || pread(fd, &b, 1, at) != 1) {
 			CHECK(0, "read %s", path);
 		} else {
 			b ^= 0xff;
-			CHECK(pwrite(fd, &b, 1, at) == 1, "flip a byte of %s", path);
+			CHECK(pwrite(fd, &b, 1, at) == 1, "flip a byte of %s",
+			      path);
 		}
 		if (fd >= 0)
 			close(fd);
@@ -671,18 +652,26 @@ static void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 		sleep_ms(50);
 	start_reason(i, log_off, tail, sizeof tail);
 	if (cl.nodes[i - 1].pid == 0) {
-		snprintf(verdict, vlen, "offset %lld of %lld: %s (exit %d%s): %.600s",
+		snprintf(verdict, vlen,
+			 "offset %lld of %lld: %s (exit %d%s): %.600s",
 			 (long long)at, (long long)sb.st_size,
-			 st >= 128 ? "CRASHED at start"
-				   : started_before ? "STARTED on it, then halted"
-						    : "refused to start", st,
-			 st == 128 + SIGBUS ? ", SIGBUS" : st == 128 + SIGSEGV ? ", SIGSEGV" : "",
+			 st >= 128        ? "CRASHED at start"
+			 : started_before ? "STARTED on it, then halted"
+					  : "refused to start",
+			 st,
+			 st == 128 + SIGBUS    ? ", SIGBUS"
+			 : st == 128 + SIGSEGV ? ", SIGSEGV"
+					       : "",
 			 tail);
 		if (st >= 128)
-			CHECK(0, "node %d dies of signal %d on a damaged store (%s) instead of "
-				 "refusing with a clear message", i, st - 128, damage_name[d]);
+			CHECK(0,
+			      "node %d dies of signal %d on a damaged store "
+			      "(%s) instead of "
+			      "refusing with a clear message",
+			      i, st - 128, damage_name[d]);
 	} else {
-		/* it runs: what does it serve, and does audit accept its store? */
+		/* it runs: what does it serve, and does audit accept its store?
+		 */
 		char root[65] = "";
 		long hi = it_height(&cl, i, root), unreadable = 0, differ = 0;
 		int arc, ref = i % NODES + 1;
@@ -699,22 +688,28 @@ static void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 		arc = run_loyctl_audit(i, msg, sizeof msg);
 		sleep_ms(300);
 		snprintf(verdict, vlen,
-			 "offset %lld of %lld: STARTED (%s): status height %ld; of blocks 1..%ld "
-			 "%ld unreadable and %ld different from node %d; loyctl audit of the store: "
+			 "offset %lld of %lld: STARTED (%s): status height "
+			 "%ld; of blocks 1..%ld "
+			 "%ld unreadable and %ld different from node %d; "
+			 "loyctl audit of the store: "
 			 "exit %d: %s",
 			 (long long)at, (long long)sb.st_size,
-			 exited(i, &st) ? "then died" : "still running",
-			 hi, hi, unreadable, differ, ref, arc, msg);
+			 exited(i, &st) ? "then died" : "still running", hi, hi,
+			 unreadable, differ, ref, arc, msg);
 		if (arc != 0 || differ != 0)
-			CHECK(0, "node %d starts and serves from a damaged store (%s); "
-				 "loyd must refuse or resync", i, damage_name[d]);
+			CHECK(0,
+			      "node %d starts and serves from a damaged store "
+			      "(%s); "
+			      "loyd must refuse or resync",
+			      i, damage_name[d]);
 		if (cl.nodes[i - 1].pid)
 			it_node_signal(&cl, i, SIGKILL);
 	}
 	/* restore it: wipe and resync from the others */
 	wipe_data(i);
 	faulted[i - 1] = false;
-	CHECK(it_node_start(&cl, i) == 0, "start node %d empty after storage damage", i);
+	CHECK(it_node_start(&cl, i) == 0,
+	      "start node %d empty after storage damage", i);
 	CHECK(recover(i) >= 0, "node %d resyncs after storage damage", i);
 }
 
@@ -728,7 +723,8 @@ struct loc {
 
 static int loc_cmp(const void *a, const void *b)
 {
-	return memcmp(((const struct loc *)a)->h, ((const struct loc *)b)->h, HASH);
+	return memcmp(((const struct loc *)a)->h, ((const struct loc *)b)->h,
+		      HASH);
 }
 
 static int hash_cmp(const void *a, const void *b)
@@ -745,9 +741,11 @@ static void final_checks(void)
 	long top;
 	long differ = 0;
 
-	CHECK(it_wait_converged(&cl, 1, 30000), "all four nodes converge after the campaign");
+	CHECK(it_wait_converged(&cl, 1, 30000),
+	      "all four nodes converge after the campaign");
 	top = it_height(&cl, 1, NULL);
-	/* block by block: same hash and state root everywhere; collect the txs */
+	/* block by block: same hash and state root everywhere; collect the txs
+	 */
 	for (long h = 1; h <= top; h++) {
 		char first[65] = "", froot[65] = "";
 		for (int i = 1; i <= NODES; i++) {
@@ -758,15 +756,20 @@ static void final_checks(void)
 				snprintf(froot, sizeof froot, "%s", root);
 				p = js ? strstr(js, "\"txs\":") : NULL;
 				p = p ? strchr(p, '[') : NULL;
-				for (int pos = 0; p && *p && *p != ']'; ) {
+				for (int pos = 0; p && *p && *p != ']';) {
 					p++;
-					while (*p == ' ' || *p == ',' || *p == '\n')
+					while (*p == ' ' || *p == ',' ||
+					       *p == '\n')
 						p++;
-					if (*p != '"' || strlen(p) < 66 || p[65] != '"')
+					if (*p != '"' || strlen(p) < 66 ||
+					    p[65] != '"')
 						break;
 					if (n_chain == cap_chain) {
-						size_t nc = cap_chain ? cap_chain * 2 : 8192;
-						void *na = realloc(chain, nc * sizeof *chain);
+						size_t nc = cap_chain
+								? cap_chain * 2
+								: 8192;
+						void *na = realloc(
+						    chain, nc * sizeof *chain);
 						if (na == NULL)
 							abort();
 						chain = na;
@@ -784,32 +787,37 @@ static void final_checks(void)
 				}
 				free(js);
 			}
-			if (!hash[0] || strcmp(first, hash) != 0 || strcmp(froot, root) != 0)
+			if (!hash[0] || strcmp(first, hash) != 0 ||
+			    strcmp(froot, root) != 0)
 				differ++;
 		}
 	}
 	CHECK(top > 0 && differ == 0,
-	      "identical block hashes and state roots at every height 1..%ld on all nodes (%ld differ)",
+	      "identical block hashes and state roots at every height 1..%ld "
+	      "on all nodes (%ld differ)",
 	      top, differ);
 	if (chain)
 		qsort(chain, n_chain, sizeof *chain, loc_cmp);
 	for (size_t k = 1; k < n_chain; k++)
 		if (memcmp(chain[k].h, chain[k - 1].h, HASH) == 0)
 			dup_any++;
-	CHECK(dup_any == 0, "no transaction appears twice in the chain (%zu repeats of %zu)",
+	CHECK(dup_any == 0,
+	      "no transaction appears twice in the chain (%zu repeats of %zu)",
 	      dup_any, n_chain);
 	/* each acknowledged hash: exactly once in the chain, and LOY_Q_TX on
 	 * every node names the same place */
-	qsort(acked, n_acked, HASH, hash_cmp);
-	for (size_t k = 0; k < n_acked; k++) {
+	qsort(ack.h, ack.n, HASH, hash_cmp);
+	for (size_t k = 0; k < ack.n; k++) {
 		struct loc key, *f;
 		size_t lo, hi2, cnt;
-		if (k > 0 && memcmp(acked[k], acked[k - 1], HASH) == 0) {
+		if (k > 0 && memcmp(ack.h[k], ack.h[k - 1], HASH) == 0) {
 			duplicated++; /* acknowledged twice: never expected */
 			continue;
 		}
-		memcpy(key.h, acked[k], HASH);
-		f = n_chain ? bsearch(&key, chain, n_chain, sizeof *chain, loc_cmp) : NULL;
+		memcpy(key.h, ack.h[k], HASH);
+		f = n_chain
+			? bsearch(&key, chain, n_chain, sizeof *chain, loc_cmp)
+			: NULL;
 		if (f == NULL) {
 			lost++;
 			continue;
@@ -818,7 +826,8 @@ static void final_checks(void)
 		hi2 = lo;
 		while (lo > 0 && memcmp(chain[lo - 1].h, key.h, HASH) == 0)
 			lo--;
-		while (hi2 + 1 < n_chain && memcmp(chain[hi2 + 1].h, key.h, HASH) == 0)
+		while (hi2 + 1 < n_chain &&
+		       memcmp(chain[hi2 + 1].h, key.h, HASH) == 0)
 			hi2++;
 		cnt = hi2 - lo + 1;
 		if (cnt > 1)
@@ -833,8 +842,9 @@ static void final_checks(void)
 			q.query.arg_count = 1;
 			q.query.args[0].type = LOY_ARG_BIN;
 			q.query.args[0].len = HASH;
-			memcpy(q.query.args[0].data, acked[k], HASH);
-			if (it_request(&cl, i, &q, &js, 5000) != 0 || js == NULL) {
+			memcpy(q.query.args[0].data, ack.h[k], HASH);
+			if (it_request(&cl, i, &q, &js, 5000) != 0 ||
+			    js == NULL) {
 				q_fail++;
 				free(js);
 				continue;
@@ -848,13 +858,16 @@ static void final_checks(void)
 			free(js);
 		}
 	}
-	CHECK(lost == 0, "acknowledged txs lost: %zu of %zu", lost, n_acked);
+	CHECK(lost == 0, "acknowledged txs lost: %zu of %zu", lost, ack.n);
 	CHECK(duplicated == 0, "acknowledged txs duplicated: %zu", duplicated);
 	CHECK(q_fail == 0 && misplaced == 0,
-	      "LOY_Q_TX finds every acknowledged tx on every node at its block position "
-	      "(%zu not found, %zu elsewhere)", q_fail, misplaced);
-	printf("chaos: chain: %ld blocks, %zu txs; %zu acknowledged txs checked on %d nodes\n",
-	       top, n_chain, n_acked, NODES);
+	      "LOY_Q_TX finds every acknowledged tx on every node at its block "
+	      "position "
+	      "(%zu not found, %zu elsewhere)",
+	      q_fail, misplaced);
+	printf("chaos: chain: %ld blocks, %zu txs; %zu acknowledged txs "
+	       "checked on %d nodes\n",
+	       top, n_chain, ack.n, NODES);
 	free(chain);
 }
 
@@ -863,10 +876,14 @@ static void audits(void)
 	for (int i = 1; i <= NODES; i++) {
 		char msg[512];
 		int rc = it_node_signal(&cl, i, SIGTERM);
-		CHECK(rc == 0, "node %d stops cleanly at the end (exit %d)", i, rc);
+		CHECK(rc == 0, "node %d stops cleanly at the end (exit %d)", i,
+		      rc);
 		rc = run_loyctl_audit(i, msg, sizeof msg);
-		CHECK(rc == 0, "loyctl audit of node %d's data dir: exit %d: %s", i, rc, msg);
-		printf("chaos: audit node %d: %s: %s\n", i, rc == 0 ? "ok" : "FAILED", msg);
+		CHECK(rc == 0,
+		      "loyctl audit of node %d's data dir: exit %d: %s", i, rc,
+		      msg);
+		printf("chaos: audit node %d: %s: %s\n", i,
+		       rc == 0 ? "ok" : "FAILED", msg);
 	}
 }
 
@@ -880,24 +897,29 @@ static int dbl_cmp(const void *a, const void *b)
 
 static void report(int cycles_run)
 {
-	printf("\nchaos: seed %llu, %d cycles run, %zu txs submitted, %zu acknowledged, "
+	printf("\nchaos: seed %llu, %d cycles run, %zu txs submitted, %zu "
+	       "acknowledged, "
 	       "%zu lost, %zu duplicated (%zu batches unanswered)\n",
-	       (unsigned long long)opt.seed, cycles_run, n_sent, n_acked, lost,
-	       duplicated, n_failed_batches);
+	       (unsigned long long)opt.seed, cycles_run, ack.sent, ack.n, lost,
+	       duplicated, ack.failed_batches);
 	printf("chaos: recovery time per perturbation kind:\n");
 	for (int k = 0; k < K_COUNT; k++) {
 		if (kind_missing[k] && kind_runs[k] == 0) {
-			printf("  %-20s MISSING: %d cycles not run (loyd has no fault hook)\n",
+			printf("  %-20s MISSING: %d cycles not run (loyd has "
+			       "no fault hook)\n",
 			       kind_name[k], kind_missing[k]);
 			continue;
 		}
 		if (rec_count[k] == 0) {
-			printf("  %-20s %d runs, none recovered\n", kind_name[k], kind_runs[k]);
+			printf("  %-20s %d runs, none recovered\n",
+			       kind_name[k], kind_runs[k]);
 			continue;
 		}
-		qsort(rec_times[k], (size_t)rec_count[k], sizeof(double), dbl_cmp);
-		printf("  %-20s %2d runs: median %.2f s, max %.2f s\n", kind_name[k],
-		       kind_runs[k], rec_times[k][rec_count[k] / 2],
+		qsort(rec_times[k], (size_t)rec_count[k], sizeof(double),
+		      dbl_cmp);
+		printf("  %-20s %2d runs: median %.2f s, max %.2f s\n",
+		       kind_name[k], kind_runs[k],
+		       rec_times[k][rec_count[k] / 2],
 		       rec_times[k][rec_count[k] - 1]);
 	}
 }
@@ -915,26 +937,31 @@ static void on_interrupt(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: chaos [--cycles N] [--seed S] [--short] [--storage-kills N]\n"
+	fprintf(f, "usage: chaos [--cycles N] [--seed S] [--short] "
+		   "[--storage-kills N]\n"
 		   "             [--no-damage] [--loyd PATH] [--loyctl PATH]\n"
-		   "A 4-node loyd cluster on 127.0.0.1 under load, perturbed N times on a\n"
-		   "random node (kill -9, SIGSTOP, SIGTERM, leader kill, partition, wiped data),\n"
-		   "then storage faults; checks nothing acknowledged is lost or duplicated,\n"
-		   "identical chains everywhere, and loyctl audit on every data dir.\n");
+		   "A 4-node loyd cluster on 127.0.0.1 under load, perturbed N "
+		   "times on a\n"
+		   "random node (kill -9, SIGSTOP, SIGTERM, leader kill, "
+		   "partition, wiped data),\n"
+		   "then storage faults; checks nothing acknowledged is lost "
+		   "or duplicated,\n"
+		   "identical chains everywhere, and loyctl audit on every "
+		   "data dir.\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{"cycles", required_argument, NULL, 'n'},
-		{"seed", required_argument, NULL, 's'},
-		{"short", no_argument, NULL, 'S'},
-		{"storage-kills", required_argument, NULL, 'k'},
-		{"no-damage", no_argument, NULL, 'D'},
-		{"loyd", required_argument, NULL, 'd'},
-		{"loyctl", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"cycles", required_argument, NULL, 'n'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"short", no_argument, NULL, 'S'},
+	    {"storage-kills", required_argument, NULL, 'k'},
+	    {"no-damage", no_argument, NULL, 'D'},
+	    {"loyd", required_argument, NULL, 'd'},
+	    {"loyctl", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	enum kind order[K_COUNT];
 	pthread_t th[8];
@@ -947,15 +974,34 @@ int main(int argc, char **argv)
 	opt.loyctl = "build/bin/loyctl";
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
-		case 'n': cycles_set = atoi(optarg); break;
-		case 's': opt.seed = strtoull(optarg, NULL, 0); seed_set = true; break;
-		case 'S': opt.short_run = true; break;
-		case 'k': kills_set = atoi(optarg); break;
-		case 'D': opt.no_damage = true; break;
-		case 'd': opt.loyd = optarg; break;
-		case 'c': opt.loyctl = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'n':
+			cycles_set = atoi(optarg);
+			break;
+		case 's':
+			opt.seed = strtoull(optarg, NULL, 0);
+			seed_set = true;
+			break;
+		case 'S':
+			opt.short_run = true;
+			break;
+		case 'k':
+			kills_set = atoi(optarg);
+			break;
+		case 'D':
+			opt.no_damage = true;
+			break;
+		case 'd':
+			opt.loyd = optarg;
+			break;
+		case 'c':
+			opt.loyctl = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!seed_set)
@@ -990,7 +1036,8 @@ int main(int argc, char **argv)
 		opt.storage_kills = kills_set;
 	if (opt.cycles > 1000)
 		opt.cycles = 1000;
-	printf("chaos: seed %llu (replay with --seed %llu%s), %d cycles, %d storage kills\n",
+	printf("chaos: seed %llu (replay with --seed %llu%s), %d cycles, %d "
+	       "storage kills\n",
 	       (unsigned long long)opt.seed, (unsigned long long)opt.seed,
 	       opt.short_run ? " --short" : "", opt.cycles, opt.storage_kills);
 	fflush(stdout);
@@ -1000,7 +1047,9 @@ int main(int argc, char **argv)
 	/* asks loyd for its test-only fault signals (SIGUSR1 isolates the node
 	 * from its peers, SIGUSR2 heals); used only if its log confirms them */
 	setenv("LOYD_FAULT_SIGNALS", "1", 1);
-	if (loy_crypto_init() != 0 || it_cluster_init(&cl, NODES, opt.loyd) != 0) {
+	it_acked_init(&ack);
+	if (loy_crypto_init() != 0 ||
+	    it_cluster_init(&cl, NODES, opt.loyd) != 0) {
 		fprintf(stderr, "chaos: cannot set up the cluster\n");
 		return 1;
 	}
@@ -1012,44 +1061,53 @@ int main(int argc, char **argv)
 		char tail[4096];
 		log_tail(1, tail, sizeof tail);
 		partition_hook = strstr(tail, "fault signals enabled") != NULL;
-		printf("chaos: partition: %s\n", partition_hook
-		       ? "via loyd's fault signals (transport fault layer: frames to and from all peers dropped)"
-		       : "MISSING: this loyd has no way to cut its links from outside");
+		printf("chaos: partition: %s\n",
+		       partition_hook
+			   ? "via loyd's fault signals (transport fault layer: "
+			     "frames to and from all peers dropped)"
+			   : "MISSING: this loyd has no way to cut its links "
+			     "from outside");
 	}
 
 	/* steady load for the whole campaign (bounded) */
 	load_deadline = now_ms() + (opt.short_run ? 180000u : 3600000u);
 	for (int t = 0; t < opt.load_threads; t++)
-		pthread_create(&th[t], NULL, load_main, (void *)(uintptr_t)(t + 1));
+		pthread_create(&th[t], NULL, load_main,
+			       (void *)(uintptr_t)(t + 1));
 	sleep_ms(500);
 
 	for (int k = 0; k < K_COUNT; k++)
 		order[k] = (enum kind)k;
 	for (int cyc = 0; cyc < opt.cycles; cyc++) {
 		enum kind k;
-		if (cyc % K_COUNT == 0) /* every kind once per round, shuffled */
+		if (cyc % K_COUNT ==
+		    0) /* every kind once per round, shuffled */
 			for (int a = K_COUNT - 1; a > 0; a--) {
 				int b = rng_below(a + 1);
 				enum kind tmp = order[a];
 				order[a] = order[b];
 				order[b] = tmp;
 			}
-		k = opt.short_run || cyc < K_COUNT ? order[cyc % K_COUNT]
-						   : (enum kind)rng_below(K_COUNT);
+		k = opt.short_run || cyc < K_COUNT
+			? order[cyc % K_COUNT]
+			: (enum kind)rng_below(K_COUNT);
 		run_cycle(cyc + 1, k);
 		cycles_run++;
 	}
 
-	printf("chaos: [%.1f s] cycles done\n", (double)(now_ms() - t_start) / 1000.0);
+	printf("chaos: [%.1f s] cycles done\n",
+	       (double)(now_ms() - t_start) / 1000.0);
 	storage_kill_during_commits(opt.storage_kills);
-	printf("chaos: [%.1f s] storage kills done\n", (double)(now_ms() - t_start) / 1000.0);
+	printf("chaos: [%.1f s] storage kills done\n",
+	       (double)(now_ms() - t_start) / 1000.0);
 	for (int d = D_FLIP_MIDDLE; d <= D_TRUNCATE; d++) {
 		if (opt.no_damage) {
-			printf("chaos: storage: %s: NOT RUN (--no-damage)\n", damage_name[d]);
+			printf("chaos: storage: %s: NOT RUN (--no-damage)\n",
+			       damage_name[d]);
 			continue;
 		}
-		storage_damage(1 + rng_below(NODES), (enum damage)d, verdicts[d],
-			       sizeof verdicts[d]);
+		storage_damage(1 + rng_below(NODES), (enum damage)d,
+			       verdicts[d], sizeof verdicts[d]);
 		printf("chaos: storage: %s: %s\n", damage_name[d], verdicts[d]);
 		fflush(stdout);
 	}
@@ -1057,18 +1115,22 @@ int main(int argc, char **argv)
 	for (int t = 0; t < opt.load_threads; t++)
 		pthread_join(th[t], NULL);
 
-	printf("chaos: [%.1f s] storage damage done\n", (double)(now_ms() - t_start) / 1000.0);
+	printf("chaos: [%.1f s] storage damage done\n",
+	       (double)(now_ms() - t_start) / 1000.0);
 	final_checks();
-	printf("chaos: [%.1f s] chain checks done\n", (double)(now_ms() - t_start) / 1000.0);
+	printf("chaos: [%.1f s] chain checks done\n",
+	       (double)(now_ms() - t_start) / 1000.0);
 	audits();
 	report(cycles_run);
-	printf("chaos: storage: kill -9 during commits: reopened consistent %d/%d\n",
+	printf("chaos: storage: kill -9 during commits: reopened consistent "
+	       "%d/%d\n",
 	       storage_consistent, storage_runs);
-	printf("chaos: whole run %.1f s\n", (double)(now_ms() - t_start) / 1000.0);
+	printf("chaos: whole run %.1f s\n",
+	       (double)(now_ms() - t_start) / 1000.0);
 	if (failed)
 		setenv("ITEST_KEEP", "1", 1);
 	it_cluster_destroy(&cl);
-	free(acked);
+	it_acked_free(&ack);
 	printf("chaos: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -19,6 +19,7 @@
 #include "ledger/genesis_json.h"
 #include "wire/crypto.h"
 #include "wire/error.h"
+#include "wire/tx.h"
 
 static uint64_t now_ms(void)
 {
@@ -76,11 +77,13 @@ static int write_node(struct it_cluster *c, int i)
 	f = fopen(path, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "[node]\nname = node%d\ndata_dir = %s/data\nkey_file = %s/key\n"
-		   "genesis = %s/genesis.json\nlog_level = info\n"
-		   "[peer]\nlisten = 127.0.0.1:%d\n[client]\nlisten = 127.0.0.1:%d\n"
-		   "[limits]\nview_timeout_ms = 400\nmap_size_mb = 256\n",
-		i + 1, nd->dir, nd->dir, c->root, nd->peer_port, nd->client_port);
+	fprintf(
+	    f,
+	    "[node]\nname = node%d\ndata_dir = %s/data\nkey_file = %s/key\n"
+	    "genesis = %s/genesis.json\nlog_level = info\n"
+	    "[peer]\nlisten = 127.0.0.1:%d\n[client]\nlisten = 127.0.0.1:%d\n"
+	    "[limits]\nview_timeout_ms = 400\nmap_size_mb = 256\n",
+	    i + 1, nd->dir, nd->dir, c->root, nd->peer_port, nd->client_port);
 	fclose(f);
 	return 0;
 }
@@ -115,7 +118,8 @@ int it_cluster_init(struct it_cluster *c, int n, const char *loyd)
 		loy_keypair(pk, c->sk[i]);
 		if (write_node(c, i) != 0)
 			rv = -1;
-		snprintf(g->members[i].name, sizeof g->members[i].name, "Member %d", i + 1);
+		snprintf(g->members[i].name, sizeof g->members[i].name,
+			 "Member %d", i + 1);
 		memcpy(g->members[i].pubkey, pk, 32);
 		snprintf(g->members[i].address, sizeof g->members[i].address,
 			 "127.0.0.1:%d", c->nodes[i].peer_port);
@@ -177,7 +181,8 @@ int it_node_signal(struct it_cluster *c, int i, int sig)
 		pid_t r = waitpid(nd->pid, &status, WNOHANG);
 		if (r == nd->pid) {
 			nd->pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			return WIFEXITED(status) ? WEXITSTATUS(status)
+						 : 128 + WTERMSIG(status);
 		}
 		usleep(10000);
 	}
@@ -197,7 +202,8 @@ void it_cluster_destroy(struct it_cluster *c)
 	if (getenv("ITEST_KEEP") == NULL) {
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", c->root);
 		if (system(cmd) != 0)
-			fprintf(stderr, "itest: could not remove %s\n", c->root);
+			fprintf(stderr, "itest: could not remove %s\n",
+				c->root);
 	} else {
 		fprintf(stderr, "itest: kept %s\n", c->root);
 	}
@@ -214,7 +220,8 @@ static int connect_to(int port, int timeout_ms)
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)port);
 	a.sin_addr.s_addr = htonl(0x7f000001);
-	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 &&
+	    errno != EINPROGRESS) {
 		close(fd);
 		return -1;
 	}
@@ -236,12 +243,14 @@ static int connect_to(int port, int timeout_ms)
 	return fd;
 }
 
-static int io_all(int fd, void *buf, size_t len, int write_mode, uint64_t deadline)
+static int io_all(int fd, void *buf, size_t len, int write_mode,
+		  uint64_t deadline)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		struct pollfd p = {fd, (short)(write_mode ? POLLOUT : POLLIN), 0};
+		struct pollfd p = {fd, (short)(write_mode ? POLLOUT : POLLIN),
+				   0};
 		uint64_t now = now_ms();
 		ssize_t r;
 		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) != 1)
@@ -277,10 +286,12 @@ int it_request(struct it_cluster *c, int i, struct loy_client_request *q,
 		close(fd);
 		return -1;
 	}
-	if (loy_frame_header(h, b.len) == 0 && io_all(fd, h, 4, 1, deadline) == 0 &&
+	if (loy_frame_header(h, b.len) == 0 &&
+	    io_all(fd, h, 4, 1, deadline) == 0 &&
 	    io_all(fd, b.data, b.len, 1, deadline) == 0 &&
 	    io_all(fd, h, 4, 0, deadline) == 0) {
-		len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+		len = (size_t)h[0] << 24 | (size_t)h[1] << 16 |
+		      (size_t)h[2] << 8 | h[3];
 		body = len <= LOY_MAX_FRAME ? malloc(len) : NULL;
 		if (body && io_all(fd, body, len, 0, deadline) == 0 &&
 		    loy_client_response_decode(&r, body, len) == 0) {
@@ -288,7 +299,8 @@ int it_request(struct it_cluster *c, int i, struct loy_client_request *q,
 			if (out) {
 				*out = malloc(r.payload.len + 1);
 				if (*out) {
-					memcpy(*out, r.payload.data, r.payload.len);
+					memcpy(*out, r.payload.data,
+					       r.payload.len);
 					(*out)[r.payload.len] = '\0';
 				}
 			}
@@ -354,4 +366,89 @@ bool it_wait_converged(struct it_cluster *c, long h, int timeout_ms)
 		usleep(50000);
 	}
 	return false;
+}
+
+void it_acked_init(struct it_acked *a)
+{
+	memset(a, 0, sizeof *a);
+	pthread_mutex_init(&a->lock, NULL);
+}
+
+void it_acked_free(struct it_acked *a)
+{
+	free(a->h);
+	pthread_mutex_destroy(&a->lock);
+	memset(a, 0, sizeof *a);
+}
+
+static void acked_add(struct it_acked *a, const char *hex)
+{
+	pthread_mutex_lock(&a->lock);
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 4096;
+		void *na = realloc(a->h, nc * sizeof *a->h);
+		if (na == NULL) {
+			pthread_mutex_unlock(&a->lock);
+			abort();
+		}
+		a->h = na;
+		a->cap = nc;
+	}
+	for (int b = 0; b < 32; b++) {
+		unsigned v = 0;
+		if (sscanf(hex + 2 * b, "%2x", &v) != 1)
+			v = 0;
+		a->h[a->n][b] = (uint8_t)v;
+	}
+	a->n++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+int it_submit_registrations(struct it_cluster *c, int i, uint32_t count,
+			    int timeout_ms, struct it_acked *a)
+{
+	struct loy_client_request q;
+	char *js = NULL, *p;
+	int code, ok = 0;
+
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_SUBMIT;
+	q.request_id = 7;
+	q.submit.wait = true;
+	q.submit.tx_count = count;
+	q.submit.txs = calloc(count, sizeof *q.submit.txs);
+	if (q.submit.txs == NULL)
+		return 0;
+	for (uint32_t k = 0; k < count; k++) {
+		struct loy_tx tx;
+		uint8_t pk[32], sk[64];
+		memset(&tx, 0, sizeof tx);
+		loy_keypair(pk, sk);
+		tx.kind = LOY_TX_CUSTOMER_REGISTER;
+		snprintf(tx.chain_id, sizeof tx.chain_id, "%s", c->chain_id);
+		tx.nonce = 1;
+		if (loy_tx_sign(&tx, sk) != 0 ||
+		    loy_tx_encode(&tx, &q.submit.txs[k]) != 0)
+			abort();
+	}
+	code = it_request(c, i, &q, &js, timeout_ms);
+	/* every tx's answer: {"hash":"<64 hex>","status":"committed",...} */
+	for (p = js; code == 0 && p && (p = strstr(p, "\"hash\":\"")) != NULL;
+	     p += 8) {
+		if (strlen(p + 8) < 64 + 22 ||
+		    strncmp(p + 8 + 64, "\",\"status\":\"committed\"", 22) != 0)
+			continue;
+		acked_add(a, p + 8);
+		ok++;
+	}
+	pthread_mutex_lock(&a->lock);
+	a->sent += count;
+	if (code != 0)
+		a->failed_batches++;
+	pthread_mutex_unlock(&a->lock);
+	free(js);
+	for (uint32_t k = 0; k < count; k++)
+		loy_buf_free(&q.submit.txs[k]);
+	free(q.submit.txs);
+	return ok;
 }

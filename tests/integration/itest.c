@@ -20,10 +20,8 @@
 static int passed, failed;
 static struct it_cluster cl;
 
-/* Hashes of every transaction a node acknowledged as committed. */
-static uint8_t (*acked)[LOY_HASH_SIZE];
-static size_t n_acked, cap_acked;
-static pthread_mutex_t acked_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Every transaction a node acknowledged as committed. */
+static struct it_acked ack;
 
 #define CHECK(cond, ...)                                                       \
 	do {                                                                   \
@@ -49,55 +47,7 @@ static double secs(void)
  * commits. Returns how many were acknowledged committed. */
 static int submit_batch(int i, uint32_t count, int timeout_ms)
 {
-	struct loy_client_request q;
-	char *js = NULL, *p;
-	int code, ok = 0;
-
-	memset(&q, 0, sizeof q);
-	q.kind = LOY_CLIENT_SUBMIT;
-	q.request_id = 7;
-	q.submit.wait = true;
-	q.submit.tx_count = count;
-	q.submit.txs = calloc(count, sizeof *q.submit.txs);
-	for (uint32_t k = 0; k < count; k++) {
-		struct loy_tx tx;
-		uint8_t pk[32], sk[64];
-		memset(&tx, 0, sizeof tx);
-		loy_keypair(pk, sk);
-		tx.kind = LOY_TX_CUSTOMER_REGISTER;
-		snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
-		tx.nonce = 1;
-		if (loy_tx_sign(&tx, sk) != 0 ||
-		    loy_tx_encode(&tx, &q.submit.txs[k]) != 0)
-			abort();
-	}
-	code = it_request(&cl, i, &q, &js, timeout_ms);
-	/* count the committed ones and remember their hashes */
-	for (p = js; code == 0 && p && (p = strstr(p, "\"hash\":\"")) != NULL;
-	     p += 8) {
-		char hex[65];
-		snprintf(hex, sizeof hex, "%.64s", p + 8);
-		if (strncmp(p + 8 + 64, "\",\"status\":\"committed\"", 22) != 0)
-			continue;
-		pthread_mutex_lock(&acked_lock);
-		if (n_acked == cap_acked) {
-			cap_acked = cap_acked ? cap_acked * 2 : 1024;
-			acked = realloc(acked, cap_acked * sizeof *acked);
-		}
-		for (int b = 0; b < 32; b++) {
-			unsigned v;
-			sscanf(hex + 2 * b, "%2x", &v);
-			acked[n_acked][b] = (uint8_t)v;
-		}
-		n_acked++;
-		pthread_mutex_unlock(&acked_lock);
-		ok++;
-	}
-	free(js);
-	for (uint32_t k = 0; k < count; k++)
-		loy_buf_free(&q.submit.txs[k]);
-	free(q.submit.txs);
-	return ok;
+	return it_submit_registrations(&cl, i, count, timeout_ms, &ack);
 }
 
 static int leader_index(void)
@@ -379,7 +329,7 @@ static void test_nothing_lost(void)
 	size_t missing = 0;
 
 	for (int i = 1; i <= cl.n; i++) {
-		for (size_t k = 0; k < n_acked; k++) {
+		for (size_t k = 0; k < ack.n; k++) {
 			struct loy_client_request q;
 			memset(&q, 0, sizeof q);
 			q.kind = LOY_CLIENT_QUERY;
@@ -387,7 +337,7 @@ static void test_nothing_lost(void)
 			q.query.arg_count = 1;
 			q.query.args[0].type = LOY_ARG_BIN;
 			q.query.args[0].len = LOY_HASH_SIZE;
-			memcpy(q.query.args[0].data, acked[k], LOY_HASH_SIZE);
+			memcpy(q.query.args[0].data, ack.h[k], LOY_HASH_SIZE);
 			if (it_request(&cl, i, &q, NULL, 5000) != 0)
 				missing++;
 		}
@@ -395,7 +345,7 @@ static void test_nothing_lost(void)
 	CHECK(
 	    missing == 0,
 	    "every acknowledged tx (%zu) is on every node (%zu lookups failed)",
-	    n_acked, missing);
+	    ack.n, missing);
 	{
 		long top = it_height(&cl, 1, NULL);
 		long differ = 0;
@@ -436,6 +386,7 @@ int main(int argc, char **argv)
 {
 	const char *loyd = argc > 1 ? argv[1] : "build/bin/loyd";
 
+	it_acked_init(&ack);
 	if (loy_crypto_init() != 0 || it_cluster_init(&cl, 4, loyd) != 0) {
 		fprintf(stderr, "itest: cannot set up the cluster\n");
 		return 1;
@@ -455,7 +406,7 @@ int main(int argc, char **argv)
 	if (failed)
 		setenv("ITEST_KEEP", "1", 1);
 	it_cluster_destroy(&cl);
-	free(acked);
+	it_acked_free(&ack);
 	printf("integration: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -3,6 +3,7 @@
 #ifndef LOY_ITEST_H
 #define LOY_ITEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,8 +14,8 @@
 #define IT_MAX_NODES 8
 
 struct it_node {
-	int index;          /* 1-based */
-	pid_t pid;          /* 0 when not running */
+	int index; /* 1-based */
+	pid_t pid; /* 0 when not running */
 	int peer_port, client_port;
 	char dir[512];
 };
@@ -43,6 +44,24 @@ void it_cluster_destroy(struct it_cluster *c);
  * response code, or -1 when the node cannot be reached. */
 int it_request(struct it_cluster *c, int i, struct loy_client_request *q,
 	       char **out, int timeout_ms);
+/* Hashes of the transactions nodes acknowledged as committed, shared by
+ * load threads (the lock guards everything). */
+struct it_acked {
+	pthread_mutex_t lock;
+	uint8_t (*h)[32];
+	size_t n, cap;
+	size_t sent, failed_batches;
+};
+
+void it_acked_init(struct it_acked *a);
+void it_acked_free(struct it_acked *a);
+
+/* Submits count fresh customer registrations (each its own new signer) to
+ * node i, waiting for the commits; records the acknowledged ones in a.
+ * Returns how many were acknowledged committed. */
+int it_submit_registrations(struct it_cluster *c, int i, uint32_t count,
+			    int timeout_ms, struct it_acked *a);
+
 /* Height and state root (hex) of node i, or -1. */
 long it_height(struct it_cluster *c, int i, char root[65]);
 /* Waits until every running node is at height >= h with equal roots. */
