@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "wire/client.h"
+#include "wire/session.h"
 #include "wire/crypto.h"
 #include "wire/tx.h"
 
@@ -177,7 +178,18 @@ struct cli_conn {
 	size_t len, cap;
 	int timeout_ms; /* per read; <0 = forever */
 	char err[512];
+	struct loy_session *sess; /* set once authenticated (cli/auth.c) */
 };
+
+/* Client authentication (cli/auth.c). When LOYCTL_NODE_KEY names the
+ * node's public key (hex), the connection runs the handshake with the
+ * client key file LOYCTL_CLIENT_KEY (passphrase LOYCTL_PASSPHRASE) for chain
+ * LOYCTL_CHAIN_ID, and every frame after it is encrypted. Returns 0 (also
+ * when no node key is set) or CLI_UNREACHABLE / CLI_FAIL with cn->err. */
+int cli_conn_auth(struct cli_conn *cn);
+/* Frame I/O used by the handshake. */
+int cli_conn_send_raw(struct cli_conn *cn, const uint8_t *body, size_t len);
+int cli_conn_read_raw(struct cli_conn *cn, uint8_t **body, size_t *len);
 
 /* Connects to host:port within timeout_ms. Returns 0 or CLI_UNREACHABLE
  * with c->err set. */

@@ -93,11 +93,25 @@ int cli_conn_open(struct cli_conn *cn, const char *hostport, int timeout_ms)
 		return CLI_UNREACHABLE;
 	}
 	setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return 0;
+	cn->timeout_ms = timeout_ms;
+	rv = cli_conn_auth(cn);
+	cn->timeout_ms = -1;
+	if (rv != 0) {
+		char keep[sizeof cn->err];
+		memcpy(keep, cn->err, sizeof keep);
+		cli_conn_close(cn);
+		memcpy(cn->err, keep, sizeof keep);
+	}
+	return rv;
 }
 
 void cli_conn_close(struct cli_conn *cn)
 {
+	if (cn->sess) {
+		loy_session_wipe(cn->sess);
+		free(cn->sess);
+		cn->sess = NULL;
+	}
 	if (cn->fd >= 0)
 		close(cn->fd);
 	cn->fd = -1;
@@ -123,23 +137,51 @@ static int write_all(struct cli_conn *cn, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int cli_conn_send(struct cli_conn *cn, struct loy_client_request *q)
+int cli_conn_send_raw(struct cli_conn *cn, const uint8_t *body, size_t len)
 {
-	struct loy_buf out = {0};
 	uint8_t hdr[LOY_FRAME_HEADER_SIZE];
 	int rv;
 
-	q->request_id = cn->next_id++;
-	rv = loy_client_request_encode(q, &out);
-	if (rv != 0 || loy_frame_header(hdr, out.len) != 0) {
-		snprintf(cn->err, sizeof cn->err, "encode request: %s",
-			 loy_strerror(rv ? rv : LOY_ETOOBIG));
-		loy_buf_free(&out);
+	if (loy_frame_header(hdr, len) != 0) {
+		snprintf(cn->err, sizeof cn->err, "request too big");
 		return CLI_FAIL;
 	}
 	rv = write_all(cn, hdr, sizeof hdr);
 	if (rv == 0)
-		rv = write_all(cn, out.data, out.len);
+		rv = write_all(cn, body, len);
+	return rv;
+}
+
+int cli_conn_send(struct cli_conn *cn, struct loy_client_request *q)
+{
+	struct loy_buf out = {0};
+	uint8_t *sealed = NULL;
+	int rv;
+
+	q->request_id = cn->next_id++;
+	rv = loy_client_request_encode(q, &out);
+	if (rv != 0) {
+		snprintf(cn->err, sizeof cn->err, "encode request: %s",
+			 loy_strerror(rv));
+		return CLI_FAIL;
+	}
+	if (cn->sess) {
+		sealed = malloc(out.len + LOY_SESSION_TAG_SIZE);
+		if (sealed == NULL ||
+		    loy_session_seal(cn->sess, sealed, out.data, out.len) !=
+			0) {
+			free(sealed);
+			loy_buf_free(&out);
+			snprintf(cn->err, sizeof cn->err,
+				 "cannot seal the request");
+			return CLI_FAIL;
+		}
+		rv = cli_conn_send_raw(cn, sealed,
+				       out.len + LOY_SESSION_TAG_SIZE);
+		free(sealed);
+	} else {
+		rv = cli_conn_send_raw(cn, out.data, out.len);
+	}
 	loy_buf_free(&out);
 	return rv;
 }
@@ -195,6 +237,24 @@ static int read_frame(struct cli_conn *cn, size_t *body_len)
 	}
 }
 
+int cli_conn_read_raw(struct cli_conn *cn, uint8_t **body, size_t *len)
+{
+	size_t n = 0, total;
+	int rv = read_frame(cn, &n);
+
+	if (rv != 0)
+		return rv;
+	total = LOY_FRAME_HEADER_SIZE + n;
+	*body = malloc(n ? n : 1);
+	if (*body == NULL)
+		return CLI_FAIL;
+	memcpy(*body, cn->buf + LOY_FRAME_HEADER_SIZE, n);
+	*len = n;
+	memmove(cn->buf, cn->buf + total, cn->len - total);
+	cn->len -= total;
+	return 0;
+}
+
 int cli_conn_read(struct cli_conn *cn, uint8_t *kind,
 		  struct loy_client_response *r, struct loy_client_event *e)
 {
@@ -206,6 +266,17 @@ int cli_conn_read(struct cli_conn *cn, uint8_t *kind,
 		return rv;
 	p = cn->buf + LOY_FRAME_HEADER_SIZE;
 	total = LOY_FRAME_HEADER_SIZE + body;
+	if (cn->sess) {
+		/* opened in place: the plaintext is the body less the tag */
+		if (body < LOY_SESSION_TAG_SIZE ||
+		    loy_session_open(cn->sess, cn->buf + LOY_FRAME_HEADER_SIZE,
+				     p, body) != 0) {
+			snprintf(cn->err, sizeof cn->err,
+				 "a frame from the node does not open");
+			return CLI_UNREACHABLE;
+		}
+		body -= LOY_SESSION_TAG_SIZE;
+	}
 	rv = loy_client_peek_kind(p, body, kind);
 	if (rv == 0 && *kind == LOY_CLIENT_RESPONSE)
 		rv = loy_client_response_decode(r, p, body);

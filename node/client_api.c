@@ -2,6 +2,7 @@
  * carrying submit, query, status and subscribe requests; JSON payloads in
  * the answers. Submissions may wait until their transactions commit. */
 #include "node/internal.h"
+#include "node/client_auth.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -57,6 +58,10 @@ struct conn {
 	uint8_t sub_id[LOY_ID_SIZE];
 	uint64_t sub_request_id;
 	char peer[64];
+	/* Client authentication (when the node has allowed keys): the
+	 * client's HELLO, then its AUTH, then sealed frames both ways. */
+	struct loy_client_auth auth;
+	bool sealed;
 };
 
 struct loy_client_api {
@@ -70,6 +75,8 @@ struct loy_client_api {
 	bool closing;
 	void (*closed)(void *);
 	void *closed_data;
+	uint32_t n_allowed; /* client keys allowed in (0: no authentication) */
+	uint8_t (*allowed)[LOY_PUBKEY_SIZE];
 };
 
 void loy_node_query(struct loy_node *n, uint64_t request_id,
@@ -102,11 +109,13 @@ static void on_written(uv_write_t *w, int status)
 		conn_close(c);
 }
 
-/* Sends one encoded message as a frame. */
+/* Sends one encoded message as a frame (sealed once the client has
+ * authenticated). */
 static void conn_send(struct conn *c, const struct loy_buf *msg)
 {
 	struct write_req *wr;
 	uv_buf_t b;
+	size_t body = msg->len + (c->sealed ? LOY_SESSION_TAG_SIZE : 0);
 
 	if (c->closing)
 		return;
@@ -116,15 +125,25 @@ static void conn_send(struct conn *c, const struct loy_buf *msg)
 		conn_close(c);
 		return;
 	}
-	wr = malloc(sizeof *wr + LOY_FRAME_HEADER_SIZE + msg->len);
-	if (wr == NULL || loy_frame_header(wr->data, msg->len) != 0) {
+	wr = malloc(sizeof *wr + LOY_FRAME_HEADER_SIZE + body);
+	if (wr == NULL || loy_frame_header(wr->data, body) != 0) {
 		free(wr);
 		conn_close(c);
 		return;
 	}
-	memcpy(wr->data + LOY_FRAME_HEADER_SIZE, msg->data, msg->len);
+	if (c->sealed) {
+		if (loy_session_seal(&c->auth.sess,
+				     wr->data + LOY_FRAME_HEADER_SIZE,
+				     msg->data, msg->len) != 0) {
+			free(wr);
+			conn_close(c);
+			return;
+		}
+	} else {
+		memcpy(wr->data + LOY_FRAME_HEADER_SIZE, msg->data, msg->len);
+	}
 	wr->c = c;
-	wr->len = LOY_FRAME_HEADER_SIZE + msg->len;
+	wr->len = LOY_FRAME_HEADER_SIZE + body;
 	b = uv_buf_init((char *)wr->data, (unsigned)wr->len);
 	if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) !=
 	    0) {
@@ -480,6 +499,47 @@ static void handle_request(struct conn *c, const uint8_t *data, size_t len)
 	loy_client_request_free(&q);
 }
 
+static void hs_fail(struct conn *c, const char *why)
+{
+	LOG_WARN(&c->api->node->log, "client",
+		 "%s: handshake refused: %s; closing", c->peer, why);
+	conn_close(c);
+}
+
+/* One frame from a client: handshake, then (sealed) requests. */
+static void conn_frame(struct conn *c, uint8_t *data, size_t len)
+{
+	if (c->auth.state != 0 && c->auth.state != LOY_CLIENT_AUTH_DONE) {
+		struct loy_node *n = c->api->node;
+		struct loy_client_auth_cfg cfg = {
+		    n->genesis.chain_id, n->pk, n->sk,
+		    (const uint8_t(*)[LOY_PUBKEY_SIZE])c->api->allowed,
+		    c->api->n_allowed};
+		struct loy_buf reply;
+		const char *why = "";
+		if (loy_client_auth_step(&c->auth, &cfg, data, len, &reply,
+					 &why) != 0) {
+			hs_fail(c, why);
+			return;
+		}
+		conn_send(c, &reply); /* plain: sealing starts after it */
+		loy_buf_free(&reply);
+		c->sealed = c->auth.state == LOY_CLIENT_AUTH_DONE;
+		return;
+	}
+	if (c->sealed) {
+		if (len < LOY_SESSION_TAG_SIZE ||
+		    loy_session_open(&c->auth.sess, data, data, len) != 0) {
+			LOG_WARN(&c->api->node->log, "client",
+				 "%s: frame does not open; closing", c->peer);
+			conn_close(c);
+			return;
+		}
+		len -= LOY_SESSION_TAG_SIZE;
+	}
+	handle_request(c, data, len);
+}
+
 /* --- connections --- */
 
 static void on_conn_closed(uv_handle_t *h)
@@ -494,12 +554,14 @@ static void on_conn_closed(uv_handle_t *h)
 	if (c->next)
 		c->next->prev = c->prev;
 	a->n_conns--;
+	loy_client_auth_wipe(&c->auth);
 	free(c->rbuf);
 	free(c);
 	a->open_handles--;
 	if (a->closing && a->open_handles == 0 && a->closed) {
 		void (*cb)(void *) = a->closed;
 		void *d = a->closed_data;
+		free(a->allowed);
 		free(a);
 		cb(d);
 	}
@@ -567,7 +629,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		}
 		if (st == LOY_FRAME_MORE)
 			break;
-		handle_request(c, c->rbuf + off + LOY_FRAME_HEADER_SIZE, body);
+		conn_frame(c, c->rbuf + off + LOY_FRAME_HEADER_SIZE, body);
 		off += LOY_FRAME_HEADER_SIZE + body;
 	}
 	if (off > 0) {
@@ -615,6 +677,8 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
+	if (a->n_allowed > 0)
+		c->auth.state = LOY_CLIENT_AUTH_HELLO;
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
 		char host[48] = "?";
 		if (ss.ss_family == AF_INET)
@@ -672,7 +736,17 @@ int loy_client_api_start(struct loy_node *n, struct loy_client_api **out,
 		free(a);
 		return LOY_EINVAL;
 	}
-	if (!is_loopback(host)) {
+	if (loy_client_auth_parse_keys(n->cfg.client_allowed_keys, &a->allowed,
+				       &a->n_allowed, err, err_size) != 0) {
+		free(a);
+		return LOY_EINVAL;
+	}
+	if (a->n_allowed > 0)
+		LOG_INFO(&n->log, "client",
+			 "clients authenticate with one of %u allowed keys; "
+			 "links are encrypted",
+			 a->n_allowed);
+	if (!is_loopback(host) && a->n_allowed == 0) {
 		/* Clients beyond loopback would need authenticated, encrypted
 		 * links, which this version does not have: refuse rather than
 		 * expose an open API. */
@@ -717,6 +791,7 @@ static void on_api_handle_closed(uv_handle_t *h)
 	if (a->open_handles == 0 && a->closed) {
 		void (*cb)(void *) = a->closed;
 		void *d = a->closed_data;
+		free(a->allowed);
 		free(a);
 		cb(d);
 	}

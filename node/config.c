@@ -46,6 +46,7 @@ static const struct field fields[] = {
      0, 0, 0},
     HOST("peer", "listen", peer_listen),
     HOST("client", "listen", client_listen),
+    STR("client", "allowed_keys", client_allowed_keys),
     U64("limits", "mempool_max_txs", mempool_max_txs, 1, 10000000),
     U64("limits", "mempool_max_per_signer", mempool_max_per_signer, 1, 1000000),
     U64("limits", "block_max_txs", block_max_txs, 1, 8192),

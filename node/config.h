@@ -29,6 +29,11 @@ struct loy_config {
 	char peer_listen[LOY_HOSTPORT_MAX];
 	/* [client] */
 	char client_listen[LOY_HOSTPORT_MAX];
+	/* Comma-separated Ed25519 public keys (hex) of the clients allowed
+	 * in. Empty: no client authentication, and loopback only. Set: every
+	 * client authenticates with one of these keys and the link is
+	 * encrypted, and the listener may be on any address. */
+	char client_allowed_keys[4400];
 	/* [limits] */
 	uint64_t mempool_max_txs;
 	uint64_t mempool_max_per_signer;

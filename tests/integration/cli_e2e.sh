@@ -160,6 +160,32 @@ rc=$?
 check "audit of a tampered copy fails" test $rc -eq 1
 check "audit names the bad block" grep -q "block" <<<"$out"
 
+# --- client authentication: node 1 lets in only one client key ---
+"$loyctl" keygen --out "$dir/client.key" --kdf-cost min >"$dir/client.out" 2>&1
+"$loyctl" keygen --out "$dir/stranger.key" --kdf-cost min >/dev/null 2>&1
+cpk=$(sed -n 's/^public key //p' "$dir/client.out")
+nk=$(tr -d ' \n' <"$dir/net/genesis.json" | grep -o '"validator_key":"[0-9a-f]*"' | head -n 1 | grep -o '[0-9a-f]\{64\}')
+p1=$(echo $pids | awk '{print $1}')
+kill -TERM "$p1"; wait "$p1" 2>/dev/null
+printf '[client]\nallowed_keys = %s\n' "$cpk" >>"$dir/net/node1/loyd.conf"
+sed -i 's/^listen = 127.0.0.1:'"$((base + 100))"'$/listen = 0.0.0.0:'"$((base + 100))"'/' "$dir/net/node1/loyd.conf"
+"$bin/loyd" --config "$dir/net/node1/loyd.conf" >>"$dir/node1.log" 2>&1 &
+pids="$pids $!"
+auth() { LOYCTL_NODE_KEY=$nk LOYCTL_CLIENT_KEY=$1 LOYCTL_CHAIN_ID=e2e-chain "$loyctl" "${@:2}"; }
+n=0
+until auth "$dir/client.key" status >/dev/null 2>&1; do
+	n=$((n + 1)); [ $n -gt 100 ] && break
+	sleep 0.1
+done
+check "authenticated client: status" auth "$dir/client.key" status
+check "authenticated client: a transaction" auth "$dir/client.key" --key "$dir/stranger.key" customer register
+"$loyctl" status >/dev/null 2>&1
+check "unauthenticated client refused (exit 3)" test $? -eq 3
+auth "$dir/stranger.key" status >"$dir/refused.log" 2>&1
+check "unknown client key refused (exit 3)" test $? -eq 3
+check "refusal says why" grep -q "allowed_keys" "$dir/refused.log"
+check "node logs the refused key" grep -q "key not in \[client\] allowed_keys" "$dir/node1.log"
+
 # --- usage errors ---
 for cmd in "redeem --amount" "balance" "reward issue --purchase x" "coupon frobnicate" "nosuchcommand"; do
 	out=$($loyctl $cmd 2>&1)
