@@ -173,8 +173,12 @@ static int count_progress(void *data, uint64_t h, uint64_t txs)
 
 static void test_property_random_chains(void **state)
 {
+	/* 20 seeds x 25 blocks x 48 random valid and invalid txs by default
+	 * (about 24,000); LEDGER_PROP_SEEDS=N for a longer run */
+	const char *env = getenv("LEDGER_PROP_SEEDS");
+	uint64_t seeds = env ? strtoull(env, NULL, 10) : 20;
 	(void)state;
-	for (uint64_t seed = 1; seed <= 3; seed++) {
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		struct world *w = calloc(1, sizeof *w);
 		struct loy_audit_report rep;
 		unsigned calls = 0;
