@@ -327,6 +327,20 @@ static void handle_submit(struct conn *c, struct loy_client_request *q)
 		       p, admitted_all);
 }
 
+/* Subscription filter: whether a transaction touches one ID. */
+struct party_match {
+	const uint8_t *id;
+	int hit;
+};
+
+static void match_id(void *d, const uint8_t id[LOY_ID_SIZE])
+{
+	struct party_match *m = d;
+
+	if (memcmp(m->id, id, LOY_ID_SIZE) == 0)
+		m->hit = 1;
+}
+
 void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 			      const struct loy_block *b,
 			      const uint8_t (*hashes)[LOY_HASH_SIZE],
@@ -375,6 +389,7 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 	for (uint32_t i = 0; i < b->tx_count; i++) {
 		struct loy_tx tx;
 		struct loy_client_event ev;
+		struct loy_buf out;
 		json_t *o;
 		char *text;
 
@@ -405,42 +420,29 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 		memcpy(ev.tx_hash, hashes[i], LOY_HASH_SIZE);
 		ev.event.data = (uint8_t *)text;
 		ev.event.len = text ? strlen(text) : 0;
-		for (struct conn *c = a->conns; c && text; c = c->next) {
-			struct match {
-				const uint8_t *id;
-				int hit;
-			} m = {c->sub_id, 0};
-			struct loy_buf out;
+		/* one encoding of the event for every subscriber it concerns */
+		if (text == NULL || ev.event.len == 0 ||
+		    ev.event.len > LOY_CLIENT_EVENT_MAX ||
+		    loy_client_event_encode(&ev, &out) != 0) {
+			free(text);
+			loy_tx_free(&tx);
+			continue;
+		}
+		for (struct conn *c = a->conns; c; c = c->next) {
+			struct party_match m = {c->sub_id, 0};
 			if (!c->subscribed || c->closing)
 				continue;
 			if (c->sub_filter != LOY_SUB_ALL) {
-				void match_id(void *d,
-					      const uint8_t id[LOY_ID_SIZE]);
 				loy_tx_parties(&tx, match_id, &m);
 				if (!m.hit)
 					continue;
 			}
-			if (ev.event.len > 0 &&
-			    ev.event.len <= LOY_CLIENT_EVENT_MAX &&
-			    loy_client_event_encode(&ev, &out) == 0) {
-				conn_send(c, &out);
-				loy_buf_free(&out);
-			}
+			conn_send(c, &out);
 		}
+		loy_buf_free(&out);
 		free(text);
 		loy_tx_free(&tx);
 	}
-}
-
-void match_id(void *d, const uint8_t id[LOY_ID_SIZE]);
-void match_id(void *d, const uint8_t id[LOY_ID_SIZE])
-{
-	struct match {
-		const uint8_t *id;
-		int hit;
-	} *m = d;
-	if (memcmp(m->id, id, LOY_ID_SIZE) == 0)
-		m->hit = 1;
 }
 
 /* --- queries and status --- */
