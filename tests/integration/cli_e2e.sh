@@ -108,6 +108,18 @@ js=$("$loyctl" --json settlement "$bid")
 check "settlement B redeemed_at 60" has "$js" redeemed_at 60
 check "settlement B net +85" has "$js" net 85
 
+# --- watch: a customer's events, and only theirs ---
+"$loyctl" keygen --out "$dir/bob.key" --kdf-cost min >/dev/null 2>&1
+timeout 20 "$loyctl" watch --customer "$alice" --count 1 >"$dir/watch.out" 2>&1 &
+wpid=$!
+sleep 0.5
+"$loyctl" --key "$dir/bob.key" customer register >/dev/null 2>&1
+"$loyctl" --key "$A" reward issue --customer "$alice" --purchase 5 --reference e2e-w1 >/dev/null 2>&1
+wait "$wpid"
+check "watch: exits after one event" test $? -eq 0
+check "watch: the customer's reward" grep -q "reward.issue" "$dir/watch.out"
+check "watch: not another customer's" sh -c "! grep -q customer.register '$dir/watch.out'"
+
 # --- every query in --json ---
 js=$("$loyctl" --json status)
 for f in height view leader state_root peers mempool; do check "status --json has $f" has "$js" "$f" '.'; done
@@ -124,9 +136,9 @@ js=$("$loyctl" --json block 1)
 check "block --json: height 1" has "$js" height 1
 check "block --json: commit signatures" has "$js" commit_signatures '[34]'
 js=$("$loyctl" --json totals)
-check "totals --json: issued 100" has "$js" issued 100
+check "totals --json: issued 105" has "$js" issued 105
 check "totals --json: redeemed 60" has "$js" redeemed 60
-check "totals --json: outstanding 40" has "$js" outstanding 40
+check "totals --json: outstanding 45" has "$js" outstanding 45
 js=$("$loyctl" --json coupon list "$alice")
 check "coupon list --json" has "$js" coupons '\['
 js=$("$loyctl" --json report --member "$aid" --from 2020-01-01 --to 2099-01-01)
@@ -143,7 +155,7 @@ check "offline batch: both committed" grep -q "2 committed now" <<<"$out"
 out=$("$loyctl" submit "$dir/batch.txt" 2>&1)
 check "offline batch again: nothing new" grep -q "0 committed now, 2 already on the chain" <<<"$out"
 js=$("$loyctl" --json balance "$alice")
-check "offline rewards counted once" has "$js" balance 55
+check "offline rewards counted once" has "$js" balance 60
 
 # --- audit on every node, and on a tampered copy ---
 for i in 1 2 3 4; do
