@@ -1,90 +1,15 @@
 /* The client API listener: length-prefixed msgpack frames (wire/client.h)
  * carrying submit, query, status and subscribe requests; JSON payloads in
- * the answers. Submissions may wait until their transactions commit. */
-#include "node/internal.h"
-#include "node/client_auth.h"
+ * the answers. Submissions and commit notifications: client_submit.c. */
+#include "node/client_int.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/txjson.h"
 #include "wire/client.h"
 #include "wire/error.h"
-#include "wire/tx.h"
-
-#define WAIT_TIMEOUT_MS   30000
-#define MAX_CLIENT_QUEUED (64u << 20)
-#define WAITER_BUCKETS    65536u
-
-struct conn;
-
-/* A SUBMIT waiting for admission and, if asked, for its commits. */
-struct pending {
-	struct conn *conn;
-	struct pending *prev, *next; /* in conn */
-	uint64_t request_id;
-	uint64_t deadline;
-	bool wait;
-	bool admitted; /* admission finished */
-	uint32_t count;
-	uint32_t outstanding;   /* commits still awaited */
-	json_t *results;        /* array, one object per tx */
-	struct waiter *waiters; /* count entries (wait only) */
-};
-
-/* One transaction a pending submit waits for, in a hash table by tx hash. */
-struct waiter {
-	uint8_t hash[LOY_HASH_SIZE];
-	struct pending *p;
-	uint32_t index;
-	bool linked;
-	struct waiter *hprev, *hnext;
-};
-
-struct conn {
-	uv_tcp_t tcp;
-	struct loy_client_api *api;
-	struct conn *prev, *next;
-	uint8_t *rbuf;
-	size_t rlen, rcap;
-	size_t queued; /* bytes written but not yet flushed */
-	struct pending *pendings;
-	bool closing;
-	unsigned refs; /* async work holding a pointer to this conn */
-	bool subscribed;
-	uint8_t sub_filter;
-	uint8_t sub_id[LOY_ID_SIZE];
-	uint64_t sub_request_id;
-	char peer[64];
-	/* Client authentication (when the node has allowed keys): the
-	 * client's HELLO, then its AUTH, then sealed frames both ways. */
-	struct loy_client_auth auth;
-	bool sealed;
-};
-
-struct loy_client_api {
-	struct loy_node *node;
-	uv_tcp_t listener;
-	uv_timer_t sweep;
-	struct conn *conns;
-	uint32_t n_conns;
-	struct waiter *buckets[WAITER_BUCKETS];
-	unsigned open_handles;
-	bool closing;
-	void (*closed)(void *);
-	void *closed_data;
-	uint32_t n_allowed; /* client keys allowed in (0: no authentication) */
-	uint8_t (*allowed)[LOY_PUBKEY_SIZE];
-};
-
-void loy_node_query(struct loy_node *n, uint64_t request_id,
-		    const struct loy_client_request *q,
-		    void (*reply)(void *data, uint64_t request_id, int code,
-				  const char *msg, json_t *payload),
-		    void *data);
-json_t *loy_node_status_json(struct loy_node *n);
 
 /* --- writing --- */
 
@@ -95,8 +20,6 @@ struct write_req {
 	uint8_t data[];
 };
 
-static void conn_close(struct conn *c);
-
 static void on_written(uv_write_t *w, int status)
 {
 	struct write_req *wr = (struct write_req *)w;
@@ -106,12 +29,12 @@ static void on_written(uv_write_t *w, int status)
 	c->refs--;
 	free(wr);
 	if (status != 0 || c->closing)
-		conn_close(c);
+		loy_client_conn_close(c);
 }
 
 /* Sends one encoded message as a frame (sealed once the client has
  * authenticated). */
-static void conn_send(struct conn *c, const struct loy_buf *msg)
+void loy_client_conn_send(struct conn *c, const struct loy_buf *msg)
 {
 	struct write_req *wr;
 	uv_buf_t b;
@@ -122,13 +45,13 @@ static void conn_send(struct conn *c, const struct loy_buf *msg)
 	if (c->queued + msg->len > MAX_CLIENT_QUEUED) {
 		LOG_WARN(&c->api->node->log, "client",
 			 "%s is not reading its answers; closing", c->peer);
-		conn_close(c);
+		loy_client_conn_close(c);
 		return;
 	}
 	wr = malloc(sizeof *wr + LOY_FRAME_HEADER_SIZE + body);
 	if (wr == NULL || loy_frame_header(wr->data, body) != 0) {
 		free(wr);
-		conn_close(c);
+		loy_client_conn_close(c);
 		return;
 	}
 	if (c->sealed) {
@@ -136,7 +59,7 @@ static void conn_send(struct conn *c, const struct loy_buf *msg)
 				     wr->data + LOY_FRAME_HEADER_SIZE,
 				     msg->data, msg->len) != 0) {
 			free(wr);
-			conn_close(c);
+			loy_client_conn_close(c);
 			return;
 		}
 	} else {
@@ -148,15 +71,15 @@ static void conn_send(struct conn *c, const struct loy_buf *msg)
 	if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) !=
 	    0) {
 		free(wr);
-		conn_close(c);
+		loy_client_conn_close(c);
 		return;
 	}
 	c->queued += wr->len;
 	c->refs++;
 }
 
-static void send_response(struct conn *c, uint64_t request_id, int code,
-			  const char *msg, json_t *payload)
+void loy_client_send_response(struct conn *c, uint64_t request_id, int code,
+			      const char *msg, json_t *payload)
 {
 	struct loy_client_response r;
 	struct loy_buf out;
@@ -174,275 +97,10 @@ static void send_response(struct conn *c, uint64_t request_id, int code,
 		}
 	}
 	if (loy_client_response_encode(&r, &out) == 0) {
-		conn_send(c, &out);
+		loy_client_conn_send(c, &out);
 		loy_buf_free(&out);
 	}
 	free(text);
-}
-
-/* --- waiting for commits --- */
-
-static size_t bucket_of(const uint8_t *hash)
-{
-	return ((size_t)hash[0] | (size_t)hash[1] << 8) % WAITER_BUCKETS;
-}
-
-static void waiter_link(struct loy_client_api *a, struct waiter *w)
-{
-	size_t b = bucket_of(w->hash);
-
-	w->hprev = NULL;
-	w->hnext = a->buckets[b];
-	if (w->hnext)
-		w->hnext->hprev = w;
-	a->buckets[b] = w;
-	w->linked = true;
-}
-
-static void waiter_unlink(struct loy_client_api *a, struct waiter *w)
-{
-	if (!w->linked)
-		return;
-	if (w->hprev)
-		w->hprev->hnext = w->hnext;
-	else
-		a->buckets[bucket_of(w->hash)] = w->hnext;
-	if (w->hnext)
-		w->hnext->hprev = w->hprev;
-	w->linked = false;
-}
-
-static void pending_free(struct pending *p)
-{
-	struct conn *c = p->conn;
-
-	for (uint32_t i = 0; p->waiters && i < p->count; i++)
-		waiter_unlink(c->api, &p->waiters[i]);
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		c->pendings = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	json_decref(p->results);
-	free(p->waiters);
-	free(p);
-}
-
-static void pending_answer(struct pending *p, const char *timeout_msg)
-{
-	json_t *payload = json_pack("{s:O}", "txs", p->results);
-	int code = 0;
-	const char *msg = "";
-
-	/* the request fails if any transaction could not be admitted */
-	for (uint32_t i = 0; i < p->count; i++) {
-		json_t *r = json_array_get(p->results, i);
-		json_t *err = json_object_get(r, "error");
-		if (err) {
-			code = LOY_EREJECTED;
-			msg = json_string_value(err);
-			break;
-		}
-	}
-	if (timeout_msg) {
-		code = LOY_ESTATE;
-		msg = timeout_msg;
-	}
-	send_response(p->conn, p->request_id, code, msg, payload);
-	json_decref(payload);
-	pending_free(p);
-}
-
-static void admitted_one(void *data, uint32_t i, int code,
-			 const uint8_t hash[LOY_HASH_SIZE], const char *why)
-{
-	struct pending *p = data;
-	json_t *r = json_object();
-	char hex[2 * LOY_HASH_SIZE + 1];
-
-	loy_hex(hex, hash, LOY_HASH_SIZE);
-	json_object_set_new(r, "hash", json_string(hex));
-	if (code != 0) {
-		json_object_set_new(r, "status", json_string("refused"));
-		json_object_set_new(
-		    r, "error", json_string(why ? why : loy_strerror(code)));
-	} else {
-		json_object_set_new(r, "status", json_string("pending"));
-		if (p->wait && p->waiters) {
-			struct waiter *w = &p->waiters[i];
-			memcpy(w->hash, hash, LOY_HASH_SIZE);
-			w->p = p;
-			w->index = i;
-			waiter_link(p->conn->api, w);
-			p->outstanding++;
-		}
-	}
-	json_array_append_new(p->results, r);
-}
-
-static void admitted_all(void *data)
-{
-	struct pending *p = data;
-	struct conn *c = p->conn;
-
-	c->refs--;
-	p->admitted = true;
-	if (c->closing) {
-		pending_free(p);
-		conn_close(c);
-		return;
-	}
-	if (!p->wait || p->outstanding == 0)
-		pending_answer(p, NULL);
-}
-
-static void handle_submit(struct conn *c, struct loy_client_request *q)
-{
-	struct loy_node *n = c->api->node;
-	struct pending *p = calloc(1, sizeof *p);
-
-	if (p == NULL || (p->results = json_array()) == NULL ||
-	    (q->submit.wait &&
-	     (p->waiters = calloc(q->submit.tx_count, sizeof *p->waiters)) ==
-		 NULL)) {
-		if (p)
-			json_decref(p->results);
-		free(p);
-		send_response(c, q->request_id, LOY_ENOMEM, "out of memory",
-			      NULL);
-		return;
-	}
-	p->conn = c;
-	p->request_id = q->request_id;
-	p->wait = q->submit.wait;
-	p->count = q->submit.tx_count;
-	p->deadline = loy_node_now_ms() + WAIT_TIMEOUT_MS;
-	p->next = c->pendings;
-	if (p->next)
-		p->next->prev = p;
-	c->pendings = p;
-	c->refs++;
-	loy_node_admit(n, q->submit.txs, q->submit.tx_count, NULL, admitted_one,
-		       p, admitted_all);
-}
-
-/* Subscription filter: whether a transaction touches one ID. */
-struct party_match {
-	const uint8_t *id;
-	int hit;
-};
-
-static void match_id(void *d, const uint8_t id[LOY_ID_SIZE])
-{
-	struct party_match *m = d;
-
-	if (memcmp(m->id, id, LOY_ID_SIZE) == 0)
-		m->hit = 1;
-}
-
-void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
-			      const struct loy_block *b,
-			      const uint8_t (*hashes)[LOY_HASH_SIZE],
-			      const struct loy_tx_result *results)
-{
-	bool any_sub = false;
-
-	for (struct conn *c = a->conns; c; c = c->next)
-		any_sub |= c->subscribed && !c->closing;
-	for (uint32_t i = 0; i < b->tx_count; i++) {
-		struct waiter *w = a->buckets[bucket_of(hashes[i])], *next;
-		for (; w; w = next) {
-			struct pending *p = w->p;
-			json_t *r;
-			next = w->hnext;
-			if (memcmp(w->hash, hashes[i], LOY_HASH_SIZE) != 0)
-				continue;
-			waiter_unlink(a, w);
-			r = json_array_get(p->results, w->index);
-			json_object_set_new(r, "status",
-					    json_string(results[i].code == 0
-							    ? "committed"
-							    : "rejected"));
-			json_object_set_new(r, "height",
-					    json_integer((json_int_t)height));
-			json_object_set_new(r, "code",
-					    json_integer(results[i].code));
-			json_object_set_new(
-			    r, "result",
-			    json_string(loy_reject_name(results[i].code)));
-			if (results[i].code != 0)
-				json_object_set_new(
-				    r, "message", json_string(results[i].msg));
-			if (--p->outstanding == 0 && p->admitted) {
-				/* the next waiter may belong to this pending:
-				 * skip past its entries before freeing */
-				while (next && next->p == p)
-					next = next->hnext;
-				pending_answer(p, NULL);
-			}
-		}
-	}
-	if (!any_sub)
-		return;
-	/* Events for subscribers. */
-	for (uint32_t i = 0; i < b->tx_count; i++) {
-		struct loy_tx tx;
-		struct loy_client_event ev;
-		struct loy_buf out;
-		json_t *o;
-		char *text;
-
-		if (loy_tx_decode(&tx, b->txs[i].data, b->txs[i].len) != 0)
-			continue;
-		o = loy_tx_json(&tx);
-		if (o == NULL) {
-			loy_tx_free(&tx);
-			continue;
-		}
-		json_object_set_new(o, "height",
-				    json_integer((json_int_t)height));
-		{
-			char hex[2 * LOY_HASH_SIZE + 1];
-			loy_hex(hex, hashes[i], LOY_HASH_SIZE);
-			json_object_set_new(o, "tx", json_string(hex));
-		}
-		json_object_set_new(o, "code", json_integer(results[i].code));
-		json_object_set_new(
-		    o, "result", json_string(loy_reject_name(results[i].code)));
-		if (results[i].code)
-			json_object_set_new(o, "message",
-					    json_string(results[i].msg));
-		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		memset(&ev, 0, sizeof ev);
-		ev.height = height;
-		memcpy(ev.tx_hash, hashes[i], LOY_HASH_SIZE);
-		ev.event.data = (uint8_t *)text;
-		ev.event.len = text ? strlen(text) : 0;
-		/* one encoding of the event for every subscriber it concerns */
-		if (text == NULL || ev.event.len == 0 ||
-		    ev.event.len > LOY_CLIENT_EVENT_MAX ||
-		    loy_client_event_encode(&ev, &out) != 0) {
-			free(text);
-			loy_tx_free(&tx);
-			continue;
-		}
-		for (struct conn *c = a->conns; c; c = c->next) {
-			struct party_match m = {c->sub_id, 0};
-			if (!c->subscribed || c->closing)
-				continue;
-			if (c->sub_filter != LOY_SUB_ALL) {
-				loy_tx_parties(&tx, match_id, &m);
-				if (!m.hit)
-					continue;
-			}
-			conn_send(c, &out);
-		}
-		loy_buf_free(&out);
-		free(text);
-		loy_tx_free(&tx);
-	}
 }
 
 /* --- queries and status --- */
@@ -454,9 +112,9 @@ static void query_reply(void *data, uint64_t request_id, int code,
 
 	c->refs--;
 	if (!c->closing)
-		send_response(c, request_id, code, msg, payload);
+		loy_client_send_response(c, request_id, code, msg, payload);
 	else
-		conn_close(c);
+		loy_client_conn_close(c);
 }
 
 static void handle_request(struct conn *c, const uint8_t *data, size_t len)
@@ -469,16 +127,17 @@ static void handle_request(struct conn *c, const uint8_t *data, size_t len)
 		LOG_WARN(&n->log, "client",
 			 "%s: malformed request (%s); closing", c->peer,
 			 loy_strerror(rv));
-		conn_close(c);
+		loy_client_conn_close(c);
 		return;
 	}
 	switch (q.kind) {
 	case LOY_CLIENT_SUBMIT:
-		handle_submit(c, &q);
+		loy_client_handle_submit(c, &q);
 		break;
 	case LOY_CLIENT_STATUS: {
 		json_t *s = loy_node_status_json(n);
-		send_response(c, q.request_id, s ? 0 : LOY_ENOMEM, "", s);
+		loy_client_send_response(c, q.request_id, s ? 0 : LOY_ENOMEM,
+					 "", s);
 		json_decref(s);
 		break;
 	}
@@ -491,11 +150,12 @@ static void handle_request(struct conn *c, const uint8_t *data, size_t len)
 		c->sub_filter = q.subscribe.filter;
 		memcpy(c->sub_id, q.subscribe.id, LOY_ID_SIZE);
 		c->sub_request_id = q.request_id;
-		send_response(c, q.request_id, 0, "subscribed", NULL);
+		loy_client_send_response(c, q.request_id, 0, "subscribed",
+					 NULL);
 		break;
 	default:
-		send_response(c, q.request_id, LOY_EKIND, "not a request",
-			      NULL);
+		loy_client_send_response(c, q.request_id, LOY_EKIND,
+					 "not a request", NULL);
 		break;
 	}
 	loy_client_request_free(&q);
@@ -505,7 +165,7 @@ static void hs_fail(struct conn *c, const char *why)
 {
 	LOG_WARN(&c->api->node->log, "client",
 		 "%s: handshake refused: %s; closing", c->peer, why);
-	conn_close(c);
+	loy_client_conn_close(c);
 }
 
 /* One frame from a client: handshake, then (sealed) requests. */
@@ -524,7 +184,8 @@ static void conn_frame(struct conn *c, uint8_t *data, size_t len)
 			hs_fail(c, why);
 			return;
 		}
-		conn_send(c, &reply); /* plain: sealing starts after it */
+		loy_client_conn_send(
+		    c, &reply); /* plain: sealing starts after it */
 		loy_buf_free(&reply);
 		c->sealed = c->auth.state == LOY_CLIENT_AUTH_DONE;
 		return;
@@ -534,7 +195,7 @@ static void conn_frame(struct conn *c, uint8_t *data, size_t len)
 		    loy_session_open(&c->auth.sess, data, data, len) != 0) {
 			LOG_WARN(&c->api->node->log, "client",
 				 "%s: frame does not open; closing", c->peer);
-			conn_close(c);
+			loy_client_conn_close(c);
 			return;
 		}
 		len -= LOY_SESSION_TAG_SIZE;
@@ -569,7 +230,7 @@ static void on_conn_closed(uv_handle_t *h)
 	}
 }
 
-static void conn_close(struct conn *c)
+void loy_client_conn_close(struct conn *c)
 {
 	struct pending *p, *next;
 
@@ -581,7 +242,7 @@ static void conn_close(struct conn *c)
 		for (p = c->pendings; p; p = next) {
 			next = p->next;
 			if (p->admitted)
-				pending_free(p);
+				loy_client_pending_free(p);
 		}
 	}
 	if (c->refs == 0 && !uv_is_closing((uv_handle_t *)&c->tcp))
@@ -615,7 +276,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 	(void)buf;
 	if (nread < 0) {
-		conn_close(c);
+		loy_client_conn_close(c);
 		return;
 	}
 	c->rlen += (size_t)nread;
@@ -626,7 +287,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (st == LOY_FRAME_TOOBIG) {
 			LOG_WARN(&c->api->node->log, "client",
 				 "%s: frame too big; closing", c->peer);
-			conn_close(c);
+			loy_client_conn_close(c);
 			return;
 		}
 		if (st == LOY_FRAME_MORE)
@@ -675,7 +336,7 @@ static void on_connection(uv_stream_t *server, int status)
 				 "too many clients (max_clients = %llu); "
 				 "refusing one",
 				 (unsigned long long)n->cfg.max_clients);
-		conn_close(c);
+		loy_client_conn_close(c);
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -704,7 +365,7 @@ static void on_sweep(uv_timer_t *t)
 		for (p = c->pendings; p; p = next) {
 			next = p->next;
 			if (p->admitted && p->deadline <= now)
-				pending_answer(
+				loy_client_pending_answer(
 				    p, "timed out waiting for the commit; "
 				       "query the transaction later");
 		}
@@ -809,5 +470,5 @@ void loy_client_api_close(struct loy_client_api *a, void (*done)(void *),
 	uv_close((uv_handle_t *)&a->sweep, on_api_handle_closed);
 	uv_close((uv_handle_t *)&a->listener, on_api_handle_closed);
 	for (struct conn *c = a->conns; c; c = c->next)
-		conn_close(c);
+		loy_client_conn_close(c);
 }
