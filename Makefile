@@ -39,7 +39,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # Integration and chaos programs share the process harness.
 HARNESS_OBJS := $(BUILD)/rel/tests/integration/harness.o
 ITEST_BIN := $(BUILD)/bin/itest
-CHAOS_SRCS := $(wildcard tests/chaos/chaos.c)
+CHAOS_SRCS := $(sort $(wildcard tests/chaos/*.c))
 CHAOS_BIN := $(if $(CHAOS_SRCS),$(BUILD)/bin/chaos)
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bin/%)
@@ -118,7 +118,7 @@ $(BUILD)/bin/itest: $(BUILD)/rel/tests/integration/itest.o $(HARNESS_OBJS) $(BUI
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/bin/chaos: $(BUILD)/rel/tests/chaos/chaos.o $(HARNESS_OBJS) $(BUILD)/rel/libloy.a
+$(BUILD)/bin/chaos: $(CHAOS_SRCS:%.c=$(BUILD)/rel/%.o) $(HARNESS_OBJS) $(BUILD)/rel/libloy.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)

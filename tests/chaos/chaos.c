@@ -1,28 +1,7 @@
 /* Fault campaign: a 4-node loyd cluster under load, perturbed cycle after
  * cycle, then checked: nothing acknowledged lost or duplicated, identical
  * chains, audits pass. */
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "ledger/query_kinds.h"
-#include "tests/integration/itest.h"
-#include "wire/crypto.h"
-#include "wire/error.h"
-#include "wire/tx.h"
-
-#define NODES 4
-#define HASH  32
+#include "tests/chaos/chaos.h"
 
 enum kind { K_KILL9, K_STOP, K_TERM, K_LEADER, K_PARTITION, K_WIPE, K_COUNT };
 
@@ -44,31 +23,18 @@ static struct {
 	int recover_timeout_ms;
 } opt;
 
-static struct it_cluster cl;
-static int passed, failed;
+struct it_cluster cl;
+struct it_tally tally = {"chaos", 0, 0};
 static bool partition_hook;
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (cond) {                                                    \
-			passed++;                                              \
-		} else {                                                       \
-			failed++;                                              \
-			fprintf(stderr, "chaos: FAIL %s:%d: ", __FILE__,       \
-				__LINE__);                                     \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fprintf(stderr, "\n");                                 \
-		}                                                              \
-	} while (0)
-
-static uint64_t now_ms(void)
+uint64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void sleep_ms(int ms)
+void sleep_ms(int ms)
 {
 	if (ms > 0)
 		usleep((useconds_t)ms * 1000u);
@@ -86,16 +52,16 @@ static uint64_t rng_next(uint64_t *s)
 
 static uint64_t rng_main;
 
-static int rng_below(int n)
+int rng_below(int n)
 {
 	return (int)(rng_next(&rng_main) % (uint64_t)n);
 }
 
 /* --- acknowledged transactions --- */
 
-static struct it_acked ack;
+struct it_acked ack;
 
-static void hex_bin(uint8_t *out, const char *hex, size_t n)
+void hex_bin(uint8_t *out, const char *hex, size_t n)
 {
 	for (size_t b = 0; b < n; b++) {
 		unsigned v = 0;
@@ -111,9 +77,9 @@ static void bin_hex(char *out, const uint8_t *in, size_t n)
 		snprintf(out + 2 * b, 3, "%02x", in[b]);
 }
 
-static bool faulted[IT_MAX_NODES]; /* the load avoids these nodes */
+bool faulted[IT_MAX_NODES]; /* the load avoids these nodes */
 
-static bool up(int i)
+bool up(int i)
 {
 	return cl.nodes[i - 1].pid != 0;
 }
@@ -154,7 +120,7 @@ static void *load_main(void *arg)
 
 /* --- cluster views --- */
 
-static long max_height_except(int skip)
+long max_height_except(int skip)
 {
 	long top = -1;
 
@@ -197,7 +163,7 @@ static int leader_index(void)
 }
 
 /* The last len bytes of node i's log, NUL-terminated, in buf. */
-static void log_tail(int i, char *buf, size_t len)
+void log_tail(int i, char *buf, size_t len)
 {
 	char path[600];
 	long size;
@@ -221,7 +187,7 @@ static void log_tail(int i, char *buf, size_t len)
 }
 
 /* The last line of text in buf (modifies buf). */
-static const char *last_line(char *buf)
+const char *last_line(char *buf)
 {
 	size_t n = strlen(buf);
 	char *p;
@@ -234,9 +200,9 @@ static const char *last_line(char *buf)
 
 /* The line explaining a failed start among what node i logged after byte
  * off: loyd's own "loyd: ..." line, else the last error, else the last. */
-static bool started_before; /* set by start_reason: the node had started */
+bool started_before; /* set by start_reason: the node had started */
 
-static void start_reason(int i, long off, char *out, size_t len)
+void start_reason(int i, long off, char *out, size_t len)
 {
 	char path[600], buf[8192], *line, *save = NULL;
 	const char *pick = NULL, *err = NULL, *last = NULL;
@@ -270,7 +236,7 @@ static void start_reason(int i, long off, char *out, size_t len)
 		snprintf(out, len, "%s", pick);
 }
 
-static long log_size(int i)
+long log_size(int i)
 {
 	char path[600];
 	struct stat sb;
@@ -280,7 +246,7 @@ static long log_size(int i)
 }
 
 /* Whether node i's process has exited; reaps it (pid 0 after). */
-static bool exited(int i, int *status)
+bool exited(int i, int *status)
 {
 	struct it_node *nd = &cl.nodes[i - 1];
 	int st = 0;
@@ -298,7 +264,7 @@ static bool exited(int i, int *status)
 }
 
 /* Waits until node i answers STATUS; false if it exits or time runs out. */
-static bool wait_answers(int i, int timeout_ms)
+bool wait_answers(int i, int timeout_ms)
 {
 	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
 
@@ -314,7 +280,7 @@ static bool wait_answers(int i, int timeout_ms)
 
 /* Recovery: from now until the cluster has committed past the height the
  * others had now and node i holds that block too. Seconds, or -1. */
-static double recover(int i)
+double recover(int i)
 {
 	uint64_t t0 = now_ms(),
 		 deadline = t0 + (uint64_t)opt.recover_timeout_ms;
@@ -333,7 +299,7 @@ static double recover(int i)
 
 /* Block hash and state root of height h on node i ("" when unreachable);
  * the whole JSON in *out when out is not NULL (caller frees). */
-static int block_at(int i, long h, char hash[65], char root[65], char **out)
+int block_at(int i, long h, char hash[65], char root[65], char **out)
 {
 	struct loy_client_request q;
 	char *js = NULL, *p;
@@ -360,7 +326,7 @@ static int block_at(int i, long h, char hash[65], char root[65], char **out)
 	return code;
 }
 
-static int run_loyctl_audit(int i, char *msg, size_t msg_len)
+int run_loyctl_audit(int i, char *msg, size_t msg_len)
 {
 	char cmd[2400], out[600], buf[2048];
 	int rc;
@@ -429,7 +395,7 @@ static void probe_commits(int skip, const char *what)
 	      skip, ok, (double)(now_ms() - t0) / 1000.0);
 }
 
-static void wipe_data(int i)
+void wipe_data(int i)
 {
 	char cmd[700];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s/data'", cl.nodes[i - 1].dir);
@@ -523,368 +489,6 @@ static void run_cycle(int cycle, enum kind k)
 	       cycle, kind_name[k], i, r < 0 ? "NOT " : "", r < 0 ? 0 : r,
 	       it_height(&cl, i, NULL));
 	fflush(stdout);
-}
-
-/* --- storage faults --- */
-
-static int storage_reopen_ok, storage_consistent, storage_runs;
-
-/* kill -9 a node while blocks commit under load, restart it: it must open,
- * its tip must be a whole block the others agree on, and it catches up. */
-static void storage_kill_during_commits(int count)
-{
-	for (int k = 0; k < count; k++) {
-		int i = 1 + rng_below(NODES), st = 0;
-		long target, hi;
-		char hash[65], root[65], ohash[65], oroot[65], sroot[65];
-		int other = 0;
-
-		sleep_ms(20 + rng_below(250));
-		storage_runs++;
-		it_node_signal(&cl, i, SIGKILL);
-		target = max_height_except(i);
-		if (it_node_start(&cl, i) != 0 || !wait_answers(i, 10000)) {
-			char tail[2048];
-			exited(i, &st);
-			log_tail(i, tail, sizeof tail);
-			CHECK(0,
-			      "storage kill %d: node %d reopens after kill -9 "
-			      "(exit %d: %s)",
-			      k + 1, i, st, last_line(tail));
-			if (cl.nodes[i - 1].pid == 0)
-				it_node_start(&cl, i);
-			continue;
-		}
-		storage_reopen_ok++;
-		hi = it_height(&cl, i, sroot);
-		block_at(i, hi, hash, root, NULL);
-		/* a peer that has that height too */
-		for (uint64_t dl = now_ms() + 5000; other == 0 && now_ms() < dl;
-		     sleep_ms(20))
-			for (int o = 1; o <= NODES && other == 0; o++)
-				if (o != i && up(o) &&
-				    it_height(&cl, o, NULL) >= hi)
-					other = o;
-		ohash[0] = oroot[0] = '\0';
-		if (other)
-			block_at(other, hi, ohash, oroot, NULL);
-		if (hi >= 0 &&
-		    (hi == 0 ||
-		     (hash[0] && strcmp(hash, ohash) == 0 &&
-		      strcmp(root, oroot) == 0 && strcmp(root, sroot) == 0)))
-			storage_consistent++;
-		else
-			CHECK(0,
-			      "storage kill %d: node %d's tip %ld is a whole "
-			      "agreed block "
-			      "(%.16s vs %.16s, root %.16s vs %.16s)",
-			      k + 1, i, hi, hash, ohash, root, oroot);
-		/* back in step before the next one */
-		{
-			uint64_t deadline = now_ms() + 15000;
-			while (now_ms() < deadline &&
-			       it_height(&cl, i, NULL) < target)
-				sleep_ms(20);
-			CHECK(it_height(&cl, i, NULL) >= target,
-			      "storage kill %d: node %d catches up to %ld",
-			      k + 1, i, target);
-		}
-	}
-	printf("chaos: storage: kill -9 during commits: reopened %d/%d, tip "
-	       "consistent %d/%d\n",
-	       storage_reopen_ok, storage_runs, storage_consistent,
-	       storage_runs);
-}
-
-enum damage { D_FLIP_MIDDLE, D_FLIP_LAST_PAGE, D_TRUNCATE };
-
-static const char *const damage_name[] = {
-    "one byte flipped in the middle of data.mdb",
-    "one byte flipped in the last page of data.mdb",
-    "data.mdb truncated to half its size",
-};
-
-/* Damages node i's stopped store, starts it and reports what loyd does: it
- * must refuse with a clear message or resync; serving from the damaged
- * store is a finding. Then wipes and resyncs the node. */
-static void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
-{
-	char path[600], tail[4096], msg[512];
-	struct stat sb;
-	int st = -1, fd;
-	off_t at = 0;
-	long log_off;
-	uint64_t deadline;
-
-	faulted[i - 1] = true;
-	CHECK(it_node_signal(&cl, i, SIGTERM) == 0,
-	      "stop node %d for storage damage", i);
-	snprintf(path, sizeof path, "%s/data/data.mdb", cl.nodes[i - 1].dir);
-	if (stat(path, &sb) != 0 || sb.st_size < 4 * 4096) {
-		CHECK(0, "%s: missing or too small", path);
-		faulted[i - 1] = false;
-		it_node_start(&cl, i);
-		return;
-	}
-	if (d == D_TRUNCATE) {
-		at = (sb.st_size / 2) & ~(off_t)4095;
-		CHECK(truncate(path, at) == 0, "truncate %s", path);
-	} else {
-		uint8_t b = 0;
-		/* never the two meta pages at the start */
-		at = d == D_FLIP_MIDDLE ? sb.st_size / 2 + 100
-					: sb.st_size - 4096 + 100;
-		fd = open(path, O_RDWR);
-		if (fd < 0 || pread(fd, &b, 1, at) != 1) {
-			CHECK(0, "read %s", path);
-		} else {
-			b ^= 0xff;
-			CHECK(pwrite(fd, &b, 1, at) == 1, "flip a byte of %s",
-			      path);
-		}
-		if (fd >= 0)
-			close(fd);
-	}
-	log_off = log_size(i);
-	it_node_start(&cl, i);
-	deadline = now_ms() + 4000;
-	while (now_ms() < deadline && !exited(i, &st))
-		sleep_ms(50);
-	start_reason(i, log_off, tail, sizeof tail);
-	if (cl.nodes[i - 1].pid == 0) {
-		snprintf(verdict, vlen,
-			 "offset %lld of %lld: %s (exit %d%s): %.600s",
-			 (long long)at, (long long)sb.st_size,
-			 st >= 128        ? "CRASHED at start"
-			 : started_before ? "STARTED on it, then halted"
-					  : "refused to start",
-			 st,
-			 st == 128 + SIGBUS    ? ", SIGBUS"
-			 : st == 128 + SIGSEGV ? ", SIGSEGV"
-					       : "",
-			 tail);
-		if (st >= 128)
-			CHECK(0,
-			      "node %d dies of signal %d on a damaged store "
-			      "(%s) instead of "
-			      "refusing with a clear message",
-			      i, st - 128, damage_name[d]);
-	} else {
-		/* it runs: what does it serve, and does audit accept its store?
-		 */
-		char root[65] = "";
-		long hi = it_height(&cl, i, root), unreadable = 0, differ = 0;
-		int arc, ref = i % NODES + 1;
-		for (long h = 1; h <= hi; h++) {
-			char a[65], ra[65], b2[65], rb[65];
-			if (block_at(i, h, a, ra, NULL) != 0 || !a[0]) {
-				unreadable++;
-				continue;
-			}
-			block_at(ref, h, b2, rb, NULL);
-			if (strcmp(a, b2) != 0 || strcmp(ra, rb) != 0)
-				differ++;
-		}
-		arc = run_loyctl_audit(i, msg, sizeof msg);
-		sleep_ms(300);
-		snprintf(verdict, vlen,
-			 "offset %lld of %lld: STARTED (%s): status height "
-			 "%ld; of blocks 1..%ld "
-			 "%ld unreadable and %ld different from node %d; "
-			 "loyctl audit of the store: "
-			 "exit %d: %s",
-			 (long long)at, (long long)sb.st_size,
-			 exited(i, &st) ? "then died" : "still running", hi, hi,
-			 unreadable, differ, ref, arc, msg);
-		if (arc != 0 || differ != 0)
-			CHECK(0,
-			      "node %d starts and serves from a damaged store "
-			      "(%s); "
-			      "loyd must refuse or resync",
-			      i, damage_name[d]);
-		if (cl.nodes[i - 1].pid)
-			it_node_signal(&cl, i, SIGKILL);
-	}
-	/* restore it: wipe and resync from the others */
-	wipe_data(i);
-	faulted[i - 1] = false;
-	CHECK(it_node_start(&cl, i) == 0,
-	      "start node %d empty after storage damage", i);
-	CHECK(recover(i) >= 0, "node %d resyncs after storage damage", i);
-}
-
-/* --- final checks --- */
-
-struct loc {
-	uint8_t h[HASH];
-	long height;
-	int pos;
-};
-
-static int loc_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct loc *)a)->h, ((const struct loc *)b)->h,
-		      HASH);
-}
-
-static int hash_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, HASH);
-}
-
-static size_t lost, duplicated, misplaced;
-
-static void final_checks(void)
-{
-	struct loc *chain = NULL;
-	size_t n_chain = 0, cap_chain = 0, q_fail = 0, dup_any = 0;
-	long top;
-	long differ = 0;
-
-	CHECK(it_wait_converged(&cl, 1, 30000),
-	      "all four nodes converge after the campaign");
-	top = it_height(&cl, 1, NULL);
-	/* block by block: same hash and state root everywhere; collect the txs
-	 */
-	for (long h = 1; h <= top; h++) {
-		char first[65] = "", froot[65] = "";
-		for (int i = 1; i <= NODES; i++) {
-			char hash[65], root[65], *js = NULL, *p;
-			block_at(i, h, hash, root, i == 1 ? &js : NULL);
-			if (i == 1) {
-				snprintf(first, sizeof first, "%s", hash);
-				snprintf(froot, sizeof froot, "%s", root);
-				p = js ? strstr(js, "\"txs\":") : NULL;
-				p = p ? strchr(p, '[') : NULL;
-				for (int pos = 0; p && *p && *p != ']';) {
-					p++;
-					while (*p == ' ' || *p == ',' ||
-					       *p == '\n')
-						p++;
-					if (*p != '"' || strlen(p) < 66 ||
-					    p[65] != '"')
-						break;
-					if (n_chain == cap_chain) {
-						size_t nc = cap_chain
-								? cap_chain * 2
-								: 8192;
-						void *na = realloc(
-						    chain, nc * sizeof *chain);
-						if (na == NULL)
-							abort();
-						chain = na;
-						cap_chain = nc;
-					}
-					hex_bin(chain[n_chain].h, p + 1, HASH);
-					chain[n_chain].height = h;
-					chain[n_chain].pos = pos++;
-					n_chain++;
-					p += 66;
-					while (*p == ' ' || *p == '\n')
-						p++;
-					if (*p != ',')
-						break;
-				}
-				free(js);
-			}
-			if (!hash[0] || strcmp(first, hash) != 0 ||
-			    strcmp(froot, root) != 0)
-				differ++;
-		}
-	}
-	CHECK(top > 0 && differ == 0,
-	      "identical block hashes and state roots at every height 1..%ld "
-	      "on all nodes (%ld differ)",
-	      top, differ);
-	if (chain)
-		qsort(chain, n_chain, sizeof *chain, loc_cmp);
-	for (size_t k = 1; k < n_chain; k++)
-		if (memcmp(chain[k].h, chain[k - 1].h, HASH) == 0)
-			dup_any++;
-	CHECK(dup_any == 0,
-	      "no transaction appears twice in the chain (%zu repeats of %zu)",
-	      dup_any, n_chain);
-	/* each acknowledged hash: exactly once in the chain, and LOY_Q_TX on
-	 * every node names the same place */
-	qsort(ack.h, ack.n, HASH, hash_cmp);
-	for (size_t k = 0; k < ack.n; k++) {
-		struct loc key, *f;
-		size_t lo, hi2, cnt;
-		if (k > 0 && memcmp(ack.h[k], ack.h[k - 1], HASH) == 0) {
-			duplicated++; /* acknowledged twice: never expected */
-			continue;
-		}
-		memcpy(key.h, ack.h[k], HASH);
-		f = n_chain
-			? bsearch(&key, chain, n_chain, sizeof *chain, loc_cmp)
-			: NULL;
-		if (f == NULL) {
-			lost++;
-			continue;
-		}
-		lo = (size_t)(f - chain);
-		hi2 = lo;
-		while (lo > 0 && memcmp(chain[lo - 1].h, key.h, HASH) == 0)
-			lo--;
-		while (hi2 + 1 < n_chain &&
-		       memcmp(chain[hi2 + 1].h, key.h, HASH) == 0)
-			hi2++;
-		cnt = hi2 - lo + 1;
-		if (cnt > 1)
-			duplicated++;
-		for (int i = 1; i <= NODES; i++) {
-			struct loy_client_request q;
-			char *js = NULL, *p;
-			long qh = -1, qp = -1;
-			memset(&q, 0, sizeof q);
-			q.kind = LOY_CLIENT_QUERY;
-			q.query.kind = LOY_Q_TX;
-			q.query.arg_count = 1;
-			q.query.args[0].type = LOY_ARG_BIN;
-			q.query.args[0].len = HASH;
-			memcpy(q.query.args[0].data, ack.h[k], HASH);
-			if (it_request(&cl, i, &q, &js, 5000) != 0 ||
-			    js == NULL) {
-				q_fail++;
-				free(js);
-				continue;
-			}
-			if ((p = strstr(js, "\"height\":")) != NULL)
-				qh = strtol(p + 9, NULL, 10);
-			if ((p = strstr(js, "\"position\":")) != NULL)
-				qp = strtol(p + 11, NULL, 10);
-			if (qh != chain[lo].height || qp != chain[lo].pos)
-				misplaced++;
-			free(js);
-		}
-	}
-	CHECK(lost == 0, "acknowledged txs lost: %zu of %zu", lost, ack.n);
-	CHECK(duplicated == 0, "acknowledged txs duplicated: %zu", duplicated);
-	CHECK(q_fail == 0 && misplaced == 0,
-	      "LOY_Q_TX finds every acknowledged tx on every node at its block "
-	      "position "
-	      "(%zu not found, %zu elsewhere)",
-	      q_fail, misplaced);
-	printf("chaos: chain: %ld blocks, %zu txs; %zu acknowledged txs "
-	       "checked on %d nodes\n",
-	       top, n_chain, ack.n, NODES);
-	free(chain);
-}
-
-static void audits(void)
-{
-	for (int i = 1; i <= NODES; i++) {
-		char msg[512];
-		int rc = it_node_signal(&cl, i, SIGTERM);
-		CHECK(rc == 0, "node %d stops cleanly at the end (exit %d)", i,
-		      rc);
-		rc = run_loyctl_audit(i, msg, sizeof msg);
-		CHECK(rc == 0,
-		      "loyctl audit of node %d's data dir: exit %d: %s", i, rc,
-		      msg);
-		printf("chaos: audit node %d: %s: %s\n", i,
-		       rc == 0 ? "ok" : "FAILED", msg);
-	}
 }
 
 /* --- report --- */
@@ -1055,7 +659,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 1; i <= NODES; i++)
 		if (it_node_start(&cl, i) != 0)
-			failed++;
+			tally.failed++;
 	CHECK(it_wait_converged(&cl, 0, 15000), "four nodes start and answer");
 	{
 		char tail[4096];
@@ -1127,10 +731,10 @@ int main(int argc, char **argv)
 	       storage_consistent, storage_runs);
 	printf("chaos: whole run %.1f s\n",
 	       (double)(now_ms() - t_start) / 1000.0);
-	if (failed)
+	if (tally.failed)
 		setenv("ITEST_KEEP", "1", 1);
 	it_cluster_destroy(&cl);
 	it_acked_free(&ack);
-	printf("chaos: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	printf("chaos: %d passed, %d failed\n", tally.passed, tally.failed);
+	return tally.failed ? 1 : 0;
 }

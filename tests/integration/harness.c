@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,4 +452,17 @@ int it_submit_registrations(struct it_cluster *c, int i, uint32_t count,
 		loy_buf_free(&q.submit.txs[k]);
 	free(q.submit.txs);
 	return ok;
+}
+
+void it_check_fail(struct it_tally *t, const char *file, int line,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	t->failed++;
+	fprintf(stderr, "%s: FAIL %s:%d: ", t->prog, file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
 }

@@ -17,24 +17,13 @@
 #include "wire/error.h"
 #include "wire/tx.h"
 
-static int passed, failed;
+static struct it_tally tally = {"itest", 0, 0};
 static struct it_cluster cl;
 
 /* Every transaction a node acknowledged as committed. */
 static struct it_acked ack;
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (cond) {                                                    \
-			passed++;                                              \
-		} else {                                                       \
-			failed++;                                              \
-			fprintf(stderr, "itest: FAIL %s:%d: ", __FILE__,       \
-				__LINE__);                                     \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fprintf(stderr, "\n");                                 \
-		}                                                              \
-	} while (0)
+#define CHECK(cond, ...) IT_CHECK(&tally, cond, __VA_ARGS__)
 
 static double secs(void)
 {
@@ -393,7 +382,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 1; i <= cl.n; i++)
 		if (it_node_start(&cl, i) != 0)
-			failed++;
+			tally.failed++;
 	CHECK(it_wait_converged(&cl, 0, 10000), "four nodes start and answer");
 	test_agree();
 	test_hostile_bytes();
@@ -403,10 +392,11 @@ int main(int argc, char **argv)
 	test_wiped_node_syncs();
 	test_admit_fifth();
 	test_nothing_lost();
-	if (failed)
+	if (tally.failed)
 		setenv("ITEST_KEEP", "1", 1);
 	it_cluster_destroy(&cl);
 	it_acked_free(&ack);
-	printf("integration: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	printf("integration: %d passed, %d failed\n", tally.passed,
+	       tally.failed);
+	return tally.failed ? 1 : 0;
 }

@@ -30,6 +30,22 @@ struct it_cluster {
 	char chain_id[33];
 };
 
+/* Check counting shared by the test programs: CHECK(cond, fmt, ...) counts
+ * a pass, or a failure printed as "<prog>: FAIL file:line: message". */
+struct it_tally {
+	const char *prog;
+	int passed, failed;
+};
+void it_check_fail(struct it_tally *t, const char *file, int line,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define IT_CHECK(t, cond, ...)                                                 \
+	do {                                                                   \
+		if (cond)                                                      \
+			(t)->passed++;                                         \
+		else                                                           \
+			it_check_fail(t, __FILE__, __LINE__, __VA_ARGS__);     \
+	} while (0)
+
 /* Creates keys, genesis and configs for n nodes under a new temp dir. */
 int it_cluster_init(struct it_cluster *c, int n, const char *loyd);
 int it_node_start(struct it_cluster *c, int i);
