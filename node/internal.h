@@ -55,6 +55,7 @@ struct loy_node {
 
 	/* Consensus record persistence: one write in flight, the newest
 	 * record waiting behind it. */
+	struct loy_persist_file *persist_file;
 	bool persist_busy;
 	bool persist_pending;
 	struct loy_persist_copy persist_next;

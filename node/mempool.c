@@ -246,13 +246,19 @@ bool loy_mempool_remove(struct loy_mempool *mp,
 	mp->count--;
 	mp->bytes -= e->len;
 	free(e);
-	/* An empty pool lets us clear the tombstones cheaply. */
-	if (mp->count == 0) {
+	/* An empty pool lets us drop the tombstones and idle signer slots
+	 * without rehashing, but clearing the tables costs their whole size
+	 * (megabytes): do it only once they are an eighth full, so a pool
+	 * that empties after every small block stays cheap. */
+	if (mp->count == 0 && mp->tombs > mp->table_size / 8) {
 		memset(mp->table, 0, mp->table_size * sizeof *mp->table);
+		mp->tombs = 0;
+	}
+	if (mp->count == 0 && mp->signers_used > mp->signers_size / 8) {
 		memset(mp->signers, 0, mp->signers_size * sizeof *mp->signers);
 		mp->signers_used = 0;
-		mp->tombs = 0;
-	} else if (mp->count + mp->tombs > mp->table_size / 4 * 3) {
+	}
+	if (mp->count + mp->tombs > mp->table_size / 4 * 3) {
 		rehash(mp);
 	}
 	return true;

@@ -83,8 +83,8 @@ static void persist_start(struct loy_node *n);
 static void persist_run(struct loy_job *j)
 {
 	struct persist_job *p = (struct persist_job *)j;
-	p->rv = loy_persist_save(j->node->cfg.data_dir, &p->rec, p->err,
-				 sizeof p->err);
+	p->rv = loy_persist_write(j->node->persist_file, &p->rec, p->err,
+				  sizeof p->err);
 }
 
 static void persist_done(struct loy_job *j)
@@ -373,7 +373,8 @@ static int start_consensus(struct loy_node *n, char *err, size_t err_size)
 		return rv;
 	}
 	n->valset = st.valset;
-	rv = loy_persist_load(n->cfg.data_dir, &rec, err, err_size);
+	rv = loy_persist_open(n->cfg.data_dir, &n->persist_file, &rec, err,
+			      err_size);
 	if (rv != 0 && rv != LOY_ENOTFOUND)
 		return rv;
 	have_rec = rv == 0;
@@ -577,6 +578,7 @@ static void maybe_finish(struct loy_node *n)
 	code = n->exit_code;
 	if (n->persist_pending)
 		loy_persist_copy_free(&n->persist_next);
+	loy_persist_close(n->persist_file);
 	loy_cons_free(n->cons);
 	loy_mempool_free(n->mempool);
 	loy_vcache_free(&n->verified);

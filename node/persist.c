@@ -85,80 +85,47 @@ static int path_of(char *out, size_t cap, const char *dir, const char *name)
 		   : LOY_EINVAL;
 }
 
-int loy_persist_save(const char *dir, const struct loy_persist_copy *c,
-		     char *err, size_t err_size)
+/* Builds the record image: magic, fields, BLAKE2b of all that. */
+static int encode_image(const struct loy_persist_copy *c, struct img *m,
+			char *err, size_t err_size)
 {
 	const struct loy_cons_persist *r = &c->rec;
-	struct img m = {0};
 	struct loy_buf cert = {0};
 	uint8_t sum[LOY_HASH_SIZE];
-	char path[1100], tmp[1100];
-	int fd = -1, dfd = -1, rv = LOY_EIO;
 
-	put(&m, MAGIC, 8);
-	put_u64(&m, r->height);
-	put_u64(&m, r->view);
-	put_u8(&m, r->in_view_change);
-	put_u8(&m, r->proposed);
-	put(&m, r->proposed_hash, LOY_HASH_SIZE);
-	put_u8(&m, r->voted_prepare);
-	put(&m, r->prepare_hash, LOY_HASH_SIZE);
-	put_u8(&m, r->voted_commit);
-	put(&m, r->commit_hash, LOY_HASH_SIZE);
-	put_u8(&m, r->has_prepared);
+	put(m, MAGIC, 8);
+	put_u64(m, r->height);
+	put_u64(m, r->view);
+	put_u8(m, r->in_view_change);
+	put_u8(m, r->proposed);
+	put(m, r->proposed_hash, LOY_HASH_SIZE);
+	put_u8(m, r->voted_prepare);
+	put(m, r->prepare_hash, LOY_HASH_SIZE);
+	put_u8(m, r->voted_commit);
+	put(m, r->commit_hash, LOY_HASH_SIZE);
+	put_u8(m, r->has_prepared);
 	if (r->has_prepared) {
 		if (loy_cert_encode(&r->prepared, &cert) != 0) {
 			snprintf(
 			    err, err_size,
 			    "persist: cannot encode the prepared certificate");
-			rv = LOY_EINVAL;
-			goto out;
+			return LOY_EINVAL;
 		}
-		put_u64(&m, cert.len);
-		put(&m, cert.data, cert.len);
-		put_u64(&m, c->block.len);
-		put(&m, c->block.data, c->block.len);
+		put_u64(m, cert.len);
+		put(m, cert.data, cert.len);
+		put_u64(m, c->block.len);
+		put(m, c->block.data, c->block.len);
+		loy_buf_free(&cert);
 	}
-	if (m.oom) {
-		rv = LOY_ENOMEM;
+	if (!m->oom) {
+		loy_hash(sum, m->p, m->n);
+		put(m, sum, sizeof sum);
+	}
+	if (m->oom) {
 		snprintf(err, err_size, "persist: out of memory");
-		goto out;
+		return LOY_ENOMEM;
 	}
-	loy_hash(sum, m.p, m.n);
-	put(&m, sum, sizeof sum);
-	if (m.oom || path_of(path, sizeof path, dir, FILE_NAME) ||
-	    path_of(tmp, sizeof tmp, dir, FILE_NAME ".tmp")) {
-		rv = LOY_ENOMEM;
-		snprintf(err, err_size,
-			 "persist: out of memory or path too long");
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, m.p, m.n) != (ssize_t)m.n || fsync(fd) != 0) {
-		snprintf(err, err_size, "persist: write %s: %s", tmp,
-			 strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) != 0) {
-		snprintf(err, err_size, "persist: rename to %s: %s", path,
-			 strerror(errno));
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0) {
-		snprintf(err, err_size, "persist: fsync %s: %s", dir,
-			 strerror(errno));
-		goto out;
-	}
-	rv = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	loy_buf_free(&cert);
-	free(m.p);
-	return rv;
+	return 0;
 }
 
 /* A bounded reader over the file image. */
@@ -196,43 +163,23 @@ static uint8_t get_u8(struct rd *r)
 	return v;
 }
 
-int loy_persist_load(const char *dir, struct loy_persist_copy *c, char *err,
-		     size_t err_size)
+/* Parses a record image (magic, fields, checksum) into c. */
+static int decode_image(const uint8_t *buf, size_t len,
+			struct loy_persist_copy *c, const char *path, char *err,
+			size_t err_size)
 {
-	char path[1100];
-	uint8_t *buf = NULL, sum[LOY_HASH_SIZE];
 	struct loy_cons_persist *rec = &c->rec;
-	struct stat st;
+	uint8_t sum[LOY_HASH_SIZE];
 	struct rd r;
-	int fd, rv = LOY_ECORRUPT;
 	char magic[8];
 
 	memset(c, 0, sizeof *c);
-	if (path_of(path, sizeof path, dir, FILE_NAME))
-		return LOY_EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return LOY_ENOTFOUND;
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-		return LOY_EIO;
-	}
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)(8 + LOY_HASH_SIZE) ||
-	    st.st_size > (off_t)MAX_FILE) {
-		snprintf(err, err_size, "%s: damaged (size %lld)", path,
-			 (long long)st.st_size);
-		close(fd);
+	if (len < 8 + LOY_HASH_SIZE) {
+		snprintf(err, err_size, "%s: damaged (record of %zu bytes)",
+			 path, len);
 		return LOY_ECORRUPT;
 	}
-	buf = malloc((size_t)st.st_size);
-	if (buf == NULL || read(fd, buf, (size_t)st.st_size) != st.st_size) {
-		snprintf(err, err_size, "%s: cannot read", path);
-		close(fd);
-		free(buf);
-		return LOY_EIO;
-	}
-	close(fd);
-	r = (struct rd){buf, (size_t)st.st_size - LOY_HASH_SIZE, 0, 0};
+	r = (struct rd){buf, len - LOY_HASH_SIZE, 0, 0};
 	loy_hash(sum, buf, r.n);
 	if (memcmp(sum, buf + r.n, LOY_HASH_SIZE) != 0) {
 		snprintf(err, err_size,
@@ -240,12 +187,12 @@ int loy_persist_load(const char *dir, struct loy_persist_copy *c, char *err,
 			 "the node will not start rather than forget what it "
 			 "signed)",
 			 path);
-		goto out;
+		return LOY_ECORRUPT;
 	}
 	get(&r, magic, 8);
 	if (r.bad || memcmp(magic, MAGIC, 8) != 0) {
 		snprintf(err, err_size, "%s: not a consensus state file", path);
-		goto out;
+		return LOY_ECORRUPT;
 	}
 	rec->height = get_u64(&r);
 	rec->view = get_u64(&r);
@@ -264,14 +211,14 @@ int loy_persist_load(const char *dir, struct loy_persist_copy *c, char *err,
 				    (size_t)clen) != 0) {
 			snprintf(err, err_size, "%s: bad prepared certificate",
 				 path);
-			goto out;
+			goto bad;
 		}
 		r.off += (size_t)clen;
 		blen = get_u64(&r);
 		if (r.bad || blen > r.n - r.off ||
 		    loy_buf_copy(&c->block, r.p + r.off, (size_t)blen) != 0) {
 			snprintf(err, err_size, "%s: bad prepared block", path);
-			goto out;
+			goto bad;
 		}
 		r.off += (size_t)blen;
 		rec->prepared_block = c->block.data;
@@ -279,12 +226,275 @@ int loy_persist_load(const char *dir, struct loy_persist_copy *c, char *err,
 	}
 	if (r.bad || r.off != r.n) {
 		snprintf(err, err_size, "%s: damaged (length)", path);
+		goto bad;
+	}
+	return 0;
+bad:
+	loy_persist_copy_free(c);
+	return LOY_ECORRUPT;
+}
+
+/*
+ * The file holds two slots at fixed offsets, written alternately: a write
+ * is one pwrite and one fdatasync (no temp file, rename or directory sync),
+ * and a write torn by a crash leaves the other slot, the last durable
+ * record, intact. A slot is
+ *   SLOT_MAGIC(8) | seq u64 | len u64 | image(len) | BLAKE2b(all before)
+ * with seq n in slot (n - 1) % 2; the loader takes the valid slot with the
+ * higher seq.
+ */
+#define SLOT_MAGIC "LOYCSLT1"
+#define SLOT_HDR   24
+#define SLOT_SIZE  (((MAX_FILE + SLOT_HDR + LOY_HASH_SIZE) + 4095) & ~4095u)
+
+struct loy_persist_file {
+	int fd;
+	uint64_t seq; /* of the last slot written or loaded */
+	char path[1100];
+};
+
+static void put_u64_at(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_u64_at(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Reads slot k: 1 with its image in *img (malloc'd) and *seq, 0 when the
+ * slot is empty, torn or damaged (never written durably). */
+static int read_slot(int fd, unsigned k, uint8_t **img, size_t *len,
+		     uint64_t *seq)
+{
+	uint8_t hdr[SLOT_HDR], sum[LOY_HASH_SIZE], *buf;
+	off_t at = (off_t)k * (off_t)SLOT_SIZE;
+	uint64_t n;
+
+	if (pread(fd, hdr, sizeof hdr, at) != (ssize_t)sizeof hdr ||
+	    memcmp(hdr, SLOT_MAGIC, 8) != 0)
+		return 0;
+	n = get_u64_at(hdr + 16);
+	if (n > MAX_FILE)
+		return 0;
+	buf = malloc(SLOT_HDR + (size_t)n + LOY_HASH_SIZE);
+	if (buf == NULL)
+		return -1;
+	if (pread(fd, buf, SLOT_HDR + (size_t)n + LOY_HASH_SIZE, at) !=
+	    (ssize_t)(SLOT_HDR + n + LOY_HASH_SIZE)) {
+		free(buf);
+		return 0;
+	}
+	loy_hash(sum, buf, SLOT_HDR + (size_t)n);
+	if (memcmp(sum, buf + SLOT_HDR + n, LOY_HASH_SIZE) != 0) {
+		free(buf);
+		return 0;
+	}
+	*seq = get_u64_at(buf + 8);
+	memmove(buf, buf + SLOT_HDR, (size_t)n);
+	*img = buf;
+	*len = (size_t)n;
+	return 1;
+}
+
+/* Writes the image into the slot after f->seq and makes it durable. */
+static int write_slot(struct loy_persist_file *f, const uint8_t *img,
+		      size_t len, char *err, size_t err_size)
+{
+	uint64_t seq = f->seq + 1;
+	off_t at = (off_t)((seq - 1) % 2) * (off_t)SLOT_SIZE;
+	uint8_t *buf = malloc(SLOT_HDR + len + LOY_HASH_SIZE);
+
+	if (buf == NULL) {
+		snprintf(err, err_size, "persist: out of memory");
+		return LOY_ENOMEM;
+	}
+	memcpy(buf, SLOT_MAGIC, 8);
+	put_u64_at(buf + 8, seq);
+	put_u64_at(buf + 16, len);
+	memcpy(buf + SLOT_HDR, img, len);
+	loy_hash(buf + SLOT_HDR + len, buf, SLOT_HDR + len);
+	if (pwrite(f->fd, buf, SLOT_HDR + len + LOY_HASH_SIZE, at) !=
+		(ssize_t)(SLOT_HDR + len + LOY_HASH_SIZE) ||
+	    fdatasync(f->fd) != 0) {
+		snprintf(err, err_size, "persist: write %s: %s", f->path,
+			 strerror(errno));
+		free(buf);
+		return LOY_EIO;
+	}
+	free(buf);
+	f->seq = seq;
+	return 0;
+}
+
+int loy_persist_write(struct loy_persist_file *f,
+		      const struct loy_persist_copy *c, char *err,
+		      size_t err_size)
+{
+	struct img m = {0};
+	int rv;
+
+	if (c->rec.has_prepared && c->block.len > LOY_MAX_BLOCK_BYTES) {
+		snprintf(err, err_size, "persist: prepared block too large");
+		return LOY_EINVAL;
+	}
+	rv = encode_image(c, &m, err, err_size);
+	if (rv == 0)
+		rv = write_slot(f, m.p, m.n, err, err_size);
+	free(m.p);
+	return rv;
+}
+
+/* Reads the whole file (an older single-record file). */
+static int read_all(int fd, const char *path, uint8_t **out, size_t *len,
+		    char *err, size_t err_size)
+{
+	struct stat st;
+	uint8_t *buf;
+
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)(8 + LOY_HASH_SIZE) ||
+	    st.st_size > (off_t)MAX_FILE) {
+		snprintf(err, err_size, "%s: damaged (size %lld)", path,
+			 (long long)st.st_size);
+		return LOY_ECORRUPT;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (buf == NULL ||
+	    pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		snprintf(err, err_size, "%s: cannot read", path);
+		free(buf);
+		return LOY_EIO;
+	}
+	*out = buf;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+/* Replaces an older single-record file by a slot file holding rec, through
+ * a temp file and rename so a crash leaves one or the other. */
+static int convert_old(struct loy_persist_file *f, const char *dir,
+		       const uint8_t *img, size_t len, char *err,
+		       size_t err_size)
+{
+	char tmp[1100];
+	struct loy_persist_file t = {.fd = -1, .seq = 0};
+	int dfd, rv;
+
+	if (path_of(tmp, sizeof tmp, dir, FILE_NAME ".tmp") != 0)
+		return LOY_EINVAL;
+	snprintf(t.path, sizeof t.path, "%s", tmp);
+	t.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (t.fd < 0) {
+		snprintf(err, err_size, "%s: %s", tmp, strerror(errno));
+		return LOY_EIO;
+	}
+	rv = write_slot(&t, img, len, err, err_size);
+	if (rv == 0 && rename(tmp, f->path) != 0) {
+		snprintf(err, err_size, "persist: rename to %s: %s", f->path,
+			 strerror(errno));
+		rv = LOY_EIO;
+	}
+	dfd = rv == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (rv == 0 && (dfd < 0 || fsync(dfd) != 0)) {
+		snprintf(err, err_size, "persist: fsync %s: %s", dir,
+			 strerror(errno));
+		rv = LOY_EIO;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	if (rv != 0) {
+		close(t.fd);
+		return rv;
+	}
+	close(f->fd);
+	f->fd = t.fd;
+	f->seq = t.seq;
+	return 0;
+}
+
+int loy_persist_open(const char *dir, struct loy_persist_file **out,
+		     struct loy_persist_copy *c, char *err, size_t err_size)
+{
+	struct loy_persist_file *f = calloc(1, sizeof *f);
+	uint8_t *img[2] = {NULL, NULL}, magic[8];
+	size_t len[2] = {0, 0};
+	uint64_t seq[2] = {0, 0};
+	int ok[2], rv = LOY_ENOTFOUND, best;
+
+	*out = NULL;
+	memset(c, 0, sizeof *c);
+	if (f == NULL)
+		return LOY_ENOMEM;
+	if (path_of(f->path, sizeof f->path, dir, FILE_NAME) != 0) {
+		free(f);
+		return LOY_EINVAL;
+	}
+	f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f->fd < 0) {
+		snprintf(err, err_size, "%s: %s", f->path, strerror(errno));
+		free(f);
+		return LOY_EIO;
+	}
+	if (pread(f->fd, magic, 8, 0) == 8 && memcmp(magic, MAGIC, 8) == 0) {
+		/* the single-record format of earlier versions */
+		rv = read_all(f->fd, f->path, &img[0], &len[0], err, err_size);
+		if (rv == 0)
+			rv = decode_image(img[0], len[0], c, f->path, err,
+					  err_size);
+		if (rv == 0)
+			rv = convert_old(f, dir, img[0], len[0], err, err_size);
+		free(img[0]);
+		img[0] = NULL;
 		goto out;
 	}
-	rv = 0;
+	for (unsigned k = 0; k < 2; k++) {
+		ok[k] = read_slot(f->fd, k, &img[k], &len[k], &seq[k]);
+		if (ok[k] < 0) {
+			rv = LOY_ENOMEM;
+			goto out;
+		}
+	}
+	if (!ok[0] && !ok[1]) {
+		struct stat st;
+		/* Slot 0 alone, torn: the node's first write never finished,
+		 * so nothing it covers was sent: a new node. Anything else is
+		 * damage. */
+		if (fstat(f->fd, &st) == 0 && st.st_size <= (off_t)SLOT_SIZE) {
+			rv = LOY_ENOTFOUND;
+		} else {
+			snprintf(err, err_size,
+				 "%s: no intact record (the file is damaged; "
+				 "the node will not start rather than forget "
+				 "what it signed)",
+				 f->path);
+			rv = LOY_ECORRUPT;
+		}
+		goto out;
+	}
+	best = ok[0] && (!ok[1] || seq[0] > seq[1]) ? 0 : 1;
+	f->seq = seq[best];
+	rv = decode_image(img[best], len[best], c, f->path, err, err_size);
 out:
-	free(buf);
-	if (rv != 0)
-		loy_persist_copy_free(c);
+	free(img[0]);
+	free(img[1]);
+	if (rv != 0 && rv != LOY_ENOTFOUND) {
+		close(f->fd);
+		free(f);
+		return rv;
+	}
+	*out = f;
 	return rv;
+}
+
+void loy_persist_close(struct loy_persist_file *f)
+{
+	if (f == NULL)
+		return;
+	close(f->fd);
+	free(f);
 }
