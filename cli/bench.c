@@ -130,7 +130,12 @@ static void *submitter(void *p)
 
 		if (t > b->duration)
 			break;
-		if (per_conn_rate > 0 && (double)sent / per_conn_rate > t) {
+		/* open loop: connection k of K sends its i-th batch at
+		 * (i + k/K) / per-connection rate, so arrivals over all
+		 * connections are evenly spaced rather than in bursts of K */
+		if (per_conn_rate > 0 &&
+		    ((double)sent + (double)s->k / b->conns) / per_conn_rate >
+			t) {
 			usleep(500);
 			continue;
 		}

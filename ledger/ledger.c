@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "ledger/internal.h"
@@ -282,6 +283,19 @@ void loy_ledger_close(struct loy_ledger *l)
 	ldg_stage_drop(l);
 	mdb_env_close(l->env);
 	free(l);
+}
+
+int loy_ledger_sync(struct loy_ledger *l)
+{
+	mdb_filehandle_t fd;
+
+	/* Without MDB_WRITEMAP, mdb_env_sync() is fdatasync() of this fd
+	 * (which a non-durable commit also wrote its meta page through); doing
+	 * it directly avoids reading env flags that commit_maybe_sync toggles
+	 * on the writer's thread. */
+	if (mdb_env_get_fd(l->env, &fd) != 0)
+		return LOY_EIO;
+	return fdatasync(fd) == 0 ? 0 : LOY_EIO;
 }
 
 const char *loy_ledger_errmsg(const struct loy_ledger *l)

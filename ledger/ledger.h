@@ -246,6 +246,11 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			   size_t cert_len, unsigned flags,
 			   struct loy_tx_result *results) LOY_MUST_USE;
 
+/* Makes every commit so far durable (after LOY_APPLY_NO_SYNC commits).
+ * Safe to call from another thread while a write transaction runs: it only
+ * flushes what earlier commits wrote. Returns 0 or LOY_EIO. */
+int loy_ledger_sync(struct loy_ledger *l) LOY_MUST_USE;
+
 /* --- Validator sets --- */
 
 /* The validator set of a height (h >= 1: defined by the state after block

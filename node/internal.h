@@ -56,6 +56,11 @@ struct loy_node {
 	/* Consensus record persistence: one write in flight, the newest
 	 * record waiting behind it. */
 	struct loy_persist_file *persist_file;
+	/* Blocks applied without waiting for the disk, and how many of them
+	 * are durable: no consensus record is written while some are not (the
+	 * record may hold the only durable copy of the last block). */
+	uint64_t applied_nosync, synced_nosync;
+	bool sync_busy;
 	bool persist_busy;
 	bool persist_pending;
 	struct loy_persist_copy persist_next;
@@ -89,6 +94,9 @@ void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev);
 
 /* Queues a ledger writer job (runs after the ones before it). */
 void loy_node_ledger_job(struct loy_node *n, struct loy_job *j);
+/* A block was applied with LOY_APPLY_NO_SYNC: make it durable (thread pool)
+ * before the next consensus record is written. */
+void loy_node_ledger_unsynced(struct loy_node *n);
 /* Runs a job on the pool right away (read-only ledger work, signature
  * checks). */
 void loy_node_pool_job(struct loy_node *n, struct loy_job *j);

@@ -112,11 +112,77 @@ static void persist_done(struct loy_job *j)
 	persist_start(n);
 }
 
+/* --- making non-durable block commits durable --- */
+
+struct sync_job {
+	struct loy_job job;
+	uint64_t upto;
+	int rv;
+};
+
+static void sync_start(struct loy_node *n);
+
+static void sync_run(struct loy_job *j)
+{
+	struct sync_job *s = (struct sync_job *)j;
+	s->rv = loy_ledger_sync(j->node->ledger);
+}
+
+static void sync_done(struct loy_job *j)
+{
+	struct sync_job *s = (struct sync_job *)j;
+	struct loy_node *n = j->node;
+
+	n->sync_busy = false;
+	if (s->rv != 0) {
+		LOG_ERR(&n->log, "chain",
+			"cannot flush the ledger to disk: %s; "
+			"stopping",
+			loy_strerror(s->rv));
+		free(s);
+		loy_node_stop(n, 1);
+		return;
+	}
+	n->synced_nosync = s->upto;
+	free(s);
+	sync_start(n);
+	persist_start(n);
+}
+
+static void sync_start(struct loy_node *n)
+{
+	struct sync_job *s;
+
+	if (n->sync_busy || n->synced_nosync == n->applied_nosync ||
+	    n->stopping)
+		return;
+	s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		LOG_ERR(&n->log, "chain", "out of memory; stopping");
+		loy_node_stop(n, 1);
+		return;
+	}
+	s->upto = n->applied_nosync;
+	n->sync_busy = true;
+	s->job.run = sync_run;
+	s->job.done = sync_done;
+	loy_node_pool_job(n, &s->job);
+}
+
+void loy_node_ledger_unsynced(struct loy_node *n)
+{
+	n->applied_nosync++;
+	sync_start(n);
+}
+
 static void persist_start(struct loy_node *n)
 {
 	struct persist_job *p;
 
-	if (n->persist_busy || !n->persist_pending || n->stopping)
+	/* The record being replaced may hold the only durable copy of the
+	 * last block (its prepared block): keep it until the ledger is. */
+	if (n->persist_busy || !n->persist_pending || n->stopping ||
+	    n->synced_nosync != n->applied_nosync)
 		return;
 	p = calloc(1, sizeof *p);
 	if (p == NULL) {

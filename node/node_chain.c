@@ -404,9 +404,13 @@ static void apply_run(struct loy_job *j)
 	} else {
 		/* The core verified the certificate against the set of this
 		 * height; signatures were verified at admission or check. */
+		/* Not durable yet: clients learn of the commit first, then
+		 * the disk flush runs beside the next height (see
+		 * loy_node_ledger_unsynced). */
 		a->rv = loy_ledger_apply_block(
 		    n->ledger, a->block.data, a->block.len, a->cert.data,
-		    a->cert.len, LOY_APPLY_TRUST_CERT, a->results);
+		    a->cert.len, LOY_APPLY_TRUST_CERT | LOY_APPLY_NO_SYNC,
+		    a->results);
 		if (a->rv != 0) {
 			snprintf(a->err, sizeof a->err, "%s",
 				 loy_ledger_errmsg(n->ledger));
@@ -462,6 +466,7 @@ static void apply_done(struct loy_job *j)
 	}
 	n->valset = a->next;
 	if (!a->already) {
+		loy_node_ledger_unsynced(n);
 		n->committed_txs += a->decoded.tx_count;
 		if (n->api)
 			loy_client_api_on_commit(
