@@ -25,7 +25,8 @@ struct loy_cons_config {
 	uint8_t sk[LOY_SECKEY_SIZE]; /* this node's validator key (copied) */
 	uint32_t max_block_txs;      /* caps handed to the block builder */
 	uint32_t max_block_bytes;
-	uint64_t batch_ms;        /* longest wait to fill a block */
+	uint64_t batch_ms; /* a height's leader proposes no sooner (unless a
+			    * block is full) */
 	uint64_t view_timeout_ms; /* first view's timeout; doubles per view */
 	uint64_t max_view_timeout_ms;
 	uint64_t resend_ms;         /* re-broadcast own messages when stuck */

@@ -230,6 +230,7 @@ static void height_reset(struct loy_cons *c)
 	c->nv_pending = 0;
 	c->building = 0;
 	c->batch_deadline = 0;
+	c->height_since = c->now;
 	memset(&c->rec, 0, sizeof c->rec);
 	loy_buf_free(&c->rec_block);
 	c->rec.height = c->height;
@@ -392,11 +393,15 @@ static void drive(struct loy_cons *c)
 	if (cons_is_leader(c, 0) && c->view == 0 && !c->rec.in_view_change &&
 	    !c->has_proposal && !c->rec.proposed && !c->building &&
 	    c->pending_txs > 0) {
+		/* Gather for batch_ms from the start of the height, not from
+		 * the first transaction: on a busy chain (transactions waiting
+		 * as the height begins) blocks fill for batch_ms; on an idle
+		 * one a transaction arriving later is proposed at once. */
 		if (c->batch_deadline == 0)
 			c->batch_deadline =
-			    c->now + (c->pending_txs >= c->cfg.max_block_txs
-					  ? 0
-					  : c->cfg.batch_ms);
+			    c->pending_txs >= c->cfg.max_block_txs
+				? c->now
+				: c->height_since + c->cfg.batch_ms;
 		if (c->now >= c->batch_deadline)
 			cons_request_build(c);
 	}

@@ -102,6 +102,7 @@ struct loy_cons {
 
 	uint32_t pending_txs;
 	uint64_t batch_deadline;
+	uint64_t height_since; /* when this height began (its first tick) */
 	uint64_t resend_at;
 	uint64_t resend_mark;
 

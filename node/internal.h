@@ -52,6 +52,11 @@ struct loy_node {
 	 * thread. */
 	struct loy_worker worker;
 	bool worker_started;
+	/* Signature checks of admitted transactions: one thread per core, at
+	 * a lower priority, so that under load the consensus path (the loop,
+	 * the ledger thread, persists) is never starved by verification. */
+	struct loy_worker verifier;
+	bool verifier_started;
 
 	/* Consensus record persistence: one write in flight, the newest
 	 * record waiting behind it. */
@@ -94,6 +99,8 @@ void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev);
 
 /* Queues a ledger writer job (runs after the ones before it). */
 void loy_node_ledger_job(struct loy_node *n, struct loy_job *j);
+/* Runs j on the verifier threads (any order, in parallel). */
+void loy_node_verify_job(struct loy_node *n, struct loy_job *j);
 /* A block was applied with LOY_APPLY_NO_SYNC: make it durable (thread pool)
  * before the next consensus record is written. */
 void loy_node_ledger_unsynced(struct loy_node *n);

@@ -99,17 +99,17 @@ static void admit_run(struct loy_job *j)
 
 static void admit_finish(struct admit_job *a);
 
-#define ADMIT_MAX_RUNNING 2
-
 static void admit_pump(struct loy_node *n)
 {
-	while (n->admit_running < ADMIT_MAX_RUNNING && n->admit_head) {
+	/* one part per verifier thread: later parts wait here, where a
+	 * stopping node can drop them */
+	while (n->admit_running < n->verifier.nthreads && n->admit_head) {
 		struct loy_job *j = n->admit_head;
 		n->admit_head = j->next;
 		if (n->admit_head == NULL)
 			n->admit_tail = NULL;
 		n->admit_running++;
-		loy_node_pool_job(n, j);
+		loy_node_verify_job(n, j);
 	}
 }
 

@@ -2,11 +2,20 @@
  * uv_async_t to bring completions back to the loop. */
 #include "node/worker.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "node/internal.h"
 
 static void worker_main(void *arg)
 {
 	struct loy_worker *w = arg;
+
+	/* On Linux a nice value is per thread: this lowers only this one. */
+	if (w->nice != 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+				  w->nice);
 
 	uv_mutex_lock(&w->lock);
 	for (;;) {
@@ -61,6 +70,12 @@ static void on_async(uv_async_t *a)
 
 int loy_worker_start(uv_loop_t *loop, struct loy_worker *w)
 {
+	return loy_worker_start_pool(loop, w, 1, 0);
+}
+
+int loy_worker_start_pool(uv_loop_t *loop, struct loy_worker *w,
+			  unsigned nthreads, int nice)
+{
 	int rv;
 
 	w->in_head = w->in_tail = w->out_head = w->out_tail = NULL;
@@ -80,11 +95,23 @@ int loy_worker_start(uv_loop_t *loop, struct loy_worker *w)
 		return rv;
 	}
 	w->async.data = w;
-	if ((rv = uv_thread_create(&w->thread, worker_main, w)) != 0) {
-		uv_close((uv_handle_t *)&w->async, NULL);
-		uv_cond_destroy(&w->cond);
-		uv_mutex_destroy(&w->lock);
-		return rv;
+	w->nice = nice;
+	w->nthreads = 0;
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > LOY_WORKER_MAX_THREADS)
+		nthreads = LOY_WORKER_MAX_THREADS;
+	for (unsigned i = 0; i < nthreads; i++) {
+		rv = uv_thread_create(&w->threads[i], worker_main, w);
+		if (rv != 0) {
+			if (i > 0)
+				break; /* fewer threads, still working */
+			uv_close((uv_handle_t *)&w->async, NULL);
+			uv_cond_destroy(&w->cond);
+			uv_mutex_destroy(&w->lock);
+			return rv;
+		}
+		w->nthreads++;
 	}
 	return 0;
 }
@@ -108,9 +135,10 @@ void loy_worker_stop(struct loy_worker *w, uv_close_cb close_cb,
 {
 	uv_mutex_lock(&w->lock);
 	w->quit = true;
-	uv_cond_signal(&w->cond);
+	uv_cond_broadcast(&w->cond);
 	uv_mutex_unlock(&w->lock);
-	uv_thread_join(&w->thread);
+	for (unsigned i = 0; i < w->nthreads; i++)
+		uv_thread_join(&w->threads[i]);
 	drain(w); /* done callbacks of the last jobs */
 	uv_cond_destroy(&w->cond);
 	uv_mutex_destroy(&w->lock);

@@ -112,12 +112,7 @@ static void test_single_node_chain(void **state)
 	ev.type = LOY_CONS_TXS_READY;
 	ev.txs.count = 1;
 	assert_int_equal(step(c, &ev, &up, 1000), 0);
-	/* light load: the leader waits for the batch timer */
-	assert_false(up.flags & LOY_CONS_UPDATE_BUILD);
-	assert_int_equal(up.timer_ms, 1000 + cfg.batch_ms);
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_TICK;
-	assert_int_equal(step(c, &ev, &up, up.timer_ms), 0);
+	/* an idle chain (the height began long ago): proposed at once */
 	assert_true(up.flags & LOY_CONS_UPDATE_BUILD);
 	assert_int_equal(up.build.height, 1);
 	block1(&blk, hash, k.pk[0], "tx1", up.build.time_ms);
@@ -148,8 +143,23 @@ static void test_single_node_chain(void **state)
 	start(&st, &k, 1, NULL);
 	next = st.valset;
 	ev.applied.next = &next;
+	ev.applied.pending_txs = 1;
 	assert_int_equal(step(c, &ev, &up, 1032), 0);
 	assert_int_equal(loy_cons_height(c), 2);
+	/* a busy chain (transactions waiting as height 2 begins): the block
+	 * gathers for batch_ms from the start of the height */
+	assert_false(up.flags & LOY_CONS_UPDATE_BUILD);
+	assert_int_equal(up.timer_ms, 1032 + cfg.batch_ms);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_TXS_READY;
+	ev.txs.count = 5;
+	assert_int_equal(step(c, &ev, &up, 1033), 0);
+	assert_false(up.flags & LOY_CONS_UPDATE_BUILD);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_TICK;
+	assert_int_equal(step(c, &ev, &up, 1032 + cfg.batch_ms), 0);
+	assert_true(up.flags & LOY_CONS_UPDATE_BUILD);
+	assert_int_equal(up.build.height, 2);
 	loy_buf_free(&blk);
 	loy_cons_free(c);
 }

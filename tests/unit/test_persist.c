@@ -157,7 +157,7 @@ static void test_torn_newest_falls_back(void **state)
 	int rv;
 	(void)state;
 	write_heights(1, 2, 50); /* 1 in slot 0, 2 in slot 1 */
-	flip(slot_size() + 40); /* height 2's record, torn */
+	flip(slot_size() + 40);  /* height 2's record, torn */
 	assert_int_equal(open_height(&rv), 1);
 	assert_int_equal(rv, 0);
 	/* the next write goes after the intact record and wins */
@@ -230,8 +230,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_both_damaged_refused, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_first_write_torn_is_new,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_write_torn_is_new, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_old_format_converted, setup,
 					    teardown),
 	};
