@@ -13,61 +13,20 @@ out=$1
 bin=${BUILD:-build}/bin
 net="$out/cluster-net"
 txs=${BENCH_CLUSTER_TXS:-40000}
-pids=""
-
-num() { sed -n "s/^ *\"$1\": *\\([0-9.e+-]*\\).*/\\1/p" | head -n 1; }
-
-stop_all() {
-	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in $pids; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	done
-	pids=""
-}
+. "$(dirname "$0")/common.sh"
 trap stop_all EXIT
-
-free_base() {
-	for base in 7301 7401 7501 7601 8301 8401; do
-		ok=1
-		for i in 0 1 2 3; do
-			for p in $((base + i)) $((base + 100 + i)); do
-				if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then ok=0; fi
-			done
-		done
-		[ $ok = 1 ] && { echo $base; return; }
-	done
-	echo 7301
-}
-
-start_node() {
-	"$bin/loyd" --config "$net/node$1/loyd.conf" >>"$net/node$1/loyd.log" 2>&1 &
-	local p=$!
-	eval "pid$1=$p"
-	pids="$pids $p"
-}
-
-height() { "$bin/loyctl" --json --node "127.0.0.1:$(( base + 99 + $1 ))" status 2>/dev/null | num height; }
 
 rm -rf "$net"
 base=$(free_base)
 "$bin/loyctl" testnet --nodes 4 --dir "$net" --base-port "$base" >/dev/null
 for i in 1 2 3 4; do start_node $i; done
 started=$(date +%s.%N)
-for i in 1 2 3 4; do
-	n=0
-	until [ -n "$(height $i)" ]; do n=$((n + 1)); [ $n -gt 100 ] && { echo "cluster bench: node $i did not start" >&2; exit 1; }; sleep 0.1; done
-done
+for i in 1 2 3 4; do wait_up $i || exit 1; done
 
 limits=$("$bin/bench_verify")
 one=$(echo "$limits" | sed 's/.*"verify_per_s_one_core": \([0-9]*\).*/\1/')
 all=$(echo "$limits" | sed 's/.*"verify_per_s_all_cores": \([0-9]*\).*/\1/')
 limit=$((all / 4))
-
-bench() {
-	"$bin/loyctl" --json --node "127.0.0.1:$((base + 100))" bench \
-		--key "$net/node1/validator.key" --passphrase-file "$net/passphrase" "$@" 2>/dev/null
-}
 
 echo "limit: Ed25519 verify $one/s on one core, $all/s on all cores; every node verifies every tx, so 4 nodes: $limit tx/s"
 peak_json=$(bench --txs "$txs" --customers 2000 --conns 8)

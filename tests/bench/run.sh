@@ -9,7 +9,7 @@ set -u
 
 BUILD=${BUILD:-build}
 OUT=$BUILD/bench
-SECTIONS=${BENCH_SECTIONS:-"ledger cluster"}
+SECTIONS=${BENCH_SECTIONS:-"ledger cluster accounts"}
 
 mkdir -p "$OUT"
 
@@ -52,6 +52,15 @@ HDR
 			  DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnuplot-nox >/dev/null 2>&1; } || true
 	fi
 	bash tests/bench/cluster.sh "$OUT"
+}
+
+sec_accounts() {
+	cat <<'HDR'
+Memory with many accounts (4 loyd processes): the chain holds
+BENCH_ACCOUNTS (default 1,000,000) registered customers before the nodes
+start; then a closed-loop load. Goal: each node under 128 MiB resident.
+HDR
+	bash tests/bench/accounts.sh "$OUT"
 }
 
 status=0
