@@ -580,22 +580,26 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	return 0;
 }
 
-/* Commits a block's transaction, durably unless LOY_APPLY_NO_SYNC (and the
- * store is not already NOSYNC). A durable commit's fsync also flushes what
- * earlier non-durable commits left in the page cache. */
+/* Commits a block's transaction, durably unless LOY_APPLY_NO_SYNC or
+ * LOY_APPLY_NO_META_SYNC (and the store is not already NOSYNC). A durable
+ * commit's fsync also flushes what earlier non-durable commits left in the
+ * page cache. */
 static int commit_maybe_sync(struct loy_ledger *l, MDB_txn *txn, unsigned flags)
 {
+	unsigned f = (flags & LOY_APPLY_NO_SYNC)        ? MDB_NOSYNC
+		     : (flags & LOY_APPLY_NO_META_SYNC) ? MDB_NOMETASYNC
+							: 0;
 	int mrc;
 
-	if (!(flags & LOY_APPLY_NO_SYNC) || (l->flags & LOY_LEDGER_NOSYNC))
+	if (f == 0 || (l->flags & LOY_LEDGER_NOSYNC))
 		return mdb_txn_commit(txn);
-	mrc = mdb_env_set_flags(l->env, MDB_NOSYNC, 1);
+	mrc = mdb_env_set_flags(l->env, f, 1);
 	if (mrc != 0) {
 		mdb_txn_abort(txn);
 		return mrc;
 	}
 	mrc = mdb_txn_commit(txn);
-	(void)mdb_env_set_flags(l->env, MDB_NOSYNC, 0);
+	(void)mdb_env_set_flags(l->env, f, 0);
 	return mrc;
 }
 

@@ -404,12 +404,14 @@ static void apply_run(struct loy_job *j)
 	} else {
 		/* The core verified the certificate against the set of this
 		 * height; signatures were verified at admission or check. */
-		/* Not durable yet: clients learn of the commit first, then
-		 * the disk flush runs beside the next height (see
-		 * loy_node_ledger_unsynced). */
+		/* The block's pages are durable, its meta page not yet:
+		 * clients learn of the commit first, then that last flush
+		 * runs beside the next height (loy_node_ledger_unsynced). An
+		 * operating-system crash in between loses at most this block
+		 * (the consensus record still holds it), never the store. */
 		a->rv = loy_ledger_apply_block(
 		    n->ledger, a->block.data, a->block.len, a->cert.data,
-		    a->cert.len, LOY_APPLY_TRUST_CERT | LOY_APPLY_NO_SYNC,
+		    a->cert.len, LOY_APPLY_TRUST_CERT | LOY_APPLY_NO_META_SYNC,
 		    a->results);
 		if (a->rv != 0) {
 			snprintf(a->err, sizeof a->err, "%s",

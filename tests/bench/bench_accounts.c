@@ -58,7 +58,7 @@ static void *sign_range(void *arg)
 	for (uint32_t k = 0; k < p->count && p->rc == 0; k++) {
 		uint32_t i = p->first + k;
 		uint8_t seed[LOY_SEED_SIZE] = {0}, pk[LOY_PUBKEY_SIZE],
-						   sk[LOY_SECKEY_SIZE];
+			sk[LOY_SECKEY_SIZE];
 		struct loy_tx tx;
 		memcpy(seed, "accounts", 8);
 		for (int b = 0; b < 4; b++)
@@ -89,8 +89,8 @@ static void sign_block(const char *chain, uint32_t first, uint32_t n,
 	for (uint32_t t = 0; t < SIGNERS; t++) {
 		uint32_t lo = t * per < n ? t * per : n;
 		uint32_t hi = lo + per < n ? lo + per : n;
-		parts[t] = (struct sign_part){chain, first + lo, hi - lo,
-					      out + lo, 0};
+		parts[t] =
+		    (struct sign_part){chain, first + lo, hi - lo, out + lo, 0};
 		if (pthread_create(&th[t], NULL, sign_range, &parts[t]) != 0)
 			die("thread", strerror(errno));
 	}
@@ -179,8 +179,8 @@ int main(int argc, char **argv)
 	if (time_ms <= g.time_ms)
 		time_ms = g.time_ms + 1;
 	while (done < total) {
-		uint32_t n = total - done < PER_BLOCK ? total - done
-						      : PER_BLOCK;
+		uint32_t n =
+		    total - done < PER_BLOCK ? total - done : PER_BLOCK;
 		double t1 = now_s();
 		sign_block(g.chain_id, done, n, txs);
 		t_sign += now_s() - t1;
@@ -196,9 +196,9 @@ int main(int argc, char **argv)
 				die("build block", res[i].msg);
 			loy_buf_free(&txs[i]);
 		}
-		rc = loy_ledger_apply_block(l, block.data, block.len,
-					    cert.data, cert.len,
-					    LOY_APPLY_TRUST_CERT, NULL);
+		rc = loy_ledger_apply_block(l, block.data, block.len, cert.data,
+					    cert.len, LOY_APPLY_TRUST_CERT,
+					    NULL);
 		if (rc != 0)
 			die("apply block", loy_ledger_errmsg(l));
 		loy_buf_free(&block);
@@ -231,10 +231,11 @@ int main(int argc, char **argv)
 	{
 		struct stat st;
 		long long mib = stat(path, &st) == 0 ? st.st_size >> 20 : -1;
-		printf("{\"accounts\": %u, \"blocks\": %u, \"store_mib\": %lld, "
-		       "\"sign_s\": %.1f, \"apply_s\": %.1f, \"total_s\": "
-		       "%.1f}\n",
-		       total, blocks, mib, t_sign, t_apply, now_s() - t0);
+		printf(
+		    "{\"accounts\": %u, \"blocks\": %u, \"store_mib\": %lld, "
+		    "\"sign_s\": %.1f, \"apply_s\": %.1f, \"total_s\": "
+		    "%.1f}\n",
+		    total, blocks, mib, t_sign, t_apply, now_s() - t0);
 	}
 	free(txs);
 	free(res);
