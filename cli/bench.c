@@ -224,7 +224,7 @@ static int setup_submit(struct cli *c, struct cli_conn *cn, struct loy_buf *txs,
 
 static const struct cli_usage bench_usage = {
     "loyctl bench --key MEMBER.key [--txs N] [--duration S] [--customers C] "
-    "[--conns K] [--batch B] [--rate R]",
+    "[--conns K] [--batch B] [--rate R] [--warmup S]",
     "Load generator. Setup (not measured): K terminals for the member, C new\n"
     "customers registered and funded. Then N transactions (half reward.issue "
     "by\n"
@@ -233,13 +233,18 @@ static const struct cli_usage bench_usage = {
     "submitted in batches of B over K connections, closed loop at full speed "
     "or\n"
     "open loop at R tx/s, for at most S seconds. Commits are counted from a\n"
-    "SUBSCRIBE stream. Reports committed tx/s and latency p50/p90/p99/max.",
+    "SUBSCRIBE stream. The first S seconds warm the cluster up and are left\n"
+    "out: committed tx/s counts commits after them, latencies are of\n"
+    "transactions sent after them. Reports committed tx/s and latency\n"
+    "p50/p90/p99/max.",
     "  --txs N          transactions in the measured window (default 20000)\n"
     "  --duration S     longest submit window, seconds (default 30)\n"
     "  --customers C    customers (default 1000)\n"
     "  --conns K        submitting connections (default 4)\n"
     "  --batch B        transactions per SUBMIT (default 256)\n"
-    "  --rate R         open loop at R tx/s (default: closed loop)\n",
+    "  --rate R         open loop at R tx/s (default: closed loop)\n"
+    "  --warmup S       seconds left out at the start (default 1; none when\n"
+    "                   the run lasts less than twice that)\n",
     "  loyctl bench --key testnet/node1/validator.key --passphrase-file "
     "testnet/passphrase --txs 50000\n",
 };
@@ -247,20 +252,19 @@ static const struct cli_usage bench_usage = {
 int cmd_bench(struct cli *c, int argc, char **argv)
 {
 	const char *txs_s = "20000", *dur_s = "30", *cust_s = "1000",
-		   *conns_s = "4", *batch_s = "256", *rate_s = NULL;
-	const struct cli_opt opts[] = {{"txs", OPT_STR, &txs_s},
-				       {"duration", OPT_STR, &dur_s},
-				       {"customers", OPT_STR, &cust_s},
-				       {"conns", OPT_STR, &conns_s},
-				       {"batch", OPT_STR, &batch_s},
-				       {"rate", OPT_STR, &rate_s},
-				       {NULL, 0, NULL}};
+		   *conns_s = "4", *batch_s = "256", *rate_s = NULL,
+		   *warm_s = "1";
+	const struct cli_opt opts[] = {
+	    {"txs", OPT_STR, &txs_s},        {"duration", OPT_STR, &dur_s},
+	    {"customers", OPT_STR, &cust_s}, {"conns", OPT_STR, &conns_s},
+	    {"batch", OPT_STR, &batch_s},    {"rate", OPT_STR, &rate_s},
+	    {"warmup", OPT_STR, &warm_s},    {NULL, 0, NULL}};
 	struct bench *b = calloc(1, sizeof *b);
 	struct cli_conn cn = {.fd = -1};
 	struct sub_arg sa;
 	struct sub_conn sc[MAX_CONNS];
 	pthread_t st, th[MAX_CONNS];
-	uint32_t ncust, dur, rate = 0, nsetup = 0;
+	uint32_t ncust, dur, rate = 0, nsetup = 0, warm;
 	uint8_t(*csk)[LOY_SECKEY_SIZE] = NULL,
 	tsk[MAX_CONNS * TERMS_PER_CONN][LOY_SECKEY_SIZE];
 	uint8_t mpk[LOY_PUBKEY_SIZE], mid[LOY_ID_SIZE], cid[LOY_ID_SIZE],
@@ -272,7 +276,7 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	struct loy_client_arg a;
 	json_t *p;
 	double elapsed, *lat = NULL;
-	uint32_t nlat = 0;
+	uint32_t nlat = 0, ncommitted = 0, nwindow = 0;
 	int np, rv;
 
 	sa.cn.fd = -1;
@@ -285,6 +289,7 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	if (cli_parse_u32(txs_s, &b->n) || b->n == 0 ||
 	    cli_parse_u32(dur_s, &dur) || dur == 0 ||
 	    cli_parse_u32(cust_s, &ncust) || ncust == 0 ||
+	    cli_parse_u32(warm_s, &warm) || warm > 3600 ||
 	    cli_parse_u32(conns_s, &b->conns) || b->conns == 0 ||
 	    b->conns > MAX_CONNS || cli_parse_u32(batch_s, &b->batch) ||
 	    b->batch == 0 || b->batch > LOY_MAX_SUBMIT_BATCH ||
@@ -468,54 +473,65 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 		cli_conn_close(&sc[k].cn);
 
 	elapsed = b->last_commit > 0 ? b->last_commit : now_s(&b->t0);
-	for (uint32_t i = 0; i < b->n; i++)
+	if (elapsed < 2.0 * warm)
+		warm = 0;
+	for (uint32_t i = 0; i < b->n; i++) {
 		if (b->done[i] > 0)
+			ncommitted++;
+		if (b->done[i] > 0 && b->done[i] >= warm)
+			nwindow++;
+		if (b->done[i] > 0 && b->sent[i] >= warm)
 			lat[nlat++] = (b->done[i] - b->sent[i]) * 1000.0;
+	}
 	qsort(lat, nlat, sizeof *lat, cmp_double);
 	{
 		double p50 = nlat ? lat[nlat / 2] : 0,
 		       p90 = nlat ? lat[(size_t)(nlat * 0.9)] : 0;
 		double p99 = nlat ? lat[(size_t)(nlat * 0.99)] : 0,
 		       mx = nlat ? lat[nlat - 1] : 0;
-		double tps = elapsed > 0 ? (double)nlat / elapsed : 0;
+		double tps =
+		    elapsed > warm ? (double)nwindow / (elapsed - warm) : 0;
 		uint64_t sub = atomic_load(&b->submitted),
 			 ok = atomic_load(&b->ok),
 			 ref = atomic_load(&b->refused);
 		if (c->json) {
 			json_t *o = json_pack(
-			    "{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, "
-			    "s:f, s:f, s:f}, s:I, s:I, s:f}",
+			    "{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, "
+			    "s:I, "
+			    "s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:f}",
 			    "mode", rate ? "open" : "closed", "submitted",
-			    (json_int_t)sub, "committed", (json_int_t)nlat,
-			    "committed_ok", (json_int_t)ok, "refused",
-			    (json_int_t)ref, "connections",
-			    (json_int_t)b->conns, "seconds", elapsed,
-			    "committed_tx_per_s", tps, "latency_ms", "p50", p50,
-			    "p90", p90, "p99", p99, "max", mx, "batch",
+			    (json_int_t)sub, "committed",
+			    (json_int_t)ncommitted, "committed_ok",
+			    (json_int_t)ok, "refused", (json_int_t)ref,
+			    "connections", (json_int_t)b->conns, "seconds",
+			    elapsed, "warmup_s", (double)warm,
+			    "committed_tx_per_s", tps, "latency_samples",
+			    (json_int_t)nlat, "latency_ms", "p50", p50, "p90",
+			    p90, "p99", p99, "max", mx, "batch",
 			    (json_int_t)b->batch, "customers",
 			    (json_int_t)ncust, "rate", (double)rate);
 			cli_print_json(c, o);
 			json_decref(o);
 		} else {
-			fprintf(c->out,
-				"bench (%s loop%s, %u connections, batches of "
-				"%u, %u customers)\n"
-				"submitted     %llu\ncommitted     %u (%llu "
-				"ok, %llu rejected), %llu refused\n"
-				"elapsed       %.2f s\nthroughput    %.0f "
-				"committed tx/s\n"
-				"latency ms    p50 %.1f  p90 %.1f  p99 %.1f  "
-				"max %.1f\n",
-				rate ? "open" : "closed",
-				rate ? (rate_s ? ", target rate" : "") : "",
-				b->conns, b->batch, ncust,
-				(unsigned long long)sub, nlat,
-				(unsigned long long)ok,
-				(unsigned long long)(nlat - ok),
-				(unsigned long long)ref, elapsed, tps, p50, p90,
-				p99, mx);
+			fprintf(
+			    c->out,
+			    "bench (%s loop%s, %u connections, batches of "
+			    "%u, %u customers)\n"
+			    "submitted     %llu\ncommitted     %u (%llu "
+			    "ok, %llu rejected), %llu refused\n"
+			    "elapsed       %.2f s (the first %u s left out)\n"
+			    "throughput    %.0f committed tx/s\n"
+			    "latency ms    p50 %.1f  p90 %.1f  p99 %.1f  "
+			    "max %.1f\n",
+			    rate ? "open" : "closed",
+			    rate ? (rate_s ? ", target rate" : "") : "",
+			    b->conns, b->batch, ncust, (unsigned long long)sub,
+			    ncommitted, (unsigned long long)ok,
+			    (unsigned long long)(ncommitted - ok),
+			    (unsigned long long)ref, elapsed, warm, tps, p50,
+			    p90, p99, mx);
 		}
-		rv = nlat > 0 ? CLI_OK : CLI_FAIL;
+		rv = ncommitted > 0 ? CLI_OK : CLI_FAIL;
 	}
 out:
 	cli_conn_close(&cn);
