@@ -308,8 +308,14 @@ static int write_slot(struct loy_persist_file *f, const uint8_t *img,
 {
 	uint64_t seq = f->seq + 1;
 	off_t at = (off_t)((seq - 1) % 2) * (off_t)SLOT_SIZE;
-	uint8_t *buf = malloc(SLOT_HDR + len + LOY_HASH_SIZE);
+	uint8_t *buf;
 
+	if (len > MAX_FILE) { /* it would run into the other slot */
+		snprintf(err, err_size,
+			 "persist: record of %zu bytes too large", len);
+		return LOY_EINVAL;
+	}
+	buf = malloc(SLOT_HDR + len + LOY_HASH_SIZE);
 	if (buf == NULL) {
 		snprintf(err, err_size, "persist: out of memory");
 		return LOY_ENOMEM;
