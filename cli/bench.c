@@ -224,7 +224,7 @@ static int setup_submit(struct cli *c, struct cli_conn *cn, struct loy_buf *txs,
 
 static const struct cli_usage bench_usage = {
     "loyctl bench --key MEMBER.key [--txs N] [--duration S] [--customers C] "
-    "[--conns K] [--batch B] [--rate R] [--warmup S]",
+    "[--conns K] [--batch B] [--rate R] [--warmup S] [--spread H:P,...]",
     "Load generator. Setup (not measured): K terminals for the member, C new\n"
     "customers registered and funded. Then N transactions (half reward.issue "
     "by\n"
@@ -244,7 +244,11 @@ static const struct cli_usage bench_usage = {
     "  --batch B        transactions per SUBMIT (default 256)\n"
     "  --rate R         open loop at R tx/s (default: closed loop)\n"
     "  --warmup S       seconds left out at the start (default 1; none when\n"
-    "                   the run lasts less than twice that)\n",
+    "                   the run lasts less than twice that)\n"
+    "  --spread LIST    submitting connections go round-robin to these nodes\n"
+    "                   (HOST:PORT,...; setup and the commit stream stay on\n"
+    "                   --node), as when each member's terminals use its own\n"
+    "                   node\n",
     "  loyctl bench --key testnet/node1/validator.key --passphrase-file "
     "testnet/passphrase --txs 50000\n",
 };
@@ -253,12 +257,16 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 {
 	const char *txs_s = "20000", *dur_s = "30", *cust_s = "1000",
 		   *conns_s = "4", *batch_s = "256", *rate_s = NULL,
-		   *warm_s = "1";
-	const struct cli_opt opts[] = {
-	    {"txs", OPT_STR, &txs_s},        {"duration", OPT_STR, &dur_s},
-	    {"customers", OPT_STR, &cust_s}, {"conns", OPT_STR, &conns_s},
-	    {"batch", OPT_STR, &batch_s},    {"rate", OPT_STR, &rate_s},
-	    {"warmup", OPT_STR, &warm_s},    {NULL, 0, NULL}};
+		   *warm_s = "1", *spread_s = NULL;
+	const struct cli_opt opts[] = {{"txs", OPT_STR, &txs_s},
+				       {"duration", OPT_STR, &dur_s},
+				       {"customers", OPT_STR, &cust_s},
+				       {"conns", OPT_STR, &conns_s},
+				       {"batch", OPT_STR, &batch_s},
+				       {"rate", OPT_STR, &rate_s},
+				       {"warmup", OPT_STR, &warm_s},
+				       {"spread", OPT_STR, &spread_s},
+				       {NULL, 0, NULL}};
 	struct bench *b = calloc(1, sizeof *b);
 	struct cli_conn cn = {.fd = -1};
 	struct sub_arg sa;
@@ -276,7 +284,9 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	struct loy_client_arg a;
 	json_t *p;
 	double elapsed, *lat = NULL;
-	uint32_t nlat = 0, ncommitted = 0, nwindow = 0;
+	uint32_t nlat = 0, ncommitted = 0, nwindow = 0, nspread = 0;
+	char spread_buf[1024];
+	const char *spread[MAX_CONNS];
 	int np, rv;
 
 	sa.cn.fd = -1;
@@ -299,6 +309,20 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 				"%d, --batch <= %u)",
 				MAX_CONNS, LOY_MAX_SUBMIT_BATCH);
 		goto out;
+	}
+	if (spread_s != NULL) {
+		char *save = NULL, *tok;
+		snprintf(spread_buf, sizeof spread_buf, "%s", spread_s);
+		for (tok = strtok_r(spread_buf, ",", &save);
+		     tok && nspread < MAX_CONNS;
+		     tok = strtok_r(NULL, ",", &save))
+			spread[nspread++] = tok;
+		if (nspread == 0) {
+			cli_usage_error(
+			    c, &bench_usage,
+			    "--spread needs HOST:PORT[,HOST:PORT...]");
+			goto out;
+		}
 	}
 	b->c = c;
 	b->duration = dur;
@@ -444,7 +468,9 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 		sc[k].b = b;
 		sc[k].k = k;
 		sc[k].rv = 0;
-		if ((rv = cli_conn_open(&sc[k].cn, c->node, 5000)) != 0) {
+		if ((rv = cli_conn_open(&sc[k].cn,
+					nspread ? spread[k % nspread] : c->node,
+					5000)) != 0) {
 			cli_err(c, "%s", sc[k].cn.err);
 			for (uint32_t i = 0; i < k; i++)
 				cli_conn_close(&sc[i].cn);

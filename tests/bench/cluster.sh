@@ -29,7 +29,9 @@ all=$(echo "$limits" | sed 's/.*"verify_per_s_all_cores": \([0-9]*\).*/\1/')
 limit=$((all / 4))
 
 echo "limit: Ed25519 verify $one/s on one core, $all/s on all cores; every node verifies every tx, so 4 nodes: $limit tx/s"
-peak_json=$(bench --txs "$txs" --customers 2000 --conns 8)
+# each member's terminals submit to its own node, as in a deployment
+spread="127.0.0.1:$((base + 100)),127.0.0.1:$((base + 101)),127.0.0.1:$((base + 102)),127.0.0.1:$((base + 103))"
+peak_json=$(bench --txs "$txs" --customers 2000 --conns 8 --spread "$spread")
 peak=$(echo "$peak_json" | num committed_tx_per_s)
 peak_p50=$(echo "$peak_json" | num p50)
 peak_p99=$(echo "$peak_json" | num p99)
@@ -42,7 +44,7 @@ low_p99=$(echo "$low_json" | num p99)
 printf 'low load (100 tx/s, one tx per submit): latency p50 %.1f ms (goal < 5), p99 %.1f ms\n' "$low_p50" "$low_p99"
 
 half=$(echo "$peak" | awk '{r = int($1 / 2); print r < 1 ? 1 : r}')
-half_json=$(bench --txs "$(echo "$half" | awk '{print int($1 * 8)}')" --customers 2000 --rate "$half" --batch 16 --conns 8)
+half_json=$(bench --txs "$(echo "$half" | awk '{print int($1 * 8)}')" --customers 2000 --rate "$half" --batch 16 --conns 8 --spread "$spread")
 half_p50=$(echo "$half_json" | num p50)
 half_p99=$(echo "$half_json" | num p99)
 half_tps=$(echo "$half_json" | num committed_tx_per_s)
