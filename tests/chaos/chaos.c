@@ -26,6 +26,10 @@ static struct {
 struct it_cluster cl;
 struct it_tally tally = {"chaos", 0, 0};
 static bool partition_hook;
+/* When live, every node runs in its own network namespace and a partition
+ * takes its link down; else loyd's fault signals cut it off. */
+static struct it_netns netns;
+static char partition_how[512]; /* how partitions are made, for the output */
 
 uint64_t now_ms(void)
 {
@@ -116,6 +120,17 @@ static void *load_main(void *arg)
 		sleep_ms(opt.pause_ms);
 	}
 	return NULL;
+}
+
+/* Whether the load threads still submit. */
+static bool load_running(void)
+{
+	size_t sent;
+
+	pthread_mutex_lock(&ack.lock);
+	sent = ack.sent;
+	pthread_mutex_unlock(&ack.lock);
+	return !load_stop && now_ms() < load_deadline && sent < opt.max_txs;
 }
 
 /* --- cluster views --- */
@@ -286,6 +301,16 @@ double recover(int i)
 		 deadline = t0 + (uint64_t)opt.recover_timeout_ms;
 	long h0 = max_height_except(i);
 
+	if (!load_running()) {
+		/* the load has spent its budget: without a block past h0
+		 * there is nothing to recover to, so make one */
+		for (int o = 1; o <= NODES; o++)
+			if (o != i && up(o) && !faulted[o - 1]) {
+				submit_regs(o, 5, 10000);
+				break;
+			}
+	}
+
 	while (now_ms() < deadline) {
 		long hi = it_height(&cl, i, NULL);
 		if (h0 >= 0 && hi >= h0 + 1 && max_height_except(i) >= h0 + 1)
@@ -449,23 +474,40 @@ static void run_cycle(int cycle, enum kind k)
 		CHECK(it_node_start(&cl, i) == 0, "restart node %d", i);
 		break;
 	case K_PARTITION:
-		CHECK(kill(cl.nodes[i - 1].pid, SIGUSR1) == 0,
-		      "isolate node %d", i);
+		if (netns.live)
+			CHECK(it_netns_link(&netns, i, false) == 0,
+			      "cut node %d's link (ip link set %s down)", i,
+			      netns.veth[i - 1]);
+		else
+			CHECK(kill(cl.nodes[i - 1].pid, SIGUSR1) == 0,
+			      "isolate node %d", i);
 		sleep_ms(100);
 		{
 			/* a real cut: the others move on, the isolated node
-			 * does not */
-			long hp = it_height(&cl, i, NULL), ho;
+			 * does not (asked from its own side of the cut) */
+			uint64_t t0 = now_ms();
+			long hp = it_height_inside(&cl, i, NULL), ho, hi;
 			probe_commits(i, kind_name[k]);
-			sleep_ms(opt.stop_ms);
+			if (netns.live)
+				CHECK(it_height(&cl, i, NULL) < 0,
+				      "partition: node %d does not answer "
+				      "clients outside its namespace",
+				      i);
+			sleep_ms(opt.stop_ms - (int)(now_ms() - t0));
 			ho = max_height_except(i);
-			CHECK(it_height(&cl, i, NULL) <= hp + 1 && ho > hp + 1,
-			      "partition is real: node %d stays at %ld while "
-			      "the others reach %ld",
-			      i, it_height(&cl, i, NULL), ho);
+			hi = it_height_inside(&cl, i, NULL);
+			CHECK(hp >= 0 && hi <= hp + 1 && ho > hp + 1,
+			      "partition is real: node %d stays at %ld (then "
+			      "%ld) while the others reach %ld",
+			      i, hp, hi, ho);
 		}
-		CHECK(kill(cl.nodes[i - 1].pid, SIGUSR2) == 0, "heal node %d",
-		      i);
+		if (netns.live)
+			CHECK(it_netns_link(&netns, i, true) == 0,
+			      "heal node %d's link (ip link set %s up)", i,
+			      netns.veth[i - 1]);
+		else
+			CHECK(kill(cl.nodes[i - 1].pid, SIGUSR2) == 0,
+			      "heal node %d", i);
 		break;
 	case K_WIPE:
 		CHECK(it_node_signal(&cl, i, SIGKILL) >= 0, "kill -9 node %d",
@@ -526,6 +568,7 @@ static void report(int cycles_run)
 		       rec_times[k][rec_count[k] / 2],
 		       rec_times[k][rec_count[k] - 1]);
 	}
+	printf("chaos: partition: %s\n", partition_how);
 }
 
 /* --- main --- */
@@ -535,8 +578,45 @@ static void on_interrupt(int sig)
 	for (int i = 0; i < IT_MAX_NODES; i++)
 		if (cl.nodes[i].pid > 0)
 			kill(cl.nodes[i].pid, SIGKILL);
+	it_netns_teardown(&netns);
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* Network namespaces unless CHAOS_NETNS=0 or they cannot be had here
+ * (not root, no CAP_NET_ADMIN/CAP_SYS_ADMIN); CHAOS_NETNS=1 insists.
+ * Says how partitions will be made in how; returns false only when
+ * namespaces were insisted on and cannot be had. */
+static bool partition_setup(char *how, size_t how_len)
+{
+	const char *env = getenv("CHAOS_NETNS");
+	bool want = env == NULL || strcmp(env, "0") != 0;
+	bool must = env != NULL && strcmp(env, "1") == 0;
+	char why[300] = "CHAOS_NETNS=0";
+
+	if (want && it_netns_available(why, sizeof why)) {
+		it_netns_clean_stale();
+		if (it_netns_setup(&netns, NODES, why, sizeof why) == 0) {
+			snprintf(how, how_len,
+				 "network namespaces (veth down): bridge %s "
+				 "%s, namespaces %s..%s",
+				 netns.bridge, netns.subnet, netns.name[0],
+				 netns.name[NODES - 1]);
+			return true;
+		}
+	}
+	if (must) {
+		fprintf(stderr,
+			"chaos: CHAOS_NETNS=1 but network namespaces cannot "
+			"be used: %s\n",
+			why);
+		return false;
+	}
+	snprintf(how, how_len,
+		 "transport fault layer (loyd's fault signals: frames to and "
+		 "from all peers dropped; network namespaces not used: %s)",
+		 why);
+	return true;
 }
 
 static void usage(FILE *f)
@@ -544,14 +624,37 @@ static void usage(FILE *f)
 	fprintf(f, "usage: chaos [--cycles N] [--seed S] [--short] "
 		   "[--storage-kills N]\n"
 		   "             [--no-damage] [--loyd PATH] [--loyctl PATH]\n"
-		   "A 4-node loyd cluster on 127.0.0.1 under load, perturbed N "
-		   "times on a\n"
+		   "A 4-node loyd cluster under load, perturbed N times on a\n"
 		   "random node (kill -9, SIGSTOP, SIGTERM, leader kill, "
 		   "partition, wiped data),\n"
 		   "then storage faults; checks nothing acknowledged is lost "
 		   "or duplicated,\n"
 		   "identical chains everywhere, and loyctl audit on every "
-		   "data dir.\n");
+		   "data dir.\n"
+		   "\n"
+		   "Partitions: as root (with CAP_NET_ADMIN and CAP_SYS_ADMIN) "
+		   "each node runs in\n"
+		   "its own network namespace, joined to a bridge by a veth "
+		   "pair; a partition\n"
+		   "is `ip link set <node's veth> down`, the heal `up`. The "
+		   "nodes then listen\n"
+		   "on 10.x.y.i beyond loopback, so the harness authenticates "
+		   "as a client key\n"
+		   "they allow. Elsewhere the nodes run on 127.0.0.1 and a "
+		   "partition uses loyd's\n"
+		   "transport fault layer (LOYD_FAULT_SIGNALS: SIGUSR1 "
+		   "isolates, SIGUSR2 heals).\n"
+		   "The namespaces, veths and bridge are removed on exit, "
+		   "failure, SIGINT and\n"
+		   "SIGTERM; those of a run that died are removed by the next "
+		   "one.\n"
+		   "\n"
+		   "Environment:\n"
+		   "  CHAOS_NETNS=0  use the transport fault layer even as "
+		   "root\n"
+		   "  CHAOS_NETNS=1  network namespaces or fail (default: "
+		   "them when possible)\n"
+		   "  ITEST_KEEP=1   keep the cluster's temp directory\n");
 }
 
 int main(int argc, char **argv)
@@ -648,30 +751,40 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
-	/* asks loyd for its test-only fault signals (SIGUSR1 isolates the node
-	 * from its peers, SIGUSR2 heals); used only if its log confirms them */
-	setenv("LOYD_FAULT_SIGNALS", "1", 1);
+	signal(SIGHUP, on_interrupt);
+	if (!partition_setup(partition_how, sizeof partition_how))
+		return 1;
+	/* without namespaces, asks loyd for its test-only fault signals
+	 * (SIGUSR1 isolates the node from its peers, SIGUSR2 heals); used only
+	 * if its log confirms them */
+	if (!netns.live)
+		setenv("LOYD_FAULT_SIGNALS", "1", 1);
 	it_acked_init(&ack);
 	if (loy_crypto_init() != 0 ||
-	    it_cluster_init(&cl, NODES, opt.loyd) != 0) {
+	    it_cluster_init_netns(&cl, NODES, opt.loyd,
+				  netns.live ? &netns : NULL) != 0) {
 		fprintf(stderr, "chaos: cannot set up the cluster\n");
+		it_netns_teardown(&netns);
 		return 1;
 	}
 	for (int i = 1; i <= NODES; i++)
 		if (it_node_start(&cl, i) != 0)
 			tally.failed++;
 	CHECK(it_wait_converged(&cl, 0, 15000), "four nodes start and answer");
-	{
+	if (netns.live) {
+		partition_hook = true;
+		printf("chaos: partition: %s\n", partition_how);
+	} else {
 		char tail[4096];
 		log_tail(1, tail, sizeof tail);
 		partition_hook = strstr(tail, "fault signals enabled") != NULL;
 		printf("chaos: partition: %s\n",
 		       partition_hook
-			   ? "via loyd's fault signals (transport fault layer: "
-			     "frames to and from all peers dropped)"
+			   ? partition_how
 			   : "MISSING: this loyd has no way to cut its links "
 			     "from outside");
 	}
+	fflush(stdout);
 
 	/* steady load for the whole campaign (bounded) */
 	load_deadline = now_ms() + (opt.short_run ? 180000u : 3600000u);
@@ -734,6 +847,7 @@ int main(int argc, char **argv)
 	if (tally.failed)
 		setenv("ITEST_KEEP", "1", 1);
 	it_cluster_destroy(&cl);
+	it_netns_teardown(&netns);
 	it_acked_free(&ack);
 	printf("chaos: %d passed, %d failed\n", tally.passed, tally.failed);
 	return tally.failed ? 1 : 0;

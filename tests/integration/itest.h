@@ -1,5 +1,5 @@
-/* Integration test harness: real loyd processes on 127.0.0.1, driven over
- * the client API. */
+/* Integration test harness: real loyd processes on 127.0.0.1 (or each in
+ * its own network namespace, see netns.h), driven over the client API. */
 #ifndef LOY_ITEST_H
 #define LOY_ITEST_H
 
@@ -8,15 +8,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tests/integration/netns.h"
 #include "wire/buf.h"
 #include "wire/client.h"
 
 #define IT_MAX_NODES 8
 
+struct it_conn;
+
 struct it_node {
 	int index; /* 1-based */
 	pid_t pid; /* 0 when not running */
 	int peer_port, client_port;
+	char host[16]; /* the address it listens on */
 	char dir[512];
 };
 
@@ -28,6 +32,15 @@ struct it_cluster {
 	struct it_node nodes[IT_MAX_NODES];
 	uint8_t sk[IT_MAX_NODES][64];
 	char chain_id[33];
+	/* NULL: every node on 127.0.0.1. Else node i runs in ns->name[i-1] at
+	 * ns->addr[i-1] (borrowed: it outlives the cluster), beyond loopback,
+	 * so clients authenticate with client_sk, which every node allows. */
+	const struct it_netns *netns;
+	uint8_t client_sk[64];
+	/* Authenticated connections kept for read-only requests (harness
+	 * internal). */
+	pthread_mutex_t pool_lock;
+	struct it_conn *pool[IT_MAX_NODES];
 };
 
 /* Check counting shared by the test programs: CHECK(cond, fmt, ...) counts
@@ -48,6 +61,12 @@ void it_check_fail(struct it_tally *t, const char *file, int line,
 
 /* Creates keys, genesis and configs for n nodes under a new temp dir. */
 int it_cluster_init(struct it_cluster *c, int n, const char *loyd);
+/* The same with the nodes in the namespaces of ns (set up for at least n
+ * nodes; borrowed until it_cluster_destroy), or on loopback when ns is
+ * NULL. */
+int it_cluster_init_netns(struct it_cluster *c, int n, const char *loyd,
+			  const struct it_netns *ns);
+/* Starts node i (1-based) in its namespace; its pid is loyd's own. */
 int it_node_start(struct it_cluster *c, int i);
 /* Prepares one more node (key, config; not in genesis): index c->n after. */
 int it_node_add(struct it_cluster *c, uint8_t pk[32]);
@@ -80,6 +99,9 @@ int it_submit_registrations(struct it_cluster *c, int i, uint32_t count,
 
 /* Height and state root (hex) of node i, or -1. */
 long it_height(struct it_cluster *c, int i, char root[65]);
+/* The same asked from inside node i's namespace, so it answers while the
+ * node's link is cut (as it_height without namespaces). */
+long it_height_inside(struct it_cluster *c, int i, char root[65]);
 /* Waits until every running node is at height >= h with equal roots. */
 bool it_wait_converged(struct it_cluster *c, long h, int timeout_ms);
 
