@@ -100,6 +100,7 @@ void cons_apply_fetched(struct loy_cons *c)
 		    cons_verify_cert(c, &d->cert, LOY_VOTE_COMMIT) == 0) {
 			cons_commit(c, d->block.data, d->block.len, &hdr, hash,
 				    &d->cert);
+			c->up->commit.fetched = 1;
 			c->catching_up = 1;
 			loy_buf_free(&d->block);
 			d->cert.height = 0; /* spent */

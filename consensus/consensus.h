@@ -174,6 +174,7 @@ struct loy_cons_update {
 		const uint8_t *block;
 		size_t block_len;
 		const struct loy_cert *cert; /* commit certificate */
+		int fetched; /* caught up (fetched from a peer), not voted */
 	} commit;
 	struct {
 		uint64_t height, view, time_ms;

@@ -66,6 +66,11 @@ struct loy_node {
 	 * record may hold the only durable copy of the last block). */
 	uint64_t applied_nosync, synced_nosync;
 	bool sync_busy;
+	/* Blocks caught up from peers are committed without any wait for the
+	 * disk while data_dir/unsynced (node/unsynced.h) says so. */
+	bool unsynced_marked;
+	unsigned fetched_inflight; /* such applies queued, not done */
+	uint64_t fetched_upto;     /* applied_nosync after the last of them */
 	bool persist_busy;
 	bool persist_pending;
 	struct loy_persist_copy persist_next;

@@ -2,6 +2,7 @@
  * carried out here, in a fixed order (persist, commit, send, build, check,
  * fetch, timer), and every finished piece of I/O comes back as an event. */
 #include "node/internal.h"
+#include "node/unsynced.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -155,6 +156,14 @@ static void sync_done(struct loy_job *j)
 	}
 	n->synced_nosync = s->upto;
 	free(s);
+	if (n->unsynced_marked && n->fetched_inflight == 0 &&
+	    n->synced_nosync >= n->fetched_upto) {
+		char err[1200];
+		if (loy_unsynced_clear(n->cfg.data_dir, err, sizeof err) == 0)
+			n->unsynced_marked = false;
+		else
+			LOG_WARN(&n->log, "chain", "%s", err);
+	}
 	sync_start(n);
 	persist_start(n);
 }
@@ -407,7 +416,19 @@ static int open_ledger(struct loy_node *n, char *err, size_t err_size)
 		snprintf(err, err_size, "ledger: cannot read the tip");
 		return rv;
 	}
-	return 0;
+	/* caught-up blocks not yet flushed by the last run: fine after a
+	 * process crash (same boot), not after a machine crash */
+	rv = loy_unsynced_check(n->cfg.data_dir, err, err_size);
+	if (rv == 1) {
+		if (loy_ledger_sync(n->ledger) != 0 ||
+		    loy_unsynced_clear(n->cfg.data_dir, err, err_size) != 0) {
+			snprintf(err, err_size, "ledger: cannot flush %s",
+				 n->cfg.data_dir);
+			return LOY_EIO;
+		}
+		rv = 0;
+	}
+	return rv;
 }
 
 /* Reads the validator set of a height from the ledger. */

@@ -2,6 +2,7 @@
  * proposed block (replica), apply a committed block. All on the ledger's
  * one-at-a-time job queue, off the loop thread. */
 #include "node/internal.h"
+#include "node/unsynced.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +372,7 @@ struct apply_job {
 	uint8_t tip_hash[LOY_HASH_SIZE], tip_root[LOY_HASH_SIZE];
 	int rv;
 	int already; /* the ledger had it (restart) */
+	int fetched; /* caught up from a peer */
 	char err[512];
 };
 
@@ -408,10 +410,15 @@ static void apply_run(struct loy_job *j)
 		 * clients learn of the commit first, then that last flush
 		 * runs beside the next height (loy_node_ledger_unsynced). An
 		 * operating-system crash in between loses at most this block
-		 * (the consensus record still holds it), never the store. */
+		 * (the consensus record still holds it), never the store.
+		 * Blocks caught up from peers are not waited for at all: the
+		 * cluster holds them, and the flush after them covers all. */
 		a->rv = loy_ledger_apply_block(
 		    n->ledger, a->block.data, a->block.len, a->cert.data,
-		    a->cert.len, LOY_APPLY_TRUST_CERT | LOY_APPLY_NO_META_SYNC,
+		    a->cert.len,
+		    LOY_APPLY_TRUST_CERT |
+			(a->fetched ? LOY_APPLY_NO_SYNC
+				    : LOY_APPLY_NO_META_SYNC),
 		    a->results);
 		if (a->rv != 0) {
 			snprintf(a->err, sizeof a->err, "%s",
@@ -467,8 +474,12 @@ static void apply_done(struct loy_job *j)
 			loy_peer_net_set_peers(n->net, a->peers, a->n_peers);
 	}
 	n->valset = a->next;
+	if (a->fetched)
+		n->fetched_inflight--;
 	if (!a->already) {
 		loy_node_ledger_unsynced(n);
+		if (a->fetched)
+			n->fetched_upto = n->applied_nosync;
 		n->committed_txs += a->decoded.tx_count;
 		if (n->api)
 			loy_client_api_on_commit(
@@ -513,6 +524,19 @@ void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
 		return;
 	}
 	a->height = up->commit.height;
+	a->fetched = up->commit.fetched;
+	if (a->fetched && !n->unsynced_marked) {
+		char err[1200];
+		if (loy_unsynced_mark(n->cfg.data_dir, err, sizeof err) == 0) {
+			n->unsynced_marked = true;
+		} else {
+			LOG_WARN(&n->log, "chain", "%s; committing durably",
+				 err);
+			a->fetched = 0;
+		}
+	}
+	if (a->fetched)
+		n->fetched_inflight++;
 	a->t_queued = loy_node_now_ms();
 	a->job.run = apply_run;
 	a->job.done = apply_done;
