@@ -38,8 +38,9 @@ static int dir_next(struct source *s, uint64_t height, struct loy_buf *block,
 	}
 	int rc = loy_ledger_block(s->node, height, block, cert);
 	if (rc != 0) {
+		const char *d = loy_ledger_damage(s->node);
 		snprintf(why, n, "cannot read block or certificate: %s",
-			 loy_strerror(rc));
+			 rc == LOY_ECORRUPT && d ? d : loy_strerror(rc));
 		return -1;
 	}
 	return 1;
@@ -523,6 +524,19 @@ int loy_audit_datadir(const struct loy_genesis *g, const char *datadir,
 			loy_buf_free(&b);
 		}
 	}
+	/* the replay read every block; the node's own state records are
+	 * checked against their integrity tags here */
+	if (rc == 0) {
+		char why[sizeof r->reason];
+		int vrc = loy_ledger_verify_store(s.node, why, sizeof why);
+		if (vrc == LOY_ECORRUPT)
+			rc = fail(r, 0, -1, "%s", why);
+		else if (vrc != 0) {
+			snprintf(r->reason, sizeof r->reason,
+				 "audit: reading the store: %.400s", why);
+			rc = vrc;
+		}
+	}
 	(void)root;
 	loy_ledger_close(s.node);
 	return rc;
@@ -576,8 +590,9 @@ int loy_ledger_export(struct loy_ledger *l, const char *path, char *errmsg,
 	FILE *fp;
 	int rc = loy_ledger_tip(l, &tip, NULL, NULL, NULL);
 	if (rc != 0) {
+		const char *d = loy_ledger_damage(l);
 		snprintf(errmsg, errlen, "export: no chain: %s",
-			 loy_strerror(rc));
+			 rc == LOY_ECORRUPT && d ? d : loy_strerror(rc));
 		return rc;
 	}
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -613,8 +628,9 @@ int loy_ledger_export(struct loy_ledger *l, const char *path, char *errmsg,
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = LOY_EIO;
 	if (rc != 0) {
+		const char *d = loy_ledger_damage(l);
 		snprintf(errmsg, errlen, "export %s: %s", path,
-			 loy_strerror(rc));
+			 rc == LOY_ECORRUPT && d ? d : loy_strerror(rc));
 		unlink(tmp);
 	}
 	return rc;

@@ -43,10 +43,12 @@ struct loy_audit_opts {
  * quorum of the validator set of its height (computed by the replay itself,
  * not read from the node), every transaction's signature verifies, it
  * re-executes with no invalid transaction, and the state root matches the
- * header. At the end: the invariants (loy_ledger_check_invariants) and the
- * node's own tip state root. Returns 0 when the chain is good, LOY_ECORRUPT
- * when it is not (report says where and why), or LOY_EIO / LOY_ENOMEM when
- * the audit itself could not run (report.reason says why). */
+ * header. At the end: the invariants (loy_ledger_check_invariants), the
+ * node's own tip state root and the integrity tag of every record in the
+ * node's store (loy_ledger_verify_store; a damaged one fails the audit at
+ * "block 0" with the table and key). Returns 0 when the chain is good,
+ * LOY_ECORRUPT when it is not (report says where and why), or LOY_EIO /
+ * LOY_ENOMEM when the audit itself could not run (report.reason says why). */
 int loy_audit_datadir(const struct loy_genesis *g, const char *datadir,
 		      const struct loy_audit_opts *opts,
 		      struct loy_audit_report *report) LOY_MUST_USE;

@@ -391,11 +391,21 @@ void ldg_stage_drop(struct loy_ledger *l)
 	memset(st, 0, sizeof *st);
 }
 
+/* What to say about a failure: the damage found, if that is what it is. */
+static const char *why(const struct loy_ledger *l, int rc)
+{
+	const char *d = loy_ledger_damage(l);
+	return rc == LOY_ECORRUPT && d ? d : loy_strerror(rc);
+}
+
 static int begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 {
 	int mrc;
 	l->errmsg[0] = '\0';
 	ldg_stage_drop(l);
+	if (loy_ledger_damage(l))
+		return ldg_fail(l, LOY_ECORRUPT, "ledger: %s: %s", what,
+				loy_ledger_damage(l));
 	if (l->halted)
 		return ldg_fail(l, LOY_ESTATE,
 				"ledger: %s: halted after a "
@@ -473,7 +483,7 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 	ldg_ws_init(&ws);
 	rc = tip_read(&t, &tp);
 	if (rc != 0) {
-		ldg_fail(l, rc, "ledger: execute: tip: %s", loy_strerror(rc));
+		ldg_fail(l, rc, "ledger: execute: tip: %s", why(l, rc));
 		goto out;
 	}
 	if (time_ms < tp.time_ms) {
@@ -491,7 +501,7 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 			 results[bad].msg);
 	else if (rc != 0)
 		ldg_fail(l, rc, "ledger: execute block %llu: %s",
-			 (unsigned long long)tp.height + 1, loy_strerror(rc));
+			 (unsigned long long)tp.height + 1, why(l, rc));
 	if (rc == 0 && (flags & LOY_EXEC_STAGE) &&
 	    stage_keep(l, &t, &ws, &tp, txs, n, time_ms, results, state_root) ==
 		0)
@@ -551,7 +561,7 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	rc = ldg_valset_read(t, h->height, keys, &nv);
 	if (rc != 0)
 		return ldg_fail(l, rc, "ledger: block %llu: validator set: %s",
-				ht, loy_strerror(rc));
+				ht, why(l, rc));
 	for (i = 0; i < nv; i++)
 		if (!memcmp(keys[i], h->proposer, LOY_PUBKEY_SIZE))
 			break;
@@ -624,8 +634,7 @@ static int put_block(struct loy_ledger *l, struct ldg_txn *t,
 		rc = ldg_put(t, LDB_META, "tip", 3, tip, sizeof tip);
 	if (rc != 0)
 		ldg_fail(l, rc, "ledger: apply block %llu: %s",
-			 (unsigned long long)b->header.height,
-			 loy_strerror(rc));
+			 (unsigned long long)b->header.height, why(l, rc));
 	return rc;
 }
 
@@ -644,7 +653,16 @@ static int apply_staged(struct loy_ledger *l, const struct loy_block *b,
 	int rc, mrc;
 
 	l->errmsg[0] = '\0';
+	if (loy_ledger_damage(l)) {
+		ldg_stage_drop(l);
+		return ldg_fail(l, LOY_ECORRUPT, "ledger: apply block %llu: %s",
+				(unsigned long long)b->header.height,
+				loy_ledger_damage(l));
+	}
 	rc = tip_read(&t, &tp);
+	if (rc != 0)
+		ldg_fail(l, rc, "ledger: apply block %llu: tip: %s",
+			 (unsigned long long)b->header.height, why(l, rc));
 	if (rc == 0)
 		rc = check_block(l, &t, &tp, b, c, bhash, flags);
 	if (rc == 0)
@@ -734,7 +752,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	rc = tip_read(&t, &tp);
 	if (rc != 0) {
 		ldg_fail(l, rc, "ledger: apply block %llu: tip: %s", ht,
-			 loy_strerror(rc));
+			 why(l, rc));
 		goto abort;
 	}
 	rc = check_block(l, &t, &tp, &b, c, bhash, flags);
@@ -752,8 +770,10 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	if (rc != 0) {
 		char ctx[sizeof l->errmsg];
 		snprintf(ctx, sizeof ctx, "%s", l->errmsg);
+		if (rc == LOY_ECORRUPT && loy_ledger_damage(l))
+			ctx[0] = '\0'; /* the damage says it all */
 		ldg_fail(l, rc, "ledger: apply block %llu: %s%s%s", ht,
-			 loy_strerror(rc), ctx[0] ? ": " : "", ctx);
+			 why(l, rc), ctx[0] ? ": " : "", ctx);
 		goto abort;
 	}
 	if (memcmp(root, b.header.state_root, LOY_HASH_SIZE) != 0) {
@@ -776,8 +796,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	if (rc == 0)
 		rc = ldg_put(&t, LDB_META, "tip", 3, tip, sizeof tip);
 	if (rc != 0) {
-		ldg_fail(l, rc, "ledger: apply block %llu: %s", ht,
-			 loy_strerror(rc));
+		ldg_fail(l, rc, "ledger: apply block %llu: %s", ht, why(l, rc));
 		goto abort;
 	}
 	mrc = commit_maybe_sync(l, t.txn, flags);

@@ -76,12 +76,13 @@ static int count_active(struct ldg_exec *x, uint32_t *n)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = mdb_cursor_open(x->t.txn, x->t.l->dbi[LDB_MEMBERS], &c);
+	int rc = ldg_cursor_open(&x->t, LDB_MEMBERS, &c);
 	*n = 0;
 	if (rc != 0)
-		return ldg_mdb_err(rc);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		return rc;
+	for (rc = ldg_cursor_get(&x->t, LDB_MEMBERS, c, &k, &v, MDB_FIRST);
+	     rc == 0;
+	     rc = ldg_cursor_get(&x->t, LDB_MEMBERS, c, &k, &v, MDB_NEXT)) {
 		struct ldg_member m;
 		if (ldg_member_dec(&m, &v) != 0) {
 			mdb_cursor_close(c);
@@ -90,7 +91,7 @@ static int count_active(struct ldg_exec *x, uint32_t *n)
 		*n += m.active;
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : ldg_mdb_err(rc);
+	return rc == LOY_ENOTFOUND ? 0 : rc;
 }
 
 /* Can the proposal take effect now? Rejects with the reason if not. */

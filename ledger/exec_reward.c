@@ -8,7 +8,6 @@
  * in issuer-ID order; a transfer moves lots in issuer-ID order. Each part
  * taken from another issuer's lot is charged commission_bps of it (rounded
  * down), paid by R and credited to that issuer. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,9 +244,9 @@ static int lots_plan(struct ldg_exec *x, const uint8_t cust[LOY_ID_SIZE],
 
 	*out = NULL;
 	*n = 0;
-	rc = mdb_cursor_open(x->t.txn, x->t.l->dbi[LDB_LOTS], &c);
+	rc = ldg_cursor_open(&x->t, LDB_LOTS, &c);
 	if (rc != 0)
-		return ldg_mdb_err(rc);
+		return rc;
 	for (pass = first ? 0 : 1; pass < 2 && amount > 0; pass++) {
 		memcpy(k0, cust, LOY_ID_SIZE);
 		if (pass == 0)
@@ -256,9 +255,11 @@ static int lots_plan(struct ldg_exec *x, const uint8_t cust[LOY_ID_SIZE],
 			memset(k0 + LOY_ID_SIZE, 0, LOY_ID_SIZE);
 		k.mv_size = sizeof k0;
 		k.mv_data = k0;
-		for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+		for (rc = ldg_cursor_get(&x->t, LDB_LOTS, c, &k, &d,
+					 MDB_SET_RANGE);
 		     rc == 0 && amount > 0;
-		     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		     rc =
+			 ldg_cursor_get(&x->t, LDB_LOTS, c, &k, &d, MDB_NEXT)) {
 			const uint8_t *kk = k.mv_data;
 			if (k.mv_size != sizeof k0 ||
 			    memcmp(kk, cust, LOY_ID_SIZE) != 0 ||
@@ -276,7 +277,7 @@ static int lots_plan(struct ldg_exec *x, const uint8_t cust[LOY_ID_SIZE],
 				cap = cap ? cap * 2 : 8;
 				struct lot *nv = realloc(v, cap * sizeof *v);
 				if (!nv) {
-					rc = ENOMEM;
+					rc = LOY_ENOMEM;
 					break;
 				}
 				v = nv;
@@ -285,7 +286,7 @@ static int lots_plan(struct ldg_exec *x, const uint8_t cust[LOY_ID_SIZE],
 			v[cnt++].take = take;
 			amount -= take;
 		}
-		if (rc != 0 && rc != MDB_NOTFOUND)
+		if (rc != 0 && rc != LOY_ENOTFOUND)
 			break;
 		rc = 0;
 	}
@@ -293,8 +294,6 @@ static int lots_plan(struct ldg_exec *x, const uint8_t cust[LOY_ID_SIZE],
 	if (rc == 0 && amount > 0)
 		rc = ldg_fail(x->t.l, LOY_ECORRUPT,
 			      "lots do not cover the balance");
-	else if (rc != 0)
-		rc = rc == ENOMEM ? LOY_ENOMEM : ldg_mdb_err(rc);
 	if (rc != 0) {
 		free(v);
 		return rc;

@@ -6,15 +6,24 @@
 
 #include <lmdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "ledger/ledger.h"
 
-#define LDG_SCHEMA 1u
+/* The store format. 2: every value carries an integrity tag. A store of
+ * another version is refused at open. */
+#define LDG_SCHEMA 2u
 
 /* Named databases. Records are fixed layouts of big-endian integers and
  * byte strings written field by field (ledger/store.c), never structs.
+ * Every stored value is the record followed by its integrity tag
+ * (LOY_STORE_TAG_SIZE bytes, loy_store_tag over the database name, the key
+ * and the record); the access functions below add it on every put and
+ * check and strip it on every read, so nothing else ever sees it. The tag
+ * is storage only: write sets, state roots and block hashes never include
+ * it.
  * "hashed" databases are the consensus state: every put and delete in them
  * goes into the block's write set and so into the state root. The others
  * are the chain itself or indexes derived from it. */
@@ -53,6 +62,9 @@ enum ldb {
 	LDB_COUNT
 };
 
+/* The LMDB name of each database ("accounts"), also hashed into its tags. */
+extern const char *const ldg_db_names[LDB_COUNT];
+
 /* A block executed by loy_ledger_execute(LOY_EXEC_STAGE) and kept in its
  * open write transaction, so that applying the same block commits it
  * instead of executing it again (see ledger.h). */
@@ -78,6 +90,11 @@ struct loy_ledger {
 	uint64_t point_value;
 	uint8_t genesis_hash[LOY_HASH_SIZE];
 	char errmsg[512];
+	/* The first damage any reader found (ldg_damaged): 0 none yet, 1
+	 * being written, 2 set (then damage is final). Readers run on many
+	 * threads, hence the atomic. */
+	atomic_int damage_state;
+	char damage[512];
 };
 
 /* --- byte order --- */
@@ -110,6 +127,28 @@ static inline uint32_t be32get(const uint8_t *p)
 
 /* Translates an LMDB code into a project code. */
 int ldg_mdb_err(int rc);
+
+/* How every damage message ends. */
+#define LDG_DAMAGE_FIX                                                         \
+	"restore the data directory or wipe it to resync from peers"
+
+/* Records damage to data.mdb found reading db under key (the first
+ * report wins; see loy_ledger_damage) and returns LOY_ECORRUPT. what says
+ * what is wrong ("fails its integrity check"). Any thread. */
+int ldg_damaged(struct loy_ledger *l, enum ldb db, const void *key, size_t klen,
+		const char *what);
+
+/* Records damage to a whole table: LMDB counts `want` records in it but a
+ * walk reached `got` (a damaged page hides the others). Returns
+ * LOY_ECORRUPT. */
+int ldg_damaged_count(struct loy_ledger *l, enum ldb db, size_t want,
+		      size_t got);
+
+/* Translates an LMDB code from a read of db under key (klen 0: no
+ * particular key): damage that LMDB itself detects (MDB_CORRUPTED,
+ * MDB_PAGE_NOTFOUND) is recorded as ldg_damaged does. */
+int ldg_read_err(struct loy_ledger *l, enum ldb db, const void *key,
+		 size_t klen, int mrc);
 
 /* Formats into l->errmsg; returns code. */
 int ldg_fail(struct loy_ledger *l, int code, const char *fmt, ...)
@@ -287,14 +326,39 @@ struct ldg_txn {
 	    *ws; /* NULL: writes are not recorded (genesis uses one) */
 };
 
-/* Gets a value; returns 0, LOY_ENOTFOUND, or a translated LMDB error. */
+/* Gets a value (without its tag, which is checked); *val is valid until
+ * the next write in t or its end. Returns 0, LOY_ENOTFOUND, LOY_ECORRUPT
+ * (damage recorded: the record fails its tag, or an absent key's
+ * neighbours do, so that a record whose key was damaged cannot pass for
+ * absent), or a translated LMDB error. */
 int ldg_get(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
 	    MDB_val *val);
-/* Puts / deletes and records the change in the write set for hashed
- * databases. Deleting a missing key is not an error. */
+/* Puts (the value gets its tag) / deletes, and records the change in the
+ * write set for hashed databases (the value without its tag). Deleting a
+ * missing key is not an error. */
 int ldg_put(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
 	    const void *val, size_t vlen);
 int ldg_del(struct ldg_txn *t, enum ldb db, const void *key, size_t klen);
+
+/* LMDB's default key order: a against b, bytes first, then the shorter
+ * first (<0, 0, >0). */
+int ldg_key_cmp(const MDB_val *a, const void *b, size_t blen);
+
+/* Cursors over one database. ldg_cursor_get moves like mdb_cursor_get
+ * (MDB_FIRST, MDB_LAST, MDB_NEXT, MDB_PREV, MDB_SET_RANGE) and checks the
+ * tag of the record it lands on; MDB_SET_RANGE also checks the record
+ * before it (a range scan cannot miss a record whose key was damaged). *v
+ * comes without its tag. Returns 0, LOY_ENOTFOUND at either end,
+ * LOY_ECORRUPT (damage recorded) or a translated LMDB error. A read-only
+ * transaction's cursors must be closed (mdb_cursor_close) before it ends. */
+int ldg_cursor_open(struct ldg_txn *t, enum ldb db, MDB_cursor **c);
+int ldg_cursor_get(struct ldg_txn *t, enum ldb db, MDB_cursor *c, MDB_val *k,
+		   MDB_val *v, MDB_cursor_op op);
+
+/* Checks the records at both ends of every database (a cheap look at each
+ * B-tree's outer pages, for open). Returns 0 or LOY_ECORRUPT (damage
+ * recorded). */
+int ldg_check_ends(struct ldg_txn *t);
 
 /* Typed helpers over ldg_get/ldg_put. *_get return LOY_ENOTFOUND when
  * absent (the record is then zeroed). */

@@ -34,17 +34,16 @@ static int each(struct inv *v, enum ldb db, each_fn fn, void *ctx)
 {
 	MDB_cursor *c;
 	MDB_val k, d;
-	int rc = mdb_cursor_open(v->t.txn, v->t.l->dbi[db], &c);
+	int rc = ldg_cursor_open(&v->t, db, &c), grc;
 	if (rc != 0)
-		return ldg_mdb_err(rc);
-	int mrc;
-	rc = 0;
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && rc == 0;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT))
+		return rc;
+	for (grc = ldg_cursor_get(&v->t, db, c, &k, &d, MDB_FIRST);
+	     grc == 0 && rc == 0;
+	     grc = ldg_cursor_get(&v->t, db, c, &k, &d, MDB_NEXT))
 		rc = fn(v, &k, &d, ctx);
 	mdb_cursor_close(c);
-	if (rc == 0 && mrc != MDB_NOTFOUND)
-		rc = ldg_mdb_err(mrc);
+	if (rc == 0 && grc != LOY_ENOTFOUND)
+		rc = grc;
 	return rc;
 }
 
@@ -407,7 +406,12 @@ int loy_ledger_check_invariants(struct loy_ledger *l, char *errmsg,
 		return rc;
 	rc = check(&v);
 	mdb_txn_abort(v.t.txn);
-	if (rc != 0 && rc != LOY_ECORRUPT && errmsg && errlen && !errmsg[0])
+	/* a record that fails its tag comes before any disagreement of the
+	 * books it may have caused */
+	if (rc != 0 && loy_ledger_damage(l) && errmsg && errlen)
+		snprintf(errmsg, errlen, "%s", loy_ledger_damage(l));
+	else if (rc != 0 && rc != LOY_ECORRUPT && errmsg && errlen &&
+		 !errmsg[0])
 		snprintf(errmsg, errlen, "%s", loy_strerror(rc));
 	return rc;
 }

@@ -9,23 +9,6 @@
 #include "ledger/internal.h"
 #include "wire/error.h"
 
-static const char *const db_names[LDB_COUNT] = {
-    [LDB_PARAMS] = "params",       [LDB_TOTALS] = "totals",
-    [LDB_ACCOUNTS] = "accounts",   [LDB_NONCES] = "nonces",
-    [LDB_MEMBERS] = "members",     [LDB_VALSETS] = "valsets",
-    [LDB_POSITIONS] = "positions", [LDB_LOTS] = "lots",
-    [LDB_REFS] = "refs",           [LDB_RULES] = "rules",
-    [LDB_PARTS] = "partnerships",  [LDB_PMEMBERS] = "partners",
-    [LDB_ISSUES] = "issues",       [LDB_PROPOSALS] = "proposals",
-    [LDB_VOTES] = "votes",         [LDB_BATCHES] = "batches",
-    [LDB_COUPONS] = "coupons",     [LDB_CUSES] = "coupon_uses",
-    [LDB_SETTLES] = "settles",     [LDB_TXS] = "txs",
-    [LDB_META] = "meta",           [LDB_BLOCKS] = "blocks",
-    [LDB_CERTS] = "certs",         [LDB_TXMSG] = "tx_messages",
-    [LDB_HIST] = "history",        [LDB_CCPN] = "customer_coupons",
-    [LDB_DAILY] = "daily",         [LDB_DAYACT] = "daily_active",
-};
-
 static const char *const reject_names[LOY_REJ_MAX + 1] = {
     [LOY_REJ_OK] = "ok",
     [LOY_REJ_MALFORMED] = "malformed",
@@ -108,19 +91,32 @@ static int check_file_size(MDB_env *env, const char *path, char *errmsg,
 	return LOY_ECORRUPT;
 }
 
-/* The tip block must still match the tip record: a damaged store is
- * refused at open rather than served. */
+/* The tip block must still match the tip record, and the records at both
+ * ends of every table must pass their tags: a damaged store is refused at
+ * open rather than served. (Every other record is checked when read.) */
 static int check_tip(struct loy_ledger *l, MDB_txn *txn, char *why, size_t n)
 {
-	MDB_val k = {3, "tip"}, v, kb, vb;
+	struct ldg_txn t = {.l = l, .txn = txn};
+	MDB_val v, vb;
 	struct loy_block b;
 	uint8_t key[8], hash[LOY_HASH_SIZE], root[LOY_HASH_SIZE];
 	const uint8_t *p;
 	uint64_t height;
-	int ok;
+	int ok, rc;
 
-	if (!l->have_genesis || mdb_get(txn, l->dbi[LDB_META], &k, &v) != 0)
+	if (!l->have_genesis)
 		return 0;
+	rc = ldg_check_ends(&t);
+	if (rc == 0)
+		rc = ldg_get(&t, LDB_META, "tip", 3, &v);
+	if (rc == LOY_ENOTFOUND)
+		return 0;
+	if (rc != 0) {
+		snprintf(why, n, "%s",
+			 loy_ledger_damage(l) ? loy_ledger_damage(l)
+					      : loy_strerror(rc));
+		return rc;
+	}
 	if (v.mv_size != 80) {
 		snprintf(why, n, "damaged tip record");
 		return LOY_ECORRUPT;
@@ -130,10 +126,12 @@ static int check_tip(struct loy_ledger *l, MDB_txn *txn, char *why, size_t n)
 	if (height == 0)
 		return 0;
 	be64put(key, height);
-	kb.mv_size = 8;
-	kb.mv_data = key;
-	if (mdb_get(txn, l->dbi[LDB_BLOCKS], &kb, &vb) != 0 ||
-	    loy_block_decode(&b, vb.mv_data, vb.mv_size) != 0) {
+	rc = ldg_get(&t, LDB_BLOCKS, key, 8, &vb);
+	if (rc != 0 && rc != LOY_ENOTFOUND && loy_ledger_damage(l)) {
+		snprintf(why, n, "%s", loy_ledger_damage(l));
+		return LOY_ECORRUPT;
+	}
+	if (rc != 0 || loy_block_decode(&b, vb.mv_data, vb.mv_size) != 0) {
 		snprintf(
 		    why, n,
 		    "the tip block %llu is missing or does not decode: "
@@ -157,6 +155,64 @@ static int check_tip(struct loy_ledger *l, MDB_txn *txn, char *why, size_t n)
 		    "move the data directory away and let the node resync "
 		    "from its peers",
 		    (unsigned long long)height);
+		return LOY_ECORRUPT;
+	}
+	return 0;
+}
+
+/* The store format marker: schema u32 and its tag (a schema 1 store has
+ * no tags at all, so its 4-byte marker is read without one). */
+static int check_schema(struct loy_ledger *l, MDB_txn *txn, bool rdonly,
+			char *why, size_t n)
+{
+	struct ldg_txn t = {.l = l, .txn = txn};
+	MDB_val k = {6, "schema"}, v;
+	uint8_t b[4];
+	int mrc = mdb_get(txn, l->dbi[LDB_META], &k, &v), rc;
+
+	if (mrc == MDB_NOTFOUND) {
+		MDB_stat st;
+		/* a fresh store gets the marker; one that has records but no
+		 * marker is not ours, or lost it */
+		if (mdb_stat(txn, l->dbi[LDB_META], &st) == 0 &&
+		    st.ms_entries > 0) {
+			snprintf(why, n,
+				 "data.mdb damaged: the store has no format "
+				 "marker; " LDG_DAMAGE_FIX);
+			return LOY_ECORRUPT;
+		}
+		if (rdonly)
+			return 0;
+		be32put(b, LDG_SCHEMA);
+		return ldg_put(&t, LDB_META, "schema", 6, b, 4);
+	}
+	if (mrc != 0) {
+		rc = ldg_read_err(l, LDB_META, "schema", 6, mrc);
+		snprintf(why, n, "%s",
+			 loy_ledger_damage(l) ? loy_ledger_damage(l)
+					      : mdb_strerror(mrc));
+		return rc;
+	}
+	if (v.mv_size == 4) {
+		snprintf(why, n,
+			 "the store has format %u (written by an older loyd, "
+			 "without integrity tags); this loyd needs format "
+			 "%u: move the data directory away and let the node "
+			 "resync from its peers",
+			 be32get(v.mv_data), LDG_SCHEMA);
+		return LOY_ECORRUPT;
+	}
+	rc = ldg_get(&t, LDB_META, "schema", 6, &v);
+	if (rc != 0) {
+		snprintf(why, n, "%s",
+			 loy_ledger_damage(l) ? loy_ledger_damage(l)
+					      : loy_strerror(rc));
+		return rc;
+	}
+	if (v.mv_size != 4 || be32get(v.mv_data) != LDG_SCHEMA) {
+		snprintf(why, n,
+			 "the store has format %u; this loyd needs format %u",
+			 v.mv_size == 4 ? be32get(v.mv_data) : 0, LDG_SCHEMA);
 		return LOY_ECORRUPT;
 	}
 	return 0;
@@ -211,43 +267,28 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 		goto fail_open;
 	for (int i = 0; i < LDB_COUNT; i++) {
 		unsigned f = (flags & LOY_LEDGER_RDONLY) ? 0 : MDB_CREATE;
-		mrc = mdb_dbi_open(txn, db_names[i], f, &l->dbi[i]);
+		mrc = mdb_dbi_open(txn, ldg_db_names[i], f, &l->dbi[i]);
 		if (mrc != 0) {
 			mdb_txn_abort(txn);
 			goto fail_open;
 		}
 	}
 	{
-		MDB_val k = {6, "schema"}, v;
-		uint8_t b[4];
-		mrc = mdb_get(txn, l->dbi[LDB_META], &k, &v);
-		if (mrc == MDB_NOTFOUND && !(flags & LOY_LEDGER_RDONLY)) {
-			be32put(b, LDG_SCHEMA);
-			v.mv_size = 4;
-			v.mv_data = b;
-			mrc = mdb_put(txn, l->dbi[LDB_META], &k, &v, 0);
-		} else if (mrc == 0 && (v.mv_size != 4 ||
-					be32get(v.mv_data) != LDG_SCHEMA)) {
-			mdb_txn_abort(txn);
-			set_err(errmsg, errlen, path,
-				"store has another schema version");
-			rc = LOY_ECORRUPT;
-			goto fail;
+		char why[512];
+		rc = check_schema(l, txn, (flags & LOY_LEDGER_RDONLY) != 0, why,
+				  sizeof why);
+		if (rc == 0) {
+			rc = ldg_load_params(l, txn);
+			if (rc == LOY_ENOTFOUND)
+				rc = 0;
+			else if (rc != 0)
+				snprintf(why, sizeof why, "%s",
+					 loy_ledger_damage(l)
+					     ? loy_ledger_damage(l)
+					     : "damaged chain parameters");
 		}
-		if (mrc != 0) {
-			mdb_txn_abort(txn);
-			goto fail_open;
-		}
-	}
-	rc = ldg_load_params(l, txn);
-	if (rc != 0 && rc != LOY_ENOTFOUND) {
-		mdb_txn_abort(txn);
-		set_err(errmsg, errlen, path, "damaged chain parameters");
-		goto fail;
-	}
-	if (rc == 0) {
-		char why[200];
-		rc = check_tip(l, txn, why, sizeof why);
+		if (rc == 0)
+			rc = check_tip(l, txn, why, sizeof why);
 		if (rc != 0) {
 			mdb_txn_abort(txn);
 			set_err(errmsg, errlen, path, why);
@@ -264,7 +305,13 @@ fail_open:
 	rc = ldg_mdb_err(mrc);
 	if (rc == LOY_ENOTFOUND || mrc == EACCES || mrc == ENOENT)
 		rc = LOY_EIO;
-	set_err(errmsg, errlen, path, mdb_strerror(mrc));
+	if (rc == LOY_ECORRUPT && errmsg && errlen)
+		snprintf(
+		    errmsg, errlen,
+		    "ledger: open %s: data.mdb damaged: %s; " LDG_DAMAGE_FIX,
+		    path, mdb_strerror(mrc));
+	else
+		set_err(errmsg, errlen, path, mdb_strerror(mrc));
 	goto fail;
 fail_env:
 	rc = LOY_ENOMEM;
@@ -435,19 +482,17 @@ int loy_ledger_tip(struct loy_ledger *l, uint64_t *height,
 		   uint8_t hash[LOY_HASH_SIZE],
 		   uint8_t state_root[LOY_HASH_SIZE], uint64_t *time_ms)
 {
-	MDB_txn *txn;
-	MDB_val k = {3, "tip"}, v;
-	int mrc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &txn);
+	struct ldg_txn t = {.l = l};
+	MDB_val v;
+	int rc, mrc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t.txn);
 	if (mrc != 0)
 		return ldg_mdb_err(mrc);
-	mrc = mdb_get(txn, l->dbi[LDB_META], &k, &v);
-	if (mrc != 0) {
-		mdb_txn_abort(txn);
-		return ldg_mdb_err(mrc);
-	}
-	if (v.mv_size != 80) {
-		mdb_txn_abort(txn);
-		return LOY_ECORRUPT;
+	rc = ldg_get(&t, LDB_META, "tip", 3, &v);
+	if (rc == 0 && v.mv_size != 80)
+		rc = ldg_damaged(l, LDB_META, "tip", 3, "has the wrong size");
+	if (rc != 0) {
+		mdb_txn_abort(t.txn);
+		return rc;
 	}
 	const uint8_t *p = v.mv_data;
 	if (height)
@@ -458,8 +503,63 @@ int loy_ledger_tip(struct loy_ledger *l, uint64_t *height,
 		memcpy(state_root, p + 40, 32);
 	if (time_ms)
 		*time_ms = be64get(p + 72);
-	mdb_txn_abort(txn);
+	mdb_txn_abort(t.txn);
 	return 0;
+}
+
+const char *loy_ledger_damage(const struct loy_ledger *l)
+{
+	/* the cast: atomic_load takes a non-const pointer in C11 */
+	if (atomic_load((atomic_int *)&l->damage_state) != 2)
+		return NULL;
+	return l->damage;
+}
+
+int loy_ledger_verify_store(struct loy_ledger *l, char *errmsg, size_t errlen)
+{
+	struct ldg_txn t = {.l = l};
+	int rc = ldg_mdb_err(mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t.txn));
+
+	for (int i = 0; rc == 0 && i < LDB_COUNT; i++) {
+		enum ldb db = (enum ldb)i;
+		MDB_cursor *c;
+		MDB_val k, v;
+		MDB_val prev = {0, NULL};
+		MDB_stat st;
+		size_t n = 0;
+		rc = ldg_cursor_open(&t, db, &c);
+		if (rc != 0)
+			break;
+		for (rc = ldg_cursor_get(&t, db, c, &k, &v, MDB_FIRST); rc == 0;
+		     rc = ldg_cursor_get(&t, db, c, &k, &v, MDB_NEXT)) {
+			/* a damaged node pointer shows a record in the wrong
+			 * place (its tag is fine): keys must rise strictly */
+			if (n > 0 &&
+			    ldg_key_cmp(&prev, k.mv_data, k.mv_size) >= 0) {
+				rc =
+				    ldg_damaged(l, db, k.mv_data, k.mv_size,
+						"is out of order in its table");
+				break;
+			}
+			prev = k;
+			n++;
+		}
+		mdb_cursor_close(c);
+		if (rc == LOY_ENOTFOUND)
+			rc = 0;
+		/* a damaged page header can hide records whose tags are fine;
+		 * LMDB's own count of the table tells */
+		if (rc == 0 && mdb_stat(t.txn, l->dbi[db], &st) == 0 &&
+		    st.ms_entries != n)
+			rc = ldg_damaged_count(l, db, st.ms_entries, n);
+	}
+	if (t.txn)
+		mdb_txn_abort(t.txn);
+	if (rc != 0 && errmsg && errlen)
+		snprintf(errmsg, errlen, "%s",
+			 loy_ledger_damage(l) ? loy_ledger_damage(l)
+					      : loy_strerror(rc));
+	return rc;
 }
 
 int loy_ledger_validators(struct loy_ledger *l, uint64_t height,

@@ -20,6 +20,14 @@
  *    writer call fails with LOY_ESTATE) rather than drift silently.
  *  - errmsg (loy_ledger_errmsg) holds the context of the last failed writer
  *    call, e.g. "ledger: apply block 42: map full".
+ *  - Every stored record carries an integrity tag (storage only: it is in
+ *    no hash, root or message), checked on every read. Any call, writer or
+ *    query, that meets a damaged record (or a B-tree page LMDB reports as
+ *    damaged) returns LOY_ECORRUPT and never an answer from it, and the
+ *    first such damage is kept (loy_ledger_damage); from then on every
+ *    writer call fails with LOY_ECORRUPT. The open checks only the tip and
+ *    the ends of each table (chains are long); loy_ledger_verify_store
+ *    checks everything.
  *
  * Execution rules (the whole contract is in ledger/README-exec in the
  * comments of ledger/exec.c; the short form):
@@ -138,8 +146,10 @@ enum loy_ledger_flags {
  * which must exist. mapsize 0 means LOY_LEDGER_MAPSIZE_DEFAULT. On success
  * *out is a new handle owned by the caller (loy_ledger_close). On failure
  * nothing is allocated and, if errmsg is not NULL, errmsg[errlen] gets the
- * reason. Returns 0, LOY_EIO, LOY_ENOMEM or LOY_ECORRUPT (a damaged store or
- * another schema). */
+ * reason. Returns 0, LOY_EIO, LOY_ENOMEM or LOY_ECORRUPT (a damaged store:
+ * truncated, a tip block that does not match the tip, a record at either end
+ * of a table that fails its integrity tag; or a store of another format
+ * version). */
 int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 		    struct loy_ledger **out, char *errmsg,
 		    size_t errlen) LOY_MUST_USE;
@@ -152,6 +162,21 @@ const char *loy_ledger_errmsg(const struct loy_ledger *l);
 
 /* True once the ledger halted on a divergence. */
 bool loy_ledger_halted(const struct loy_ledger *l);
+
+/* The first damage to data.mdb that any call on this handle met, as a
+ * message naming the table and the record's key in hex, e.g. "data.mdb
+ * damaged: accounts record 3fa2... fails its integrity check; restore the
+ * data directory or wipe it to resync from peers"; NULL while none was
+ * met. Any thread; the string stays valid until close. */
+const char *loy_ledger_damage(const struct loy_ledger *l);
+
+/* Reads every record of every table in one read transaction, checks its
+ * integrity tag and that each table holds as many records as LMDB counts
+ * for it (an audit of the store itself: it reads the whole file). Returns 0, or
+ * LOY_ECORRUPT with the damage in errmsg (if not NULL) and in
+ * loy_ledger_damage, or LOY_EIO. Any thread. */
+int loy_ledger_verify_store(struct loy_ledger *l, char *errmsg,
+			    size_t errlen) LOY_MUST_USE;
 
 /* Writes the genesis state (height 0) in one write transaction. Fails with
  * LOY_ESTATE if the store already holds a genesis, LOY_EINVAL for a bad

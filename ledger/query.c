@@ -87,14 +87,15 @@ int loy_ledger_tx(struct loy_ledger *l, const uint8_t hash[LOY_HASH_SIZE],
 	out->code = (uint16_t)(p[12] << 8 | p[13]);
 	out->kind = p[14];
 	memcpy(out->signer, p + 15, LOY_ID_SIZE);
-	if (ldg_get(&t, LDB_TXMSG, hash, LOY_HASH_SIZE, &v) == 0) {
+	rc = ldg_get(&t, LDB_TXMSG, hash, LOY_HASH_SIZE, &v);
+	if (rc == 0) {
 		size_t n = v.mv_size < sizeof out->msg - 1
 			       ? v.mv_size
 			       : sizeof out->msg - 1;
 		memcpy(out->msg, v.mv_data, n);
 		out->msg[n] = '\0';
 	}
-	return rend(&t, 0);
+	return rend(&t, rc == LOY_ENOTFOUND ? 0 : rc);
 }
 
 int loy_ledger_block(struct loy_ledger *l, uint64_t height,
@@ -138,13 +139,13 @@ int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 	MDB_cursor *c;
 	uint8_t k0[LOY_ID_SIZE + 12];
 	MDB_val k = {sizeof k0, k0}, v;
-	int rc = rbegin(l, &t), mrc;
+	int rc = rbegin(l, &t);
 	*n = 0;
 	if (rc != 0)
 		return rc;
-	mrc = mdb_cursor_open(t.txn, l->dbi[LDB_HIST], &c);
-	if (mrc != 0)
-		return rend(&t, ldg_mdb_err(mrc));
+	rc = ldg_cursor_open(&t, LDB_HIST, &c);
+	if (rc != 0)
+		return rend(&t, rc);
 	/* The cursor is (height << 32 | position) of the next item to show,
 	 * plus one; 0 means "from the newest". */
 	memcpy(k0, id, LOY_ID_SIZE);
@@ -155,14 +156,15 @@ int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 		be64put(k0 + LOY_ID_SIZE, cur >> 32);
 		be32put(k0 + LOY_ID_SIZE + 8, (uint32_t)cur);
 	}
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (mrc == 0 &&
+	rc = ldg_cursor_get(&t, LDB_HIST, c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 &&
 	    (k.mv_size != sizeof k0 || memcmp(k.mv_data, k0, sizeof k0)))
-		mrc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-	else if (mrc == MDB_NOTFOUND)
-		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		rc = ldg_cursor_get(&t, LDB_HIST, c, &k, &v, MDB_PREV);
+	else if (rc == LOY_ENOTFOUND)
+		rc = ldg_cursor_get(&t, LDB_HIST, c, &k, &v, MDB_LAST);
 	*cursor = 0;
-	for (; mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+	for (; rc == 0;
+	     rc = ldg_cursor_get(&t, LDB_HIST, c, &k, &v, MDB_PREV)) {
 		const uint8_t *kk = k.mv_data, *vv = v.mv_data;
 		if (k.mv_size != sizeof k0 || memcmp(kk, id, LOY_ID_SIZE) != 0)
 			break;
@@ -173,7 +175,7 @@ int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 			break;
 		}
 		if (v.mv_size != LOY_HASH_SIZE + 11) {
-			mrc = MDB_CORRUPTED;
+			rc = LOY_ECORRUPT;
 			break;
 		}
 		struct loy_history_item *it = &items[(*n)++];
@@ -185,9 +187,7 @@ int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 		it->delta = (int64_t)be64get(vv + 35);
 	}
 	mdb_cursor_close(c);
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		return rend(&t, ldg_mdb_err(mrc));
-	return rend(&t, 0);
+	return rend(&t, rc == LOY_ENOTFOUND ? 0 : rc);
 }
 
 int loy_ledger_members(struct loy_ledger *l, struct loy_member_info *out,
@@ -196,15 +196,16 @@ int loy_ledger_members(struct loy_ledger *l, struct loy_member_info *out,
 	struct ldg_txn t;
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = rbegin(l, &t), mrc;
+	int rc = rbegin(l, &t), grc = 0;
 	*n = 0;
 	if (rc != 0)
 		return rc;
-	mrc = mdb_cursor_open(t.txn, l->dbi[LDB_MEMBERS], &c);
-	if (mrc != 0)
-		return rend(&t, ldg_mdb_err(mrc));
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && *n < max;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	rc = ldg_cursor_open(&t, LDB_MEMBERS, &c);
+	if (rc != 0)
+		return rend(&t, rc);
+	for (grc = ldg_cursor_get(&t, LDB_MEMBERS, c, &k, &v, MDB_FIRST);
+	     grc == 0 && *n < max;
+	     grc = ldg_cursor_get(&t, LDB_MEMBERS, c, &k, &v, MDB_NEXT)) {
 		struct ldg_member m;
 		struct loy_member_info *o = &out[*n];
 		if (k.mv_size != LOY_ID_SIZE || ldg_member_dec(&m, &v) != 0) {
@@ -221,6 +222,8 @@ int loy_ledger_members(struct loy_ledger *l, struct loy_member_info *out,
 		(*n)++;
 	}
 	mdb_cursor_close(c);
+	if (rc == 0 && grc != 0 && grc != LOY_ENOTFOUND)
+		rc = grc;
 	return rend(&t, rc);
 }
 
@@ -332,15 +335,16 @@ int loy_ledger_customer_coupons(struct loy_ledger *l,
 	struct ldg_txn t;
 	MDB_cursor *c;
 	MDB_val k = {LOY_ID_SIZE, (void *)id}, v;
-	int rc = rbegin(l, &t), mrc;
+	int rc = rbegin(l, &t), grc = 0;
 	*n = 0;
 	if (rc != 0)
 		return rc;
-	mrc = mdb_cursor_open(t.txn, l->dbi[LDB_CCPN], &c);
-	if (mrc != 0)
-		return rend(&t, ldg_mdb_err(mrc));
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	     mrc == 0 && *n < max; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	rc = ldg_cursor_open(&t, LDB_CCPN, &c);
+	if (rc != 0)
+		return rend(&t, rc);
+	for (grc = ldg_cursor_get(&t, LDB_CCPN, c, &k, &v, MDB_SET_RANGE);
+	     grc == 0 && *n < max;
+	     grc = ldg_cursor_get(&t, LDB_CCPN, c, &k, &v, MDB_NEXT)) {
 		const uint8_t *kk = k.mv_data;
 		struct ldg_batch b;
 		struct ldg_coupon cp;
@@ -362,8 +366,8 @@ int loy_ledger_customer_coupons(struct loy_ledger *l,
 			 be32get(kk + LOY_ID_SIZE + LOY_HASH_SIZE), &b, false);
 	}
 	mdb_cursor_close(c);
-	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = ldg_mdb_err(mrc);
+	if (rc == 0 && grc != 0 && grc != LOY_ENOTFOUND)
+		rc = grc;
 	return rend(&t, rc);
 }
 
@@ -374,15 +378,16 @@ int loy_ledger_coupons_near(struct loy_ledger *l, struct loy_geo near,
 	struct ldg_txn t;
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = rbegin(l, &t), mrc;
+	int rc = rbegin(l, &t), grc = 0;
 	*n = 0;
 	if (rc != 0)
 		return rc;
-	mrc = mdb_cursor_open(t.txn, l->dbi[LDB_BATCHES], &c);
-	if (mrc != 0)
-		return rend(&t, ldg_mdb_err(mrc));
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && *n < max;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	rc = ldg_cursor_open(&t, LDB_BATCHES, &c);
+	if (rc != 0)
+		return rend(&t, rc);
+	for (grc = ldg_cursor_get(&t, LDB_BATCHES, c, &k, &v, MDB_FIRST);
+	     grc == 0 && *n < max;
+	     grc = ldg_cursor_get(&t, LDB_BATCHES, c, &k, &v, MDB_NEXT)) {
 		struct ldg_batch b;
 		if (k.mv_size != LOY_HASH_SIZE || ldg_batch_dec(&b, &v) != 0) {
 			rc = LOY_ECORRUPT;
@@ -413,8 +418,8 @@ int loy_ledger_coupons_near(struct loy_ledger *l, struct loy_geo near,
 			break;
 	}
 	mdb_cursor_close(c);
-	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = ldg_mdb_err(mrc);
+	if (rc == 0 && grc != 0 && grc != LOY_ENOTFOUND)
+		rc = grc;
 	return rend(&t, rc);
 }
 
@@ -455,7 +460,7 @@ int loy_ledger_partnership(struct loy_ledger *l, const char *name,
 	size_t nl = strnlen(name, LOY_NAME_MAX + 1);
 	uint8_t k0[LOY_NAME_MAX + 1];
 	MDB_val k, v;
-	int rc = rbegin(l, &t), mrc;
+	int rc = rbegin(l, &t);
 	memset(out, 0, sizeof *out);
 	if (rc != 0)
 		return rc;
@@ -473,11 +478,12 @@ int loy_ledger_partnership(struct loy_ledger *l, const char *name,
 	k0[nl] = 0;
 	k.mv_size = nl + 1;
 	k.mv_data = k0;
-	mrc = mdb_cursor_open(t.txn, l->dbi[LDB_PMEMBERS], &c);
-	if (mrc != 0)
-		return rend(&t, ldg_mdb_err(mrc));
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	rc = ldg_cursor_open(&t, LDB_PMEMBERS, &c);
+	if (rc != 0)
+		return rend(&t, rc);
+	for (rc = ldg_cursor_get(&t, LDB_PMEMBERS, c, &k, &v, MDB_SET_RANGE);
+	     rc == 0;
+	     rc = ldg_cursor_get(&t, LDB_PMEMBERS, c, &k, &v, MDB_NEXT)) {
 		const uint8_t *kk = k.mv_data;
 		if (k.mv_size != nl + 1 + LOY_ID_SIZE || memcmp(kk, k0, nl + 1))
 			break;
@@ -491,7 +497,7 @@ int loy_ledger_partnership(struct loy_ledger *l, const char *name,
 		}
 	}
 	mdb_cursor_close(c);
-	return rend(&t, 0);
+	return rend(&t, rc == LOY_ENOTFOUND ? 0 : rc);
 }
 
 int loy_ledger_daily(struct loy_ledger *l, const uint8_t member[LOY_ID_SIZE],
@@ -502,17 +508,18 @@ int loy_ledger_daily(struct loy_ledger *l, const uint8_t member[LOY_ID_SIZE],
 	MDB_cursor *c;
 	uint8_t k0[LOY_ID_SIZE + 4];
 	MDB_val k = {sizeof k0, k0}, v;
-	int rc = rbegin(l, &t), mrc;
+	int rc = rbegin(l, &t), grc = 0;
 	*n = 0;
 	if (rc != 0)
 		return rc;
 	memcpy(k0, member, LOY_ID_SIZE);
 	be32put(k0 + LOY_ID_SIZE, from_day);
-	mrc = mdb_cursor_open(t.txn, l->dbi[LDB_DAILY], &c);
-	if (mrc != 0)
-		return rend(&t, ldg_mdb_err(mrc));
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	     mrc == 0 && *n < max; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	rc = ldg_cursor_open(&t, LDB_DAILY, &c);
+	if (rc != 0)
+		return rend(&t, rc);
+	for (grc = ldg_cursor_get(&t, LDB_DAILY, c, &k, &v, MDB_SET_RANGE);
+	     grc == 0 && *n < max;
+	     grc = ldg_cursor_get(&t, LDB_DAILY, c, &k, &v, MDB_NEXT)) {
 		const uint8_t *kk = k.mv_data;
 		struct ldg_daily d;
 		if (k.mv_size != sizeof k0 || memcmp(kk, member, LOY_ID_SIZE))
@@ -529,6 +536,8 @@ int loy_ledger_daily(struct loy_ledger *l, const uint8_t member[LOY_ID_SIZE],
 		(*n)++;
 	}
 	mdb_cursor_close(c);
+	if (rc == 0 && grc != 0 && grc != LOY_ENOTFOUND)
+		rc = grc;
 	return rend(&t, rc);
 }
 

@@ -85,6 +85,7 @@ struct loy_node {
 	uint64_t fetch_from;
 
 	bool stopping;
+	bool damage_logged; /* the ledger's damage was logged (once) */
 	int exit_code;
 	unsigned open_handles;
 	unsigned pool_jobs; /* in flight outside the ledger queue */
@@ -99,7 +100,14 @@ struct loy_node {
 /* Wall-clock milliseconds (block times are Unix ms). */
 uint64_t loy_node_now_ms(void);
 
-/* Feeds one event to the consensus core and carries out its update. */
+/* Once the ledger has met damage in data.mdb (loy_ledger_damage), logs it
+ * once and stops the node with exit code 1: nothing is signed, sent or
+ * served from a damaged store. Returns true when the store is damaged.
+ * Loop thread. */
+bool loy_node_halt_if_damaged(struct loy_node *n);
+
+/* Feeds one event to the consensus core and carries out its update (not
+ * once the store is found damaged). */
 void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev);
 
 /* Queues a ledger writer job (runs after the ones before it). */

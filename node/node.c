@@ -32,10 +32,28 @@ static void job_run(uv_work_t *req)
 
 static void maybe_finish(struct loy_node *n);
 
+bool loy_node_halt_if_damaged(struct loy_node *n)
+{
+	const char *d = n->ledger ? loy_ledger_damage(n->ledger) : NULL;
+
+	if (d == NULL)
+		return false;
+	if (!n->damage_logged) {
+		n->damage_logged = true;
+		LOG_ERR(&n->log, "ledger",
+			"%s; halting: this node signs and serves nothing more",
+			d);
+	}
+	loy_node_stop(n, 1);
+	return true;
+}
+
 static void worker_after(void *data)
 {
 	struct loy_node *n = data;
 
+	/* a ledger job (check, build, apply) may have met damage */
+	loy_node_halt_if_damaged(n);
 	if (n->stopping)
 		maybe_finish(n);
 }
@@ -63,7 +81,8 @@ static void pool_job_done(uv_work_t *req, int status)
 
 	(void)status;
 	n->pool_jobs--;
-	j->done(j);
+	j->done(j); /* a query answers its client first */
+	loy_node_halt_if_damaged(n);
 	if (n->stopping)
 		maybe_finish(n);
 }
@@ -264,6 +283,10 @@ void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev)
 
 	if (n->stopping || n->cons == NULL)
 		return;
+	/* the core may sign in response to anything: never after the store
+	 * was found damaged, whatever part of the node found it */
+	if (loy_node_halt_if_damaged(n))
+		return;
 	ev->now_ms = loy_node_now_ms();
 	rv = loy_cons_step(n->cons, ev, &up);
 	if (rv != 0)
@@ -413,7 +436,10 @@ static int open_ledger(struct loy_node *n, char *err, size_t err_size)
 	rv = loy_ledger_tip(n->ledger, &n->tip_height, n->tip_hash, n->tip_root,
 			    NULL);
 	if (rv != 0) {
-		snprintf(err, err_size, "ledger: cannot read the tip");
+		snprintf(err, err_size, "ledger: cannot read the tip: %s",
+			 loy_ledger_damage(n->ledger)
+			     ? loy_ledger_damage(n->ledger)
+			     : loy_strerror(rv));
 		return rv;
 	}
 	/* caught-up blocks not yet flushed by the last run: fine after a
@@ -456,17 +482,24 @@ static int start_consensus(struct loy_node *n, char *err, size_t err_size)
 	cc.view_timeout_ms = n->cfg.view_timeout_ms;
 
 	memset(&st, 0, sizeof st);
-	if (loy_ledger_tip(n->ledger, &st.committed_height, st.last_hash, NULL,
-			   &time_ms) != 0) {
-		snprintf(err, err_size, "ledger: cannot read the tip");
-		return LOY_EIO;
+	rv = loy_ledger_tip(n->ledger, &st.committed_height, st.last_hash, NULL,
+			    &time_ms);
+	if (rv != 0) {
+		snprintf(err, err_size, "ledger: cannot read the tip: %s",
+			 loy_ledger_damage(n->ledger)
+			     ? loy_ledger_damage(n->ledger)
+			     : loy_strerror(rv));
+		return rv == LOY_ECORRUPT ? rv : LOY_EIO;
 	}
 	st.last_time_ms = time_ms;
 	rv = loy_node_valset(n, st.committed_height + 1, &st.valset);
 	if (rv != 0) {
 		snprintf(err, err_size,
-			 "ledger: no validator set for height %llu",
-			 (unsigned long long)st.committed_height + 1);
+			 "ledger: no validator set for height %llu: %s",
+			 (unsigned long long)st.committed_height + 1,
+			 loy_ledger_damage(n->ledger)
+			     ? loy_ledger_damage(n->ledger)
+			     : loy_strerror(rv));
 		return rv;
 	}
 	n->valset = st.valset;

@@ -47,7 +47,7 @@ static void serve_run(struct loy_job *j)
 		struct loy_buf b = {0}, c = {0};
 		int rv = loy_ledger_block(j->node->ledger,
 					  s->req.from_height + i, &b, &c);
-		if (rv == 0 && !block_intact(&b, &c)) {
+		if (rv == LOY_ECORRUPT || (rv == 0 && !block_intact(&b, &c))) {
 			s->damaged = s->req.from_height + i;
 			rv = LOY_ECORRUPT;
 		}
@@ -69,29 +69,17 @@ static void serve_done(struct loy_job *j)
 	struct loy_node *n = j->node;
 
 	if (s->damaged) {
-		LOG_ERR(
-		    &n->log, "sync",
-		    "stored block %llu fails its hash checks: the data "
-		    "directory "
-		    "is damaged; stopping (move it away and restart to resync "
-		    "from peers)",
-		    (unsigned long long)s->damaged);
+		/* nothing of the run goes out: the peer asks again elsewhere */
+		if (!loy_node_halt_if_damaged(n)) {
+			LOG_ERR(&n->log, "sync",
+				"stored block %llu fails its hash checks: the "
+				"data directory is damaged; stopping (move it "
+				"away and restart to resync from peers)",
+				(unsigned long long)s->damaged);
+			loy_node_stop(n, 1);
+		}
 		loy_buf_free(&s->out);
 		free(s);
-		loy_node_stop(n, 1);
-		return;
-	}
-	if (s->damaged) {
-		LOG_ERR(
-		    &n->log, "sync",
-		    "stored block %llu fails its hash checks: the data "
-		    "directory "
-		    "is damaged; stopping (move it away and restart to resync "
-		    "from peers)",
-		    (unsigned long long)s->damaged);
-		loy_buf_free(&s->out);
-		free(s);
-		loy_node_stop(n, 1);
 		return;
 	}
 	if (s->rv == 0 && n->net && !n->stopping)

@@ -569,9 +569,14 @@ static void query_run(struct loy_job *job)
 
 	j->code = run_query(j, job->node->ledger);
 	if (j->code != 0) {
+		const char *d = loy_ledger_damage(job->node->ledger);
 		json_decref(j->payload);
 		j->payload = NULL;
-		if (j->msg[0] == '\0')
+		/* a damaged record: the client hears why, then the node halts
+		 * (in the job's completion) */
+		if (j->code == LOY_ECORRUPT && d)
+			snprintf(j->msg, sizeof j->msg, "%s", d);
+		else if (j->msg[0] == '\0')
 			snprintf(j->msg, sizeof j->msg, "%s",
 				 loy_strerror(j->code));
 	}

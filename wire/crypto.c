@@ -52,6 +52,44 @@ void loy_hash2(uint8_t out[LOY_HASH_SIZE], const void *a, size_t alen,
 	crypto_generichash_final(&st, out, LOY_HASH_SIZE);
 }
 
+/* Inputs up to this size (every state record) take SipHash, on a stack
+ * copy; longer ones (blocks, certificates) BLAKE2b, streamed. */
+#define STORE_TAG_SHORT 1024
+
+void loy_store_tag(uint8_t out[LOY_STORE_TAG_SIZE], const char *table,
+		   const void *key, size_t klen, const void *val, size_t vlen)
+{
+	static const uint8_t tag_key[crypto_shorthash_siphash24_KEYBYTES] =
+	    "loy/store/v1";
+	size_t tlen = strnlen(table, 255), hlen = 1 + tlen + 2;
+	uint8_t hdr[1 + 255 + 2];
+
+	hdr[0] = (uint8_t)tlen;
+	memcpy(hdr + 1, table, tlen);
+	hdr[1 + tlen] = (uint8_t)(klen >> 8);
+	hdr[2 + tlen] = (uint8_t)klen;
+	if (hlen + klen + vlen <= STORE_TAG_SHORT) {
+		uint8_t in[STORE_TAG_SHORT];
+		memcpy(in, hdr, hlen);
+		if (klen)
+			memcpy(in + hlen, key, klen);
+		if (vlen)
+			memcpy(in + hlen + klen, val, vlen);
+		crypto_shorthash_siphash24(out, in, hlen + klen + vlen,
+					   tag_key);
+	} else {
+		crypto_generichash_blake2b_state st;
+		uint8_t h[crypto_generichash_blake2b_BYTES_MIN];
+		crypto_generichash_blake2b_init_salt_personal(
+		    &st, NULL, 0, sizeof h, NULL, tag_key);
+		crypto_generichash_blake2b_update(&st, hdr, hlen);
+		crypto_generichash_blake2b_update(&st, key, klen);
+		crypto_generichash_blake2b_update(&st, val, vlen);
+		crypto_generichash_blake2b_final(&st, h, sizeof h);
+		memcpy(out, h, LOY_STORE_TAG_SIZE);
+	}
+}
+
 void loy_sign_digest(uint8_t out[LOY_HASH_SIZE], enum loy_domain domain,
 		     const char *chain_id, const void *msg, size_t len)
 {

@@ -6,15 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOY_HASH_SIZE    32
-#define LOY_PUBKEY_SIZE  32
-#define LOY_SECKEY_SIZE  64 /* libsodium's seed || public key form */
-#define LOY_SEED_SIZE    32
-#define LOY_SIG_SIZE     64
-#define LOY_ID_SIZE      20
-#define LOY_ID_STR_SIZE  44 /* "loy" + 40 base32 chars + NUL */
-#define LOY_CHAIN_ID_MAX 32
-#define LOY_X25519_SIZE  32
+#define LOY_HASH_SIZE      32
+#define LOY_PUBKEY_SIZE    32
+#define LOY_SECKEY_SIZE    64 /* libsodium's seed || public key form */
+#define LOY_SEED_SIZE      32
+#define LOY_SIG_SIZE       64
+#define LOY_ID_SIZE        20
+#define LOY_ID_STR_SIZE    44 /* "loy" + 40 base32 chars + NUL */
+#define LOY_CHAIN_ID_MAX   32
+#define LOY_X25519_SIZE    32
+#define LOY_STORE_TAG_SIZE 8
 
 #define LOY_MUST_USE __attribute__((warn_unused_result))
 
@@ -42,6 +43,20 @@ void loy_hash(uint8_t out[LOY_HASH_SIZE], const void *data, size_t len);
  * that (a, b) pairs cannot collide by moving bytes across the seam. */
 void loy_hash2(uint8_t out[LOY_HASH_SIZE], const void *a, size_t alen,
 	       const void *b, size_t blen);
+
+/* The integrity tag the ledger stores beside every record, over
+ * len(table) (1 byte) || table || len(key) (2 bytes, big-endian) || key ||
+ * value: SipHash-2-4 (libsodium's crypto_shorthash, 64 bits) keyed with the
+ * constant "loy/store/v1" when that input is at most 1 KiB (every state
+ * record: a fraction of BLAKE2b's fixed cost per call), else the first 8
+ * bytes of BLAKE2b-128 personalised "loy/store/v1" (blocks). It detects a
+ * damaged record (a flipped bit, a torn page, a record under the wrong key;
+ * a random change slips through with probability 2^-64); the key is public,
+ * so it is no authenticator (anyone who can write the file can recompute
+ * it), and it is never part of a hash that goes on the chain or the wire.
+ * table is NUL-terminated, at most 255 bytes; klen at most 65535. */
+void loy_store_tag(uint8_t out[LOY_STORE_TAG_SIZE], const char *table,
+		   const void *key, size_t klen, const void *val, size_t vlen);
 
 /* The 32-byte digest that is actually signed: BLAKE2b-256 over
  * "loy/v1/<domain>\0" || len(chain_id) || chain_id || msg. Exposed so

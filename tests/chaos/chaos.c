@@ -322,6 +322,25 @@ double recover(int i)
 	return -1;
 }
 
+/* Resync: node i reaches the height the others had when it was started
+ * (the cluster need not move on meanwhile: the load may be over). Seconds,
+ * or -1. */
+double resync(int i)
+{
+	uint64_t t0 = now_ms(),
+		 deadline = t0 + (uint64_t)opt.recover_timeout_ms;
+	long h0 = max_height_except(i);
+
+	while (now_ms() < deadline) {
+		if (h0 < 0)
+			h0 = max_height_except(i);
+		else if (it_height(&cl, i, NULL) >= h0)
+			return (double)(now_ms() - t0) / 1000.0;
+		sleep_ms(20);
+	}
+	return -1;
+}
+
 /* Block hash and state root of height h on node i ("" when unreachable);
  * the whole JSON in *out when out is not NULL (caller frees). */
 int block_at(int i, long h, char hash[65], char root[65], char **out)
@@ -674,7 +693,7 @@ int main(int argc, char **argv)
 	pthread_t th[8];
 	int c, cycles_run = 0, cycles_set = -1, kills_set = -1;
 	bool seed_set = false;
-	char verdicts[3][1400];
+	char verdicts[D_COUNT][1400];
 	uint64_t t_start = now_ms();
 
 	opt.loyd = "build/bin/loyd";
@@ -817,7 +836,7 @@ int main(int argc, char **argv)
 	storage_kill_during_commits(opt.storage_kills);
 	printf("chaos: [%.1f s] storage kills done\n",
 	       (double)(now_ms() - t_start) / 1000.0);
-	for (int d = D_FLIP_MIDDLE; d <= D_TRUNCATE; d++) {
+	for (int d = D_FLIP_MIDDLE; d < D_COUNT; d++) {
 		if (opt.no_damage) {
 			printf("chaos: storage: %s: NOT RUN (--no-damage)\n",
 			       damage_name[d]);

@@ -28,7 +28,14 @@
 
 #define CHECK(cond, ...) IT_CHECK(&tally, cond, __VA_ARGS__)
 
-enum damage { D_FLIP_MIDDLE, D_FLIP_LAST_PAGE, D_TRUNCATE };
+enum damage {
+	D_FLIP_MIDDLE,
+	D_FLIP_LAST_PAGE,
+	D_FLIP_OLD_BLOCK, /* a byte of a block record below the tip */
+	D_FLIP_ACCOUNT,   /* a byte of a customer's balance */
+	D_TRUNCATE,
+	D_COUNT
+};
 
 extern struct it_cluster cl;
 extern struct it_tally tally;
@@ -46,6 +53,7 @@ void log_tail(int i, char *buf, size_t len);
 long max_height_except(int skip);
 uint64_t now_ms(void);
 double recover(int i);
+double resync(int i);
 int rng_below(int n);
 int run_loyctl_audit(int i, char *msg, size_t msg_len);
 void sleep_ms(int ms);

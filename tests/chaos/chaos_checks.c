@@ -2,6 +2,8 @@
  * chain, the acknowledged transactions and the audits. */
 #include "tests/chaos/chaos.h"
 
+#include <lmdb.h>
+
 /* --- storage faults --- */
 
 int storage_reopen_ok, storage_consistent, storage_runs;
@@ -76,22 +78,167 @@ void storage_kill_during_commits(int count)
 const char *const damage_name[] = {
     "one byte flipped in the middle of data.mdb",
     "one byte flipped in the last page of data.mdb",
+    "one byte flipped in an older block record",
+    "one byte flipped in a customer's balance",
     "data.mdb truncated to half its size",
 };
 
+/* A record of a stopped node's store, read with LMDB itself: the block
+ * record at height h (h > 0), or else an account record in the middle of
+ * the table, preferring customers (its key in key[20]). The stored bytes
+ * go to *val (malloc'd); returns their length, 0 if none. */
+static size_t raw_record(const char *dir, long h, uint8_t key[20],
+			 uint8_t **val)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	MDB_stat st;
+	size_t n = 0;
+
+	*val = NULL;
+	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 64) != 0 ||
+	    mdb_env_open(env, dir, MDB_RDONLY, 0600) != 0 ||
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0 ||
+	    mdb_dbi_open(txn, h > 0 ? "blocks" : "accounts", 0, &dbi) != 0 ||
+	    mdb_cursor_open(txn, dbi, &c) != 0)
+		goto out;
+	if (h > 0) {
+		uint8_t kb[8];
+		for (int b = 0; b < 8; b++)
+			kb[b] = (uint8_t)((uint64_t)h >> (56 - 8 * b));
+		k.mv_size = 8;
+		k.mv_data = kb;
+		if (mdb_cursor_get(c, &k, &v, MDB_SET_KEY) != 0)
+			goto out;
+	} else {
+		size_t half, pos = 0;
+		bool found = false;
+		if (mdb_stat(txn, dbi, &st) != 0 || st.ms_entries < 3)
+			goto out;
+		half = st.ms_entries / 2;
+		for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), pos++) {
+			/* type 1 = customer */
+			if (pos >= half && k.mv_size == 20 && v.mv_size > 0 &&
+			    ((const uint8_t *)v.mv_data)[0] == 1 &&
+			    pos + 1 < st.ms_entries) {
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			goto out;
+		memcpy(key, k.mv_data, 20);
+	}
+	*val = malloc(v.mv_size);
+	if (*val) {
+		memcpy(*val, v.mv_data, v.mv_size);
+		n = v.mv_size;
+	}
+out:
+	if (c)
+		mdb_cursor_close(c);
+	if (txn)
+		mdb_txn_abort(txn);
+	if (env)
+		mdb_env_close(env);
+	return n;
+}
+
+/* Flips byte `at` of every copy of needle in the file (old copies of a
+ * page linger in free pages: flipping all of them hits the live one).
+ * Returns the offset of the first copy, or -1. */
+static off_t flip_copies(const char *path, const uint8_t *needle, size_t n,
+			 size_t at)
+{
+	struct stat sb;
+	uint8_t *img;
+	off_t first = -1;
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0 || fstat(fd, &sb) != 0 ||
+	    (img = malloc((size_t)sb.st_size)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (pread(fd, img, (size_t)sb.st_size, 0) == sb.st_size) {
+		uint8_t *p = img;
+		while ((p = memmem(p, (size_t)(img + sb.st_size - p), needle,
+				   n)) != NULL) {
+			uint8_t b = p[at] ^ 0x04;
+			if (first < 0)
+				first = (off_t)(p - img);
+			if (pwrite(fd, &b, 1, (off_t)(p - img) + (off_t)at) !=
+			    1)
+				break;
+			p += n;
+		}
+	}
+	free(img);
+	close(fd);
+	return first;
+}
+
+static int account_query(int i, const uint8_t id[20])
+{
+	struct loy_client_request q;
+	char *js = NULL;
+	int code;
+
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_QUERY;
+	q.query.kind = LOY_Q_ACCOUNT;
+	q.query.arg_count = 1;
+	q.query.args[0].type = LOY_ARG_BIN;
+	q.query.args[0].len = 20;
+	memcpy(q.query.args[0].data, id, 20);
+	code = it_request(&cl, i, &q, &js, 5000);
+	free(js);
+	return code;
+}
+
+/* Does node i's log after byte off say the store is damaged? */
+static bool log_names_damage(int i, long off, const char *what)
+{
+	char path[600], buf[16384];
+	size_t r;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/loyd.log", cl.nodes[i - 1].dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	fseek(f, off, SEEK_SET);
+	r = fread(buf, 1, sizeof buf - 1, f);
+	buf[r] = '\0';
+	fclose(f);
+	return strstr(buf, "data.mdb damaged") && strstr(buf, what);
+}
+
 /* Damages node i's stopped store, starts it and reports what loyd does: it
- * must refuse with a clear message or resync; serving from the damaged
- * store is a finding. Then wipes and resyncs the node. */
+ * must refuse with a clear message, or run and halt with one as soon as it
+ * reads the damage (a client asking gets an error); serving from the
+ * damaged store is a finding. Then wipes and resyncs the node. */
 void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 {
 	char path[600], tail[4096], msg[512];
 	struct stat sb;
 	int st = -1, fd;
 	off_t at = 0;
-	long log_off;
+	long log_off, old_h = -1;
 	uint64_t deadline;
+	uint8_t acct[20] = {0};
+	bool targeted = d == D_FLIP_OLD_BLOCK || d == D_FLIP_ACCOUNT;
 
 	faulted[i - 1] = true;
+	if (d == D_FLIP_OLD_BLOCK) {
+		long hi = it_height(&cl, i, NULL);
+		old_h = hi >= 6 ? hi / 2 : -1;
+	}
 	CHECK(it_node_signal(&cl, i, SIGTERM) == 0,
 	      "stop node %d for storage damage", i);
 	snprintf(path, sizeof path, "%s/data/data.mdb", cl.nodes[i - 1].dir);
@@ -104,6 +251,27 @@ void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 	if (d == D_TRUNCATE) {
 		at = (sb.st_size / 2) & ~(off_t)4095;
 		CHECK(truncate(path, at) == 0, "truncate %s", path);
+	} else if (targeted) {
+		char dir[600];
+		uint8_t *rec = NULL;
+		size_t n;
+		snprintf(dir, sizeof dir, "%s/data", cl.nodes[i - 1].dir);
+		n = d == D_FLIP_OLD_BLOCK && old_h < 0
+			? 0
+			: raw_record(dir, d == D_FLIP_OLD_BLOCK ? old_h : 0,
+				     acct, &rec);
+		/* blocks: mid-record; accounts: the balance's low byte */
+		at = n ? flip_copies(path, rec, n,
+				     d == D_FLIP_OLD_BLOCK ? n / 2
+							   : 2 + 32 + 20 + 7)
+		       : -1;
+		free(rec);
+		if (at < 0) {
+			snprintf(verdict, vlen, "NOT RUN (no such record)");
+			faulted[i - 1] = false;
+			it_node_start(&cl, i);
+			return;
+		}
 	} else {
 		uint8_t b = 0;
 		/* never the two meta pages at the start */
@@ -149,7 +317,10 @@ void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 		 */
 		char root[65] = "";
 		long hi = it_height(&cl, i, root), unreadable = 0, differ = 0;
-		int arc, ref = i % NODES + 1;
+		int arc, ref = i % NODES + 1, qcode = 0;
+		bool died, named, audit_damage;
+		if (d == D_FLIP_ACCOUNT)
+			qcode = account_query(i, acct);
 		for (long h = 1; h <= hi; h++) {
 			char a[65], ra[65], b2[65], rb[65];
 			if (block_at(i, h, a, ra, NULL) != 0 || !a[0]) {
@@ -161,22 +332,56 @@ void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 				differ++;
 		}
 		arc = run_loyctl_audit(i, msg, sizeof msg);
-		sleep_ms(300);
+		deadline = now_ms() + 3000;
+		while (now_ms() < deadline && !exited(i, &st))
+			sleep_ms(50);
+		died = cl.nodes[i - 1].pid == 0;
+		named =
+		    log_names_damage(i, log_off,
+				     d == D_FLIP_ACCOUNT     ? "accounts record"
+				     : d == D_FLIP_OLD_BLOCK ? "blocks record"
+							     : "");
+		audit_damage = strstr(msg, "data.mdb damaged") != NULL;
 		snprintf(verdict, vlen,
-			 "offset %lld of %lld: STARTED (%s): status height "
+			 "offset %lld of %lld: STARTED (%s%s): status height "
 			 "%ld; of blocks 1..%ld "
-			 "%ld unreadable and %ld different from node %d; "
-			 "loyctl audit of the store: "
-			 "exit %d: %s",
+			 "%ld unreadable and %ld different from node %d; %s"
+			 "loyctl audit of the store: exit %d: %s",
 			 (long long)at, (long long)sb.st_size,
-			 exited(i, &st) ? "then died" : "still running", hi, hi,
-			 unreadable, differ, ref, arc, msg);
-		if (arc != 0 || differ != 0)
+			 died ? "then halted, exit " : "still running",
+			 died ? (st == 1 ? "1" : "not 1") : "", hi, hi,
+			 unreadable, differ, ref,
+			 d == D_FLIP_ACCOUNT
+			     ? (qcode == LOY_ECORRUPT
+				    ? "its balance query got an error; "
+				    : "its balance query got NO error; ")
+			     : "",
+			 arc, msg);
+		/* an audit that finds the damage by its tags is expected;
+		 * serving a block that differs, or an audit failing for
+		 * another reason, is serving from a damaged store */
+		if (differ != 0 || (arc != 0 && !audit_damage))
 			CHECK(0,
 			      "node %d starts and serves from a damaged store "
 			      "(%s); "
 			      "loyd must refuse or resync",
 			      i, damage_name[d]);
+		if (died && st != 1)
+			CHECK(0,
+			      "node %d halts with exit 1 on a damaged store "
+			      "(%s), not %d",
+			      i, damage_name[d], st);
+		if (targeted)
+			CHECK(died && st == 1 && named &&
+				  (d != D_FLIP_ACCOUNT ||
+				   qcode == LOY_ECORRUPT ||
+				   qcode == -1 /* halted before it asked */),
+			      "node %d meets the damage (%s), %s, logs what it "
+			      "is and halts",
+			      i, damage_name[d],
+			      d == D_FLIP_ACCOUNT
+				  ? "answers the balance query with an error"
+				  : "refuses to serve that block");
 		if (cl.nodes[i - 1].pid)
 			it_node_signal(&cl, i, SIGKILL);
 	}
@@ -185,7 +390,8 @@ void storage_damage(int i, enum damage d, char *verdict, size_t vlen)
 	faulted[i - 1] = false;
 	CHECK(it_node_start(&cl, i) == 0,
 	      "start node %d empty after storage damage", i);
-	CHECK(recover(i) >= 0, "node %d resyncs after storage damage", i);
+	/* the trials can outlast the load: catching up is what counts */
+	CHECK(resync(i) >= 0, "node %d resyncs after storage damage", i);
 }
 
 /* --- final checks --- */

@@ -153,6 +153,42 @@ static void test_keyfile_rejects_damage(void **state)
 	assert_int_equal(loy_keyfile_read(path, "pw", 0, sk2), LOY_EIO);
 }
 
+/* The store tag binds table, key and value: one flipped bit anywhere, or
+ * a byte moved across the key/value seam, changes it; long values (the
+ * BLAKE2b path) too. */
+static void test_store_tag(void **state)
+{
+	uint8_t key[20], val[2000], t0[LOY_STORE_TAG_SIZE],
+	    t[LOY_STORE_TAG_SIZE];
+	(void)state;
+	for (size_t i = 0; i < sizeof key; i++)
+		key[i] = (uint8_t)(i * 7);
+	for (size_t i = 0; i < sizeof val; i++)
+		val[i] = (uint8_t)(i * 13);
+	for (size_t vlen = 0; vlen <= sizeof val; vlen += 1000) {
+		loy_store_tag(t0, "accounts", key, sizeof key, val, vlen);
+		loy_store_tag(t, "accounts", key, sizeof key, val, vlen);
+		assert_memory_equal(t, t0, sizeof t);
+		loy_store_tag(t, "account", key, sizeof key, val, vlen);
+		assert_memory_not_equal(t, t0, sizeof t);
+		key[3] ^= 0x10;
+		loy_store_tag(t, "accounts", key, sizeof key, val, vlen);
+		assert_memory_not_equal(t, t0, sizeof t);
+		key[3] ^= 0x10;
+		if (vlen > 0) {
+			val[vlen / 2] ^= 0x01;
+			loy_store_tag(t, "accounts", key, sizeof key, val,
+				      vlen);
+			assert_memory_not_equal(t, t0, sizeof t);
+			val[vlen / 2] ^= 0x01;
+		}
+	}
+	/* "ab" + "c" is not "a" + "bc" */
+	loy_store_tag(t0, "x", "ab", 2, "c", 1);
+	loy_store_tag(t, "x", "a", 1, "bc", 2);
+	assert_memory_not_equal(t, t0, sizeof t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +197,7 @@ int main(void)
 	    cmocka_unit_test(test_id_roundtrip_and_checksum),
 	    cmocka_unit_test(test_keyfile_roundtrip),
 	    cmocka_unit_test(test_keyfile_rejects_damage),
+	    cmocka_unit_test(test_store_tag),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;
