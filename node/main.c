@@ -9,6 +9,7 @@
 
 #include "node/config.h"
 #include "node/node.h"
+#include "node/store_check.h"
 #include "wire/crypto.h"
 #include "wire/error.h"
 
@@ -26,6 +27,14 @@ static void usage(FILE *f)
 		"      --check        load and check the configuration, "
 		"genesis and key,\n"
 		"                     then exit (0 when all is well)\n"
+		"      --skip-store-check\n"
+		"                     start without first reading the whole "
+		"store\n"
+		"                     (by default every record's integrity "
+		"tag is\n"
+		"                     checked, in a child process, before "
+		"the node\n"
+		"                     starts: about a second per GiB)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
 		"\n"
@@ -118,6 +127,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check", no_argument, NULL, 'k'},
+	    {"skip-store-check", no_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -127,7 +137,7 @@ int main(int argc, char **argv)
 	struct main_ctx m = {0};
 	const char *config = NULL;
 	char err[1024], pass[1024];
-	int c, check = 0, rv;
+	int c, check = 0, skip_store_check = 0, rv;
 	uv_loop_t *loop;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
@@ -137,6 +147,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			check = 1;
+			break;
+		case 's':
+			skip_store_check = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -164,6 +177,15 @@ int main(int argc, char **argv)
 	}
 	if (read_passphrase(&cfg, pass, sizeof pass) != 0)
 		return 2;
+	if (!skip_store_check) {
+		rv = loy_store_check(cfg.data_dir, cfg.map_size_mb << 20, err,
+				     sizeof err);
+		if (rv != 0) {
+			fprintf(stderr, "loyd: %s\n", err);
+			loy_wipe(pass, sizeof pass);
+			return 1;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	loop = uv_default_loop();
 	params.cfg = &cfg;
