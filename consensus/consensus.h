@@ -66,7 +66,9 @@ struct loy_cons_start {
 	uint64_t last_time_ms;
 	struct loy_valset valset; /* set of committed_height + 1 */
 	const struct loy_cons_persist *persist; /* NULL: nothing stored */
-	uint32_t pending_txs;                   /* mempool size now */
+	int restarted; /* this node ran before (it may have sent messages its
+			* record does not show: a view-0 proposal) */
+	uint32_t pending_txs; /* mempool size now */
 	uint64_t now_ms;
 };
 

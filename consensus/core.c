@@ -111,6 +111,12 @@ void cons_queue(struct loy_cons *c, int broadcast,
 void cons_send_mine(struct loy_cons *c, enum cons_mine slot,
 		    const struct loy_cmsg *m)
 {
+	cons_send_mine_at(c, slot, m, 1);
+}
+
+void cons_send_mine_at(struct loy_cons *c, enum cons_mine slot,
+		       const struct loy_cmsg *m, int after_persist)
+{
 	struct loy_buf b, copy;
 
 	if (loy_cmsg_encode(m, &b) != 0) {
@@ -124,7 +130,7 @@ void cons_send_mine(struct loy_cons *c, enum cons_mine slot,
 	}
 	loy_buf_free(&c->mine[slot]);
 	c->mine[slot] = b;
-	cons_queue(c, 1, NULL, &copy, 1);
+	cons_queue(c, 1, NULL, &copy, after_persist);
 }
 
 void cons_evidence(struct loy_cons *c, const struct loy_cons_evidence *e)
@@ -392,7 +398,7 @@ static void drive(struct loy_cons *c)
 		cons_request_fetch(c, c->future[0].from);
 	if (cons_is_leader(c, 0) && c->view == 0 && !c->rec.in_view_change &&
 	    !c->has_proposal && !c->rec.proposed && !c->building &&
-	    c->pending_txs > 0) {
+	    c->pending_txs > 0 && c->height != c->quiet_height) {
 		/* Gather for batch_ms from the start of the height, not from
 		 * the first transaction: on a busy chain (transactions waiting
 		 * as the height begins) blocks fill for batch_ms; on an idle
@@ -615,6 +621,12 @@ int loy_cons_new(struct loy_cons **out, const struct loy_cons_config *cfg,
 	c->up = &up;
 	memset(&up, 0, sizeof up);
 	rv = 0;
+	/* A view-0 proposal leaves before its record is durable (see
+	 * make_propose), so a node that ran before may have proposed at this
+	 * height without remembering it: it proposes here only after a view
+	 * change, never a second, different view-0 block. */
+	if (start->persist != NULL || start->restarted)
+		c->quiet_height = c->height;
 	if (start->persist != NULL && start->persist->height == c->height)
 		rv = resume(c, start->persist);
 	c->up = NULL;

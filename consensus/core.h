@@ -103,6 +103,7 @@ struct loy_cons {
 	uint32_t pending_txs;
 	uint64_t batch_deadline;
 	uint64_t height_since; /* when this height began (its first tick) */
+	uint64_t quiet_height; /* no view-0 proposal here (restarted) */
 	uint64_t resend_at;
 	uint64_t resend_mark;
 
@@ -149,9 +150,12 @@ void cons_mark_persist(struct loy_cons *c);
 void cons_queue(struct loy_cons *c, int broadcast,
 		const uint8_t to[LOY_PUBKEY_SIZE], struct loy_buf *bytes,
 		int after_persist);
-/* Encodes, keeps a copy in mine[slot] and queues a broadcast. */
+/* Encodes, keeps a copy in mine[slot] and queues a broadcast (held until
+ * the record is durable unless after_persist is 0). */
 void cons_send_mine(struct loy_cons *c, enum cons_mine slot,
 		    const struct loy_cmsg *m);
+void cons_send_mine_at(struct loy_cons *c, enum cons_mine slot,
+		       const struct loy_cmsg *m, int after_persist);
 void cons_evidence(struct loy_cons *c, const struct loy_cons_evidence *e);
 void cons_arm_view_timer(struct loy_cons *c);
 int cons_set_rec_block(struct loy_cons *c, const uint8_t *p, size_t len);

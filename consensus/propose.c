@@ -67,7 +67,13 @@ static void make_propose(struct loy_cons *c, const uint8_t *block, size_t len)
 	c->rec.proposed = 1;
 	memcpy(c->rec.proposed_hash, hash, LOY_HASH_SIZE);
 	cons_mark_persist(c);
-	cons_send_mine(c, MINE_PROPOSAL, &m);
+	/* A proposal is not a vote: it leaves at once, so replicas check the
+	 * block while the record is written; the leader's own PREPARE still
+	 * waits for it. Safety rests on the replicas' durable votes; the
+	 * record only keeps an honest leader from proposing twice, and a
+	 * restarted node makes no view-0 proposal at its first height
+	 * (quiet_height) in case it crashed before the record was durable. */
+	cons_send_mine_at(c, MINE_PROPOSAL, &m, 0);
 	memcpy(c->prop_sig, m.sig, LOY_SIG_SIZE);
 	cons_accept_proposal(c, block, len, &hdr, hash, 1);
 }

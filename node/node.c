@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -503,6 +504,12 @@ static int start_consensus(struct loy_node *n, char *err, size_t err_size)
 		return rv;
 	}
 	n->valset = st.valset;
+	{
+		char path[LOY_PATH_MAX + 32];
+		snprintf(path, sizeof path, "%s/consensus.state",
+			 n->cfg.data_dir);
+		st.restarted = access(path, F_OK) == 0;
+	}
 	rv = loy_persist_open(n->cfg.data_dir, &n->persist_file, &rec, err,
 			      err_size);
 	if (rv != 0 && rv != LOY_ENOTFOUND)

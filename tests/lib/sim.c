@@ -464,6 +464,7 @@ int sim_start_node(struct sim *s, struct sim_node *nd)
 		nd->rec.prepared_block_len = nd->rec_block.len;
 		st.persist = &nd->rec;
 	}
+	st.restarted = nd->epoch > 0;
 	st.pending_txs = sim_ledger_pending(&nd->led, s->txs, s->n_txs, s->now);
 	st.now_ms = sim_local(s, nd);
 	memcpy(s->cfg.sk, nd->sk, sizeof s->cfg.sk);
