@@ -64,8 +64,7 @@ int loy_store_check(const char *dir, uint64_t map_size, char *err,
 	}
 	close(fds[1]);
 	while ((size_t)got < sizeof msg - 1 &&
-	       (r = read(fds[0], msg + got, sizeof msg - 1 - (size_t)got)) >
-		   0)
+	       (r = read(fds[0], msg + got, sizeof msg - 1 - (size_t)got)) > 0)
 		got += r;
 	msg[got > 0 ? got : 0] = '\0';
 	close(fds[0]);

@@ -29,21 +29,9 @@ echo "store: $store MiB of data.mdb on each node"
 for i in 1 2 3 4; do start_node $i; done
 for i in 1 2 3 4; do wait_up $i || exit 1; done
 # the private memory's peak: sampled every 0.2 s during the load
-sample() {
-	while :; do
-		for i in 1 2 3 4; do
-			p=$(eval echo "\$pid$i")
-			kb=$(awk '$1 == "RssAnon:" {print $2}' "/proc/$p/status" 2>/dev/null)
-			m=$(cat "$net/anon$i" 2>/dev/null || echo 0)
-			[ -n "$kb" ] && [ "$kb" -gt "$m" ] && echo "$kb" >"$net/anon$i"
-		done
-		sleep 0.2
-	done
-}
-sample &
-sampler=$!
+sample_start 4
 load=$(bench --txs "${BENCH_ACCOUNTS_TXS:-20000}" --customers 2000 --conns 8)
-kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+sample_stop
 printf 'load on %s accounts: %.0f committed tx/s\n' "$accounts" "$(echo "$load" | num committed_tx_per_s)"
 
 json=""

@@ -6,6 +6,7 @@ pids=""
 num() { sed -n "s/^ *\"$1\": *\\([0-9.e+-]*\\).*/\\1/p" | head -n 1; }
 
 stop_all() {
+	if [ -n "${sampler:-}" ]; then kill "$sampler" 2>/dev/null || true; fi
 	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in $pids; do
 		i=0
@@ -51,4 +52,27 @@ wait_up() {
 bench() {
 	"$bin/loyctl" --json --node "127.0.0.1:$((base + 100))" bench \
 		--key "$net/node1/validator.key" --passphrase-file "$net/passphrase" "$@" 2>/dev/null
+}
+
+# Samples the private resident memory (RssAnon) of nodes 1..$1 every 0.2 s
+# into $net/anon<i> (KiB, the highest seen) until sample_stop.
+sample_start() {
+	(
+		while :; do
+			for i in $(seq 1 "$1"); do
+				p=$(eval echo "\$pid$i")
+				kb=$(awk '$1 == "RssAnon:" {print $2}' "/proc/$p/status" 2>/dev/null)
+				m=$(cat "$net/anon$i" 2>/dev/null || echo 0)
+				[ -n "$kb" ] && [ "$kb" -gt "$m" ] && echo "$kb" >"$net/anon$i"
+			done
+			sleep 0.2
+		done
+	) &
+	sampler=$!
+}
+
+sample_stop() {
+	kill "$sampler" 2>/dev/null || true
+	wait "$sampler" 2>/dev/null || true
+	sampler=""
 }
