@@ -490,4 +490,26 @@ static inline bool ldg_sub(uint64_t *acc, uint64_t v)
 	return true;
 }
 
+/* --- shared by exec.c and apply.c --- */
+
+struct ldg_tip {
+	uint64_t height, time_ms;
+	uint8_t hash[LOY_HASH_SIZE], root[LOY_HASH_SIZE];
+};
+
+/* Reads the tip record into tp. */
+int ldg_tip_read(struct ldg_txn *t, struct ldg_tip *tp);
+
+/* Executes a block's transactions on txn after tip tp (see exec.c). */
+int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
+		  const struct loy_buf *txs, uint32_t n, uint64_t time_ms,
+		  unsigned flags, struct loy_tx_result *res,
+		  uint8_t root[LOY_HASH_SIZE], uint32_t *bad);
+
+/* The damage message for LOY_ECORRUPT, else the code's text. */
+const char *ldg_why(const struct loy_ledger *l, int rc);
+
+/* Begins a write transaction, with what in the error message. */
+int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn);
+
 #endif
