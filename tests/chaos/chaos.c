@@ -790,6 +790,21 @@ int main(int argc, char **argv)
 		if (it_node_start(&cl, i) != 0)
 			tally.failed++;
 	CHECK(it_wait_converged(&cl, 0, 15000), "four nodes start and answer");
+	{
+		/* perturb a whole cluster: every link up first (a node still
+		 * dialling a peer would make the first fault a double one) */
+		uint64_t deadline = now_ms() + 20000;
+		bool meshed = false;
+		while (!meshed && now_ms() < deadline) {
+			meshed = true;
+			for (int i = 1; i <= NODES; i++)
+				meshed =
+				    meshed && it_peers(&cl, i) == NODES - 1;
+			if (!meshed)
+				sleep_ms(100);
+		}
+		CHECK(meshed, "every node is linked to the other three");
+	}
 	if (netns.live) {
 		partition_hook = true;
 		printf("chaos: partition: %s\n", partition_how);

@@ -600,6 +600,29 @@ static long height(struct it_cluster *c, int i, bool inside, char root[65])
 	return h;
 }
 
+int it_peers(struct it_cluster *c, int i)
+{
+	struct loy_client_request q;
+	char *js = NULL;
+	long n = -1;
+
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_STATUS;
+	q.request_id = 1;
+	/* "peers":["<hex>",...]: the connected peers' keys */
+	if (request(c, i, false, &q, &js, 2000) == 0 && js) {
+		const char *p = strstr(js, "\"peers\":[");
+		if (p != NULL) {
+			n = 0;
+			for (p += 9; *p && *p != ']'; p++)
+				n += *p == '"';
+			n /= 2;
+		}
+	}
+	free(js);
+	return (int)n;
+}
+
 long it_height(struct it_cluster *c, int i, char root[65])
 {
 	return height(c, i, false, root);

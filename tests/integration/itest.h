@@ -99,6 +99,8 @@ int it_submit_registrations(struct it_cluster *c, int i, uint32_t count,
 
 /* Height and state root (hex) of node i, or -1. */
 long it_height(struct it_cluster *c, int i, char root[65]);
+/* Node i's count of connected peers (status), or -1. */
+int it_peers(struct it_cluster *c, int i);
 /* The same asked from inside node i's namespace, so it answers while the
  * node's link is cut (as it_height without namespaces). */
 long it_height_inside(struct it_cluster *c, int i, char root[65]);
