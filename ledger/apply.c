@@ -243,10 +243,10 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	rc = check_block(l, &t, &tp, &b, c, bhash, flags);
 	if (rc != 0)
 		goto abort;
-	rc = ldg_run_block(&t, &tp, b.txs, b.tx_count, b.header.time_ms,
-		       (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS
-						       : 0,
-		       res, root, &bad);
+	rc = ldg_run_block(
+	    &t, &tp, b.txs, b.tx_count, b.header.time_ms,
+	    (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS : 0, res,
+	    root, &bad);
 	if (rc == LOY_EREJECTED) {
 		ldg_fail(l, rc, "ledger: apply block %llu: tx %u invalid: %s",
 			 ht, bad, res[bad].msg);
@@ -281,7 +281,8 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	if (rc == 0)
 		rc = ldg_put(&t, LDB_META, "tip", 3, tip, sizeof tip);
 	if (rc != 0) {
-		ldg_fail(l, rc, "ledger: apply block %llu: %s", ht, ldg_why(l, rc));
+		ldg_fail(l, rc, "ledger: apply block %llu: %s", ht,
+			 ldg_why(l, rc));
 		goto abort;
 	}
 	mrc = commit_maybe_sync(l, t.txn, flags);
