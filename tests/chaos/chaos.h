@@ -71,4 +71,26 @@ void final_checks(void);
 void storage_damage(int i, enum damage d, char *verdict, size_t vlen);
 void storage_kill_during_commits(int count);
 
+/* Command-line options (chaos.c). */
+struct chaos_opt {
+	int cycles;
+	uint64_t seed;
+	bool short_run;
+	bool no_damage; /* skip the flipped-byte/truncation trials */
+	const char *loyd, *loyctl;
+	int storage_kills;
+	int hold_ms, stop_ms; /* how long a node stays perturbed */
+	int load_threads, batch, pause_ms, submit_timeout_ms;
+	size_t max_txs;
+	int recover_timeout_ms;
+};
+extern struct chaos_opt opt;
+
+/* chaos.c */
+int submit_regs(int i, uint32_t count, int timeout_ms);
+void bin_hex(char *out, const uint8_t *in, size_t n);
+bool load_running(void);
+/* chaos_nodes.c */
+int leader_index(void);
+
 #endif
