@@ -526,6 +526,8 @@ void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
 	a->height = up->commit.height;
 	a->fetched = up->commit.fetched;
 	if (a->fetched && !n->unsynced_marked) {
+		/* on the loop thread, but once per catch-up run (a small file
+		 * and two fsyncs), and it must be durable before the commit */
 		char err[1200];
 		if (loy_unsynced_mark(n->cfg.data_dir, err, sizeof err) == 0) {
 			n->unsynced_marked = true;

@@ -581,16 +581,28 @@ static long json_num(const char *js, const char *key)
 	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
-static long height(struct it_cluster *c, int i, bool inside, char root[65])
+/* Node i's status as JSON (malloc'd), or NULL. */
+static char *status_json(struct it_cluster *c, int i, bool inside)
 {
 	struct loy_client_request q;
 	char *js = NULL;
-	long h = -1;
 
 	memset(&q, 0, sizeof q);
 	q.kind = LOY_CLIENT_STATUS;
 	q.request_id = 1;
-	if (request(c, i, inside, &q, &js, 2000) == 0 && js) {
+	if (request(c, i, inside, &q, &js, 2000) != 0) {
+		free(js);
+		return NULL;
+	}
+	return js;
+}
+
+static long height(struct it_cluster *c, int i, bool inside, char root[65])
+{
+	char *js = status_json(c, i, inside);
+	long h = -1;
+
+	if (js) {
 		const char *p = strstr(js, "\"state_root\":\"");
 		h = json_num(js, "height");
 		if (root && p)
@@ -602,25 +614,19 @@ static long height(struct it_cluster *c, int i, bool inside, char root[65])
 
 int it_peers(struct it_cluster *c, int i)
 {
-	struct loy_client_request q;
-	char *js = NULL;
-	long n = -1;
+	char *js = status_json(c, i, false);
+	const char *p = js ? strstr(js, "\"peers\":[") : NULL;
+	int n = -1;
 
-	memset(&q, 0, sizeof q);
-	q.kind = LOY_CLIENT_STATUS;
-	q.request_id = 1;
 	/* "peers":["<hex>",...]: the connected peers' keys */
-	if (request(c, i, false, &q, &js, 2000) == 0 && js) {
-		const char *p = strstr(js, "\"peers\":[");
-		if (p != NULL) {
-			n = 0;
-			for (p += 9; *p && *p != ']'; p++)
-				n += *p == '"';
-			n /= 2;
-		}
+	if (p != NULL) {
+		n = 0;
+		for (p += 9; *p && *p != ']'; p++)
+			n += *p == '"';
+		n /= 2;
 	}
 	free(js);
-	return (int)n;
+	return n;
 }
 
 long it_height(struct it_cluster *c, int i, char root[65])
