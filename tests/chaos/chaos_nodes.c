@@ -287,4 +287,3 @@ int run_loyctl_audit(int i, char *msg, size_t msg_len)
 	}
 	return rc;
 }
-
