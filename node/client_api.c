@@ -117,7 +117,48 @@ static void query_reply(void *data, uint64_t request_id, int code,
 		loy_client_conn_close(c);
 }
 
-static void handle_request(struct conn *c, const uint8_t *data, size_t len)
+/* Whether a request must wait for the ledger to apply what clients were
+ * told of: a query would read older state, and a waiting submit of a
+ * transaction in that block would wait for a commit already announced.
+ * Behind a held request, every later one of the connection waits too, so
+ * that its answers keep their order. */
+static bool must_park(const struct conn *c, const struct loy_client_request *q)
+{
+	if (c->n_parked > 0)
+		return true;
+	if (!loy_node_behind_acks(c->api->node))
+		return false;
+	return q->kind == LOY_CLIENT_QUERY ||
+	       (q->kind == LOY_CLIENT_SUBMIT && q->submit.wait);
+}
+
+static void park(struct conn *c, const uint8_t *data, size_t len)
+{
+	struct loy_client_api *a = c->api;
+	struct parked *p = malloc(sizeof *p + len);
+
+	if (p == NULL) {
+		LOG_ERR(&a->node->log, "client",
+			"%s: out of memory holding a request; closing",
+			c->peer);
+		loy_client_conn_close(c);
+		return;
+	}
+	p->next = NULL;
+	p->conn = c;
+	p->len = len;
+	memcpy(p->data, data, len);
+	c->refs++;
+	c->n_parked++;
+	if (a->parked_tail)
+		a->parked_tail->next = p;
+	else
+		a->parked_head = p;
+	a->parked_tail = p;
+}
+
+static void handle_request(struct conn *c, const uint8_t *data, size_t len,
+			   bool replay)
 {
 	struct loy_client_request q;
 	struct loy_node *n = c->api->node;
@@ -128,6 +169,11 @@ static void handle_request(struct conn *c, const uint8_t *data, size_t len)
 			 "%s: malformed request (%s); closing", c->peer,
 			 loy_strerror(rv));
 		loy_client_conn_close(c);
+		return;
+	}
+	if (!replay && must_park(c, &q)) {
+		park(c, data, len);
+		loy_client_request_free(&q);
 		return;
 	}
 	switch (q.kind) {
@@ -200,7 +246,34 @@ static void conn_frame(struct conn *c, uint8_t *data, size_t len)
 		}
 		len -= LOY_SESSION_TAG_SIZE;
 	}
-	handle_request(c, data, len);
+	handle_request(c, data, len, false);
+}
+
+/* Runs (or, for connections that closed, drops) the held requests, in
+ * order. With release false, drops them all (the API is closing). */
+static void run_parked(struct loy_client_api *a, bool release)
+{
+	struct parked *p = a->parked_head;
+
+	a->parked_head = a->parked_tail = NULL;
+	while (p) {
+		struct parked *next = p->next;
+		struct conn *c = p->conn;
+		c->n_parked--;
+		c->refs--;
+		if (release && !c->closing)
+			handle_request(c, p->data, p->len, true);
+		else if (c->closing)
+			loy_client_conn_close(c);
+		free(p);
+		p = next;
+	}
+}
+
+void loy_client_api_release(struct loy_client_api *a)
+{
+	if (a->parked_head && !loy_node_behind_acks(a->node))
+		run_parked(a, true);
 }
 
 /* --- connections --- */
@@ -469,6 +542,7 @@ void loy_client_api_close(struct loy_client_api *a, void (*done)(void *),
 	uv_timer_stop(&a->sweep);
 	uv_close((uv_handle_t *)&a->sweep, on_api_handle_closed);
 	uv_close((uv_handle_t *)&a->listener, on_api_handle_closed);
+	run_parked(a, false);
 	for (struct conn *c = a->conns; c; c = c->next)
 		loy_client_conn_close(c);
 }

@@ -15,6 +15,15 @@
 
 struct conn;
 
+/* A request held back while the ledger catches up with a commit clients
+ * were told of (loy_node_behind_acks): its frame, run when it has. */
+struct parked {
+	struct parked *next;
+	struct conn *conn;
+	size_t len;
+	uint8_t data[];
+};
+
 /* A SUBMIT waiting for admission and, if asked, for its commits. */
 struct pending {
 	struct conn *conn;
@@ -48,6 +57,7 @@ struct conn {
 	struct pending *pendings;
 	bool closing;
 	unsigned refs; /* async work holding a pointer to this conn */
+	unsigned n_parked; /* requests held back (in order behind them) */
 	bool subscribed;
 	uint8_t sub_filter;
 	uint8_t sub_id[LOY_ID_SIZE];
@@ -66,6 +76,7 @@ struct loy_client_api {
 	struct conn *conns;
 	uint32_t n_conns;
 	struct waiter *buckets[WAITER_BUCKETS];
+	struct parked *parked_head, *parked_tail;
 	unsigned open_handles;
 	bool closing;
 	void (*closed)(void *);

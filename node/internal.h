@@ -19,6 +19,7 @@
 #include "wire/block.h"
 
 struct loy_client_api;
+struct loy_staged_results;
 
 /* A piece of blocking work for the thread pool. run() runs on a pool
  * thread and must not touch loop-thread state; done() runs on the loop
@@ -74,6 +75,13 @@ struct loy_node {
 	bool persist_busy;
 	bool persist_pending;
 	struct loy_persist_copy persist_next;
+
+	/* The results of the block this node last executed itself (built or
+	 * checked). When that very block commits, clients hear of it at once,
+	 * before the ledger has applied it (node_chain.c); until the ledger
+	 * has, their queries wait (client_api.c), so they read their writes. */
+	struct loy_staged_results *staged;
+	uint64_t acked_height; /* clients were told of commits up to here */
 
 	/* What the status command shows. */
 	uint64_t tip_height;
@@ -160,11 +168,18 @@ int loy_client_api_start(struct loy_node *n, struct loy_client_api **out,
 			 char *err, size_t err_size);
 void loy_client_api_close(struct loy_client_api *a, void (*done)(void *),
 			  void *data);
-/* A block was applied: results per tx; tells waiting clients and
+/* A block committed: results per tx; tells waiting clients and
  * subscribers. */
 void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 			      const struct loy_block *b,
 			      const uint8_t (*hashes)[LOY_HASH_SIZE],
 			      const struct loy_tx_result *results);
+/* The ledger caught up with what clients were told: runs the requests held
+ * back meanwhile (loy_node_behind_acks). */
+void loy_client_api_release(struct loy_client_api *a);
+/* Whether clients were told of a commit the ledger has not applied yet. */
+bool loy_node_behind_acks(const struct loy_node *n);
+/* Frees the staged results (node_chain.c). */
+void loy_node_staged_free(struct loy_staged_results *s);
 
 #endif

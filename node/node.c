@@ -737,6 +737,7 @@ static void maybe_finish(struct loy_node *n)
 	if (n->persist_pending)
 		loy_persist_copy_free(&n->persist_next);
 	loy_persist_close(n->persist_file);
+	loy_node_staged_free(n->staged);
 	loy_cons_free(n->cons);
 	loy_mempool_free(n->mempool);
 	loy_vcache_free(&n->verified);

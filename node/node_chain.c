@@ -40,6 +40,69 @@ uint32_t loy_node_member_peers(struct loy_node *n, struct loy_peer_addr *out,
 	return k;
 }
 
+/* --- staged results: what clients are told when the block commits --- */
+
+/* The outcome of executing one block (decoded, with its tx hashes and
+ * per-tx results), made on the ledger thread when this node built or
+ * checked the block. Execution is deterministic, so they are the results
+ * the ledger will store when the block is applied. */
+struct loy_staged_results {
+	uint64_t height;
+	uint8_t hash[LOY_HASH_SIZE];
+	struct loy_block block;
+	uint8_t (*hashes)[LOY_HASH_SIZE];
+	struct loy_tx_result *results;
+};
+
+void loy_node_staged_free(struct loy_staged_results *s)
+{
+	if (s == NULL)
+		return;
+	loy_block_free(&s->block);
+	free(s->hashes);
+	free(s->results);
+	free(s);
+}
+
+/* Takes over blk and results (both reset); NULL when out of memory (then
+ * the commit is told to clients after the apply, as for a fetched block). */
+static struct loy_staged_results *staged_make(uint64_t height,
+					      const uint8_t hash[LOY_HASH_SIZE],
+					      struct loy_block *blk,
+					      struct loy_tx_result **results)
+{
+	struct loy_staged_results *s = calloc(1, sizeof *s);
+	uint32_t n = blk->tx_count ? blk->tx_count : 1;
+
+	if (s != NULL)
+		s->hashes = calloc(n, sizeof *s->hashes);
+	if (s == NULL || s->hashes == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->height = height;
+	memcpy(s->hash, hash, LOY_HASH_SIZE);
+	s->block = *blk;
+	memset(blk, 0, sizeof *blk);
+	s->results = *results;
+	*results = NULL;
+	for (uint32_t i = 0; i < s->block.tx_count; i++)
+		loy_tx_hash(s->hashes[i], s->block.txs[i].data,
+			    s->block.txs[i].len);
+	return s;
+}
+
+static void staged_keep(struct loy_node *n, struct loy_staged_results *s)
+{
+	loy_node_staged_free(n->staged);
+	n->staged = s;
+}
+
+bool loy_node_behind_acks(const struct loy_node *n)
+{
+	return n->acked_height > n->tip_height;
+}
+
 /* --- build --- */
 
 struct build_job {
@@ -52,9 +115,36 @@ struct build_job {
 	struct loy_tx_result *results;
 	struct loy_buf block; /* the encoded block, on success */
 	uint32_t n_included;
+	struct loy_staged_results *staged;
 	int rv;
 	char err[256];
 };
+
+/* The staged results of the block just built: its included transactions'
+ * results, in block order. */
+static void build_stage(struct build_job *b, const struct loy_block *blk)
+{
+	struct loy_block copy;
+	struct loy_tx_result *res;
+	uint8_t hash[LOY_HASH_SIZE];
+	uint32_t k = 0;
+
+	res = calloc(blk->tx_count ? blk->tx_count : 1, sizeof *res);
+	if (res == NULL)
+		return;
+	for (uint32_t i = 0; i < b->n_txs; i++)
+		if (b->results[i].code == LOY_REJ_OK ||
+		    b->results[i].code > LOY_REJ_INVALID_MAX)
+			res[k++] = b->results[i];
+	if (loy_block_header_hash(&blk->header, hash) != 0 ||
+	    loy_block_decode(&copy, b->block.data, b->block.len) != 0) {
+		free(res);
+		return;
+	}
+	b->staged = staged_make(b->height, hash, &copy, &res);
+	loy_block_free(&copy);
+	free(res);
+}
 
 static void build_run(struct loy_job *j)
 {
@@ -95,6 +185,8 @@ static void build_run(struct loy_job *j)
 	memcpy(blk.header.proposer, b->proposer, LOY_PUBKEY_SIZE);
 	loy_tx_root(blk.header.tx_root, blk.txs, blk.tx_count);
 	b->rv = loy_block_encode(&blk, &b->block);
+	if (b->rv == 0)
+		build_stage(b, &blk);
 	free(blk.txs); /* the bufs themselves belong to b->txs */
 	b->t_ran = loy_node_now_ms();
 }
@@ -106,6 +198,7 @@ static void build_free(struct build_job *b)
 	free(b->txs);
 	free(b->results);
 	loy_buf_free(&b->block);
+	loy_node_staged_free(b->staged);
 	free(b);
 }
 
@@ -141,6 +234,10 @@ static void build_done(struct loy_job *j)
 	    (unsigned long long)b->height, b->n_included, b->n_txs,
 	    (unsigned long long)(b->t_run - b->t_queued),
 	    (unsigned long long)(b->t_ran - b->t_run));
+	if (b->rv == 0 && b->staged) {
+		staged_keep(n, b->staged);
+		b->staged = NULL;
+	}
 	ev.built.height = b->height;
 	ev.built.view = b->view;
 	ev.built.data = b->rv == 0 ? b->block.data : NULL;
@@ -204,6 +301,7 @@ struct check_job {
 	struct loy_buf block;
 	uint8_t *known; /* per tx: 1 if already verified (in our mempool) */
 	uint32_t n_known;
+	struct loy_staged_results *staged;
 	int ok;
 	char why[256];
 };
@@ -223,6 +321,7 @@ static void check_run(struct loy_job *j)
 		snprintf(c->why, sizeof c->why, "does not decode");
 		return;
 	}
+	c->n_txs = blk.tx_count;
 	if (loy_block_header_hash(&blk.header, hh) != 0 ||
 	    memcmp(hh, c->hash, LOY_HASH_SIZE) != 0) {
 		snprintf(c->why, sizeof c->why, "hash mismatch");
@@ -283,8 +382,8 @@ static void check_run(struct loy_job *j)
 		goto out;
 	}
 	c->ok = 1;
+	c->staged = staged_make(c->height, c->hash, &blk, &results);
 out:
-	c->n_txs = blk.tx_count;
 	c->t_ran = loy_node_now_ms();
 	free(results);
 	loy_block_free(&blk);
@@ -305,10 +404,15 @@ static void check_done(struct loy_job *j)
 		  (unsigned long long)c->height, c->n_txs, c->verified,
 		  (unsigned long long)(c->t_run - c->t_queued),
 		  (unsigned long long)(c->t_ran - c->t_run));
+	if (c->ok && c->staged) {
+		staged_keep(n, c->staged);
+		c->staged = NULL;
+	}
 	memcpy(ev.checked.hash, c->hash, LOY_HASH_SIZE);
 	ev.checked.ok = c->ok;
 	loy_node_cons_event(n, &ev);
 	loy_buf_free(&c->block);
+	loy_node_staged_free(c->staged);
 	free(c->known);
 	free(c);
 }
@@ -373,6 +477,7 @@ struct apply_job {
 	int rv;
 	int already; /* the ledger had it (restart) */
 	int fetched; /* caught up from a peer */
+	int acked;   /* clients were told when it committed */
 	char err[512];
 };
 
@@ -481,7 +586,7 @@ static void apply_done(struct loy_job *j)
 		if (a->fetched)
 			n->fetched_upto = n->applied_nosync;
 		n->committed_txs += a->decoded.tx_count;
-		if (n->api)
+		if (n->api && !a->acked)
 			loy_client_api_on_commit(
 			    n->api, a->height, &a->decoded,
 			    (const uint8_t(*)[LOY_HASH_SIZE])a->hashes,
@@ -492,6 +597,8 @@ static void apply_done(struct loy_job *j)
 		  (unsigned long long)a->height, a->decoded.tx_count,
 		  (unsigned long long)(a->t_run - a->t_queued),
 		  (unsigned long long)(a->t_ran - a->t_run));
+	if (n->api)
+		loy_client_api_release(n->api);
 	ev.applied.height = a->height;
 	ev.applied.next = &a->next;
 	ev.applied.pending_txs = (uint32_t)loy_mempool_count(n->mempool);
@@ -504,6 +611,32 @@ out:
 	free(a->results);
 	free(a->peers);
 	free(a);
+}
+
+/* A block this node executed itself has a commit certificate: it is final,
+ * and 2f+1 validators hold it durably in their consensus records (each
+ * persists its COMMIT vote, with the prepared block and certificate, before
+ * sending it; a later view must re-propose it). Clients hear of it now, as
+ * a Raft cluster answers once a quorum's logs hold an entry, not after the
+ * ledger's apply and its disk flush, which follow on the ledger thread.
+ * Their queries and waiting submits are held until the apply is done. */
+static void ack_commit(struct loy_node *n, struct apply_job *a,
+		       const struct loy_cons_update *up)
+{
+	struct loy_staged_results *s = n->staged;
+
+	n->staged = NULL; /* of this height or stale */
+	if (!a->fetched && s != NULL && s->height == a->height &&
+	    memcmp(s->hash, up->commit.hash, LOY_HASH_SIZE) == 0) {
+		a->acked = 1;
+		n->acked_height = a->height;
+		if (n->api)
+			loy_client_api_on_commit(
+			    n->api, a->height, &s->block,
+			    (const uint8_t(*)[LOY_HASH_SIZE])s->hashes,
+			    s->results);
+	}
+	loy_node_staged_free(s);
 }
 
 void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
@@ -543,4 +676,5 @@ void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
 	a->job.run = apply_run;
 	a->job.done = apply_done;
 	loy_node_ledger_job(n, &a->job);
+	ack_commit(n, a, up);
 }

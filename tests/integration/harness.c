@@ -571,6 +571,23 @@ int it_request(struct it_cluster *c, int i, struct loy_client_request *q,
 	return request(c, i, false, q, out, timeout_ms);
 }
 
+int it_request_two(struct it_cluster *c, int i, struct loy_client_request *a,
+		   struct loy_client_request *b, char **out, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	struct it_conn *cn = conn_open(c, i, false, deadline);
+	int code = -1;
+
+	if (out)
+		*out = NULL;
+	if (cn == NULL)
+		return -1;
+	if (exchange(cn, a, NULL, deadline) == 0)
+		code = exchange(cn, b, out, deadline);
+	conn_close(cn);
+	return code;
+}
+
 /* Pulls "key":number or "key":"text" out of a flat JSON answer. */
 static long json_num(const char *js, const char *key)
 {

@@ -87,6 +87,56 @@ static void test_agree(void)
 	fprintf(stderr, "itest: agreement: 2000 txs in %.2f s\n", secs() - t0);
 }
 
+/* A client told that its transaction committed reads it back at once from
+ * the same node: the node answers when the block is final, before its
+ * ledger has applied it, and holds the query back until it has. */
+static void test_reads_own_writes(void)
+{
+	int found = 0, rounds = 40;
+
+	for (int r = 0; r < rounds; r++) {
+		struct loy_client_request sub, q;
+		struct loy_tx tx;
+		struct loy_buf b;
+		uint8_t pk[32], sk[64], h[LOY_HASH_SIZE];
+		char *js = NULL;
+		int node = 1 + r % cl.n;
+
+		memset(&tx, 0, sizeof tx);
+		loy_keypair(pk, sk);
+		tx.kind = LOY_TX_CUSTOMER_REGISTER;
+		snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
+		tx.nonce = 1;
+		if (loy_tx_sign(&tx, sk) != 0 || loy_tx_encode(&tx, &b) != 0)
+			abort();
+		loy_tx_hash(h, b.data, b.len);
+		memset(&sub, 0, sizeof sub);
+		sub.kind = LOY_CLIENT_SUBMIT;
+		sub.request_id = 1;
+		sub.submit.wait = true;
+		sub.submit.tx_count = 1;
+		sub.submit.txs = &b;
+		memset(&q, 0, sizeof q);
+		q.kind = LOY_CLIENT_QUERY;
+		q.request_id = 2;
+		q.query.kind = LOY_Q_TX;
+		q.query.arg_count = 1;
+		q.query.args[0].type = LOY_ARG_BIN;
+		q.query.args[0].len = LOY_HASH_SIZE;
+		memcpy(q.query.args[0].data, h, LOY_HASH_SIZE);
+		/* the lookup answers 0 only for a transaction the ledger has */
+		if (it_request_two(&cl, node, &sub, &q, &js, 10000) == 0 && js &&
+		    strstr(js, "\"height\"") != NULL)
+			found++;
+		free(js);
+		loy_buf_free(&b);
+	}
+	CHECK(found == rounds,
+	      "a committed transaction is found by the next query on the same "
+	      "node (%d of %d)",
+	      found, rounds);
+}
+
 /* Background load for the kill -9 test: batches to one node until told. */
 struct load {
 	int node;
@@ -385,6 +435,7 @@ int main(int argc, char **argv)
 			tally.failed++;
 	CHECK(it_wait_converged(&cl, 0, 10000), "four nodes start and answer");
 	test_agree();
+	test_reads_own_writes();
 	test_hostile_bytes();
 	test_kill9_and_catch_up();
 	test_leader_killed();

@@ -79,6 +79,10 @@ void it_cluster_destroy(struct it_cluster *c);
  * response code, or -1 when the node cannot be reached. */
 int it_request(struct it_cluster *c, int i, struct loy_client_request *q,
 	       char **out, int timeout_ms);
+/* Request a, then (once a answered with code 0) request b, over one fresh
+ * connection to node i: b's code and payload, or -1. */
+int it_request_two(struct it_cluster *c, int i, struct loy_client_request *a,
+		   struct loy_client_request *b, char **out, int timeout_ms);
 /* Hashes of the transactions nodes acknowledged as committed, shared by
  * load threads (the lock guards everything). */
 struct it_acked {
