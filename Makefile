@@ -78,12 +78,12 @@ $(BUILD)/rel/libloy.a: $(REL_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/rel/%.o: %.c
+$(BUILD)/rel/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(REL_CFLAGS) -c $< -o $@
 
-$(BUILD)/san/%.o: %.c
+$(BUILD)/san/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC san  $<")
 	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
@@ -135,7 +135,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer-no-link,addre
 	-fno-sanitize-recover=all $(PKG_CFLAGS)
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 
-$(BUILD)/fuzzobj/%.o: %.c
+$(BUILD)/fuzzobj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC fuzz $<")
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
