@@ -81,6 +81,7 @@ enum loy_cons_event_type {
 	LOY_CONS_PERSISTED,     /* update.persist with this seq is durable */
 	LOY_CONS_APPLIED,       /* update.commit is applied to the ledger */
 	LOY_CONS_FETCHED,       /* answer to update.fetch */
+	LOY_CONS_UNREACHABLE,   /* validators this node cannot reach now */
 };
 
 /* One block a peer served for catch-up. Borrowed for the step call. */
@@ -124,6 +125,15 @@ struct loy_cons_event {
 			uint32_t count;
 			const struct loy_cons_fetched *blocks;
 		} fetched;
+		/* The validators this node has had no link to for a while (the
+		 * whole list each time; count 0: all reachable). A view whose
+		 * leader is among them is left at once instead of at its
+		 * timeout, while the others still make a quorum with us. Only
+		 * liveness depends on it: a wrong list costs a view change. */
+		struct {
+			uint32_t count;
+			const uint8_t (*keys)[LOY_PUBKEY_SIZE];
+		} unreachable;
 	};
 };
 

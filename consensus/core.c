@@ -389,6 +389,43 @@ static void resend(struct loy_cons *c)
 	cons_send_status(c, NULL);
 }
 
+static int is_unreachable(const struct loy_cons *c, const uint8_t *key)
+{
+	for (uint32_t i = 0; i < c->n_unreach; i++)
+		if (memcmp(c->unreach[i], key, LOY_PUBKEY_SIZE) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether to leave the current view now: it has work, its leader is not
+ * us and cannot be reached, and the validators we can reach (us included)
+ * still make a quorum for the next view. An isolated node waits for its
+ * timeouts instead of racing through views. */
+static int leader_unreachable(const struct loy_cons *c)
+{
+	uint32_t leader, reach = 0;
+
+	if (c->me < 0 || c->n_unreach == 0 || c->view_deadline == 0)
+		return 0;
+	leader = cons_leader(c, c->view);
+	if ((int)leader == c->me || !is_unreachable(c, c->vs.keys[leader]))
+		return 0;
+	for (uint32_t i = 0; i < c->vs.n; i++)
+		reach += (int)i == c->me || !is_unreachable(c, c->vs.keys[i]);
+	return reach >= c->quorum;
+}
+
+static void on_unreachable(struct loy_cons *c, const struct loy_cons_event *ev)
+{
+	uint32_t n = ev->unreachable.count;
+
+	if (n > LOY_MAX_VALIDATORS || (n > 0 && ev->unreachable.keys == NULL))
+		n = 0;
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(c->unreach[i], ev->unreachable.keys[i], LOY_PUBKEY_SIZE);
+	c->n_unreach = n;
+}
+
 /* Progress that depends only on time and state. */
 static void drive(struct loy_cons *c)
 {
@@ -414,7 +451,8 @@ static void drive(struct loy_cons *c)
 	if (c->pending_txs > 0 || c->has_proposal || c->rec.in_view_change ||
 	    c->n_votes > 0)
 		cons_arm_view_timer(c);
-	if (c->view_deadline != 0 && c->now >= c->view_deadline)
+	if (c->view_deadline != 0 &&
+	    (c->now >= c->view_deadline || leader_unreachable(c)))
 		cons_start_view_change(c, c->view + 1);
 	if (c->now >= c->resend_at) {
 		if (c->resend_mark == c->height)
@@ -543,6 +581,9 @@ int loy_cons_step(struct loy_cons *c, const struct loy_cons_event *ev,
 		break;
 	case LOY_CONS_FETCHED:
 		cons_on_fetched(c, ev);
+		break;
+	case LOY_CONS_UNREACHABLE:
+		on_unreachable(c, ev);
 		break;
 	}
 	drive(c);

@@ -76,6 +76,10 @@ struct loy_cons {
 	uint8_t applying_hash[LOY_HASH_SIZE];
 	uint64_t applying_time;
 
+	/* validators the node reports unreachable (LOY_CONS_UNREACHABLE) */
+	uint32_t n_unreach;
+	uint8_t unreach[LOY_MAX_VALIDATORS][LOY_PUBKEY_SIZE];
+
 	/* view state */
 	uint64_t view;
 	uint64_t view_deadline; /* 0: not armed */

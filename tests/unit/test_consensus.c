@@ -374,6 +374,67 @@ static void test_catch_up_checks_certificates(void **state)
 	loy_cons_free(c);
 }
 
+/* Validator 2 of 4 with transactions waiting, told that the validators in
+ * `down` cannot be reached: whether it leaves view 0 (persisting its
+ * VIEW-CHANGE for view 1) well before view 0's timeout. */
+static int leaves_view_early(const struct keys *k, const uint32_t *down,
+			     uint32_t n_down)
+{
+	struct loy_cons_config cfg;
+	struct loy_cons_start st;
+	struct loy_cons *c;
+	struct loy_cons_event ev;
+	struct loy_cons_update up;
+	uint8_t keys[4][32];
+	int left;
+
+	config(&cfg, k->sk[2]);
+	start(&st, k, 4, NULL);
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_TXS_READY;
+	ev.txs.count = 1;
+	assert_int_equal(step(c, &ev, &up, 1001), 0);
+	assert_false(up.flags & LOY_CONS_UPDATE_PERSIST);
+	for (uint32_t i = 0; i < n_down; i++)
+		memcpy(keys[i], k->pk[down[i]], 32);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_UNREACHABLE;
+	ev.unreachable.count = n_down;
+	ev.unreachable.keys = (const uint8_t(*)[32])keys;
+	assert_int_equal(step(c, &ev, &up, 1002), 0);
+	left = (up.flags & LOY_CONS_UPDATE_PERSIST) &&
+	       up.persist->in_view_change && up.persist->view == 1;
+	if (left) {
+		/* the VIEW-CHANGE leaves once its record is durable */
+		uint64_t seq = up.persist_seq;
+		memset(&ev, 0, sizeof ev);
+		ev.type = LOY_CONS_PERSISTED;
+		ev.persisted.seq = seq;
+		assert_int_equal(step(c, &ev, &up, 1003), 0);
+		assert_int_equal(count_kind(&up, LOY_CMSG_VIEW_CHANGE, NULL),
+				 1);
+	}
+	loy_cons_free(c);
+	return left;
+}
+
+static void test_unreachable_leader_is_skipped(void **state)
+{
+	struct keys k;
+	const uint32_t leader[] = {1}, other[] = {3}, two[] = {1, 3};
+
+	(void)state;
+	make_keys(&k, 4);
+	/* the leader of (1, 0) is validator 1 */
+	assert_true(leaves_view_early(&k, leader, 1));
+	assert_false(leaves_view_early(&k, other, 1));
+	/* with two of four out of reach there is no quorum to change to:
+	 * the timeout decides, as before */
+	assert_false(leaves_view_early(&k, two, 2));
+	assert_false(leaves_view_early(&k, NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +442,7 @@ int main(void)
 	    cmocka_unit_test(test_persist_before_send_and_restart),
 	    cmocka_unit_test(test_equivocation_is_evidence),
 	    cmocka_unit_test(test_catch_up_checks_certificates),
+	    cmocka_unit_test(test_unreachable_leader_is_skipped),
 	};
 
 	if (loy_crypto_init() != 0)
