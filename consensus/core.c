@@ -397,15 +397,18 @@ static int is_unreachable(const struct loy_cons *c, const uint8_t *key)
 	return 0;
 }
 
-/* Whether to leave the current view now: it has work, its leader is not
- * us and cannot be reached, and the validators we can reach (us included)
- * still make a quorum for the next view. An isolated node waits for its
- * timeouts instead of racing through views. */
+/* Whether to leave view 0 of this height now: it has work, its leader (the
+ * height's turn in the rotation) is not us and cannot be reached, and the
+ * validators we can reach (us included) still make a quorum for the next
+ * view. Only view 0: later views keep their timeouts, so a report that is
+ * wrong or flapping costs at most one view change per height, and an
+ * isolated node waits for its timeouts instead of racing through views. */
 static int leader_unreachable(const struct loy_cons *c)
 {
 	uint32_t leader, reach = 0;
 
-	if (c->me < 0 || c->n_unreach == 0 || c->view_deadline == 0)
+	if (c->me < 0 || c->n_unreach == 0 || c->view_deadline == 0 ||
+	    c->view != 0 || c->rec.in_view_change)
 		return 0;
 	leader = cons_leader(c, c->view);
 	if ((int)leader == c->me || !is_unreachable(c, c->vs.keys[leader]))

@@ -440,10 +440,32 @@ static void node_step(struct sim *s, struct sim_node *nd,
 	apply_update(s, nd, &up);
 }
 
+/* What a node's links would tell it: the validators it cannot reach now
+ * (crashed, partitioned away, cut), and now and then a wrong entry, as a
+ * link that flaps would report. Only liveness may depend on it. */
+static void report_unreachable(struct sim *s, struct sim_node *nd)
+{
+	uint8_t keys[SIM_MAX_NODES][LOY_PUBKEY_SIZE];
+	struct loy_cons_event ev;
+	uint32_t me = (uint32_t)(nd - s->nodes), k = 0;
+
+	for (uint32_t i = 0; i < s->n_nodes; i++)
+		if (i != me && (!sim_link_ok(s, i, me) ||
+				sim_range(s, 0, 99) < 3))
+			memcpy(keys[k++], s->nodes[i].pk, LOY_PUBKEY_SIZE);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_UNREACHABLE;
+	ev.unreachable.count = k;
+	ev.unreachable.keys = (const uint8_t(*)[LOY_PUBKEY_SIZE])keys;
+	node_step(s, nd, &ev);
+}
+
 void sim_tick(struct sim *s, struct sim_node *nd)
 {
 	struct loy_cons_event ev;
 
+	if (sim_range(s, 0, 3) == 0)
+		report_unreachable(s, nd);
 	memset(&ev, 0, sizeof ev);
 	ev.type = LOY_CONS_TICK;
 	node_step(s, nd, &ev);
