@@ -56,7 +56,7 @@ struct conn {
 	size_t queued; /* bytes written but not yet flushed */
 	struct pending *pendings;
 	bool closing;
-	unsigned refs; /* async work holding a pointer to this conn */
+	unsigned refs;     /* async work holding a pointer to this conn */
 	unsigned n_parked; /* requests held back (in order behind them) */
 	bool subscribed;
 	uint8_t sub_filter;

@@ -14,6 +14,7 @@
 #include "node/node.h"
 #include "node/peer.h"
 #include "node/persist.h"
+#include "node/reach.h"
 #include "node/vcache.h"
 #include "node/worker.h"
 #include "wire/block.h"
@@ -47,7 +48,8 @@ struct loy_node {
 	struct loy_client_api *api;
 
 	uv_timer_t timer;
-	uint64_t timer_at; /* armed deadline, UINT64_MAX when none */
+	uint64_t timer_at;      /* armed deadline, UINT64_MAX when none */
+	struct loy_reach reach; /* validators we cannot reach (reach.h) */
 
 	/* Ledger writer calls run one at a time, in order, on their own
 	 * thread. */

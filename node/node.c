@@ -289,6 +289,12 @@ void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev)
 	if (loy_node_halt_if_damaged(n))
 		return;
 	ev->now_ms = loy_node_now_ms();
+	if (ev->type != LOY_CONS_UNREACHABLE) {
+		(void)loy_node_reach_ping(n, ev->now_ms);
+		loy_node_reach_refresh(n, ev->now_ms);
+		if (n->stopping || n->cons == NULL)
+			return;
+	}
 	rv = loy_cons_step(n->cons, ev, &up);
 	if (rv != 0)
 		LOG_WARN(&n->log, "consensus", "step: %s", loy_strerror(rv));
@@ -327,8 +333,13 @@ void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev)
 		    (unsigned long long)up.evidence[i].height,
 		    (unsigned long long)up.evidence[i].view);
 	}
-	/* 5. timer */
-	arm_timer(n, up.timer_ms, ev->now_ms);
+	/* 5. timer: the core's deadline, or a down peer's grace ending */
+	{
+		uint64_t at = loy_node_reach_next(n, ev->now_ms);
+		if (n->reach.ping_at < at)
+			at = n->reach.ping_at;
+		arm_timer(n, up.timer_ms < at ? up.timer_ms : at, ev->now_ms);
+	}
 }
 
 /* --- peer links --- */
@@ -340,6 +351,11 @@ static void on_peer_up(void *data, const uint8_t key[LOY_PUBKEY_SIZE])
 
 	loy_log_short(who, key);
 	LOG_INFO(&n->log, "peer", "link to %s up", who);
+	loy_reach_link(&n->reach, key, true, loy_node_now_ms());
+	{
+		struct loy_cons_event ev = {.type = LOY_CONS_TICK};
+		loy_node_cons_event(n, &ev);
+	}
 	/* Gossip sent while the link was down is lost: hand the peer what
 	 * is pending here, so any leader can propose it. */
 	loy_node_push_mempool(n, key);
@@ -352,6 +368,11 @@ static void on_peer_down(void *data, const uint8_t key[LOY_PUBKEY_SIZE])
 
 	loy_log_short(who, key);
 	LOG_INFO(&n->log, "peer", "link to %s down", who);
+	loy_reach_link(&n->reach, key, false, loy_node_now_ms());
+	{
+		struct loy_cons_event ev = {.type = LOY_CONS_TICK};
+		loy_node_cons_event(n, &ev);
+	}
 }
 
 static void on_peer_message(void *data, const uint8_t key[LOY_PUBKEY_SIZE],
@@ -361,6 +382,7 @@ static void on_peer_message(void *data, const uint8_t key[LOY_PUBKEY_SIZE],
 
 	if (n->stopping)
 		return;
+	loy_reach_heard(&n->reach, key, loy_node_now_ms());
 	switch (channel) {
 	case LOY_CHAN_CONSENSUS: {
 		struct loy_cons_event ev = {.type = LOY_CONS_RECEIVE};
@@ -622,6 +644,7 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 		snprintf(err, err_size, "mempool: out of memory");
 		goto fail;
 	}
+	loy_reach_init(&n->reach, loy_node_now_ms());
 	rv = start_consensus(n, err, err_size);
 	if (rv != 0)
 		goto fail;

@@ -19,7 +19,8 @@ enum loy_peer_channel {
 	LOY_CHAN_TXS = 2,       /* gossiped transactions (a client SUBMIT) */
 	LOY_CHAN_SYNC_REQ = 3,  /* wire/sync.h request */
 	LOY_CHAN_SYNC_RESP = 4, /* wire/sync.h response */
-	LOY_CHAN_MAX = 4
+	LOY_CHAN_PING = 5,      /* liveness: sent every 250 ms, ignored */
+	LOY_CHAN_MAX = 5
 };
 
 struct loy_peer_addr {

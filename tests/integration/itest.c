@@ -125,8 +125,8 @@ static void test_reads_own_writes(void)
 		q.query.args[0].len = LOY_HASH_SIZE;
 		memcpy(q.query.args[0].data, h, LOY_HASH_SIZE);
 		/* the lookup answers 0 only for a transaction the ledger has */
-		if (it_request_two(&cl, node, &sub, &q, &js, 10000) == 0 && js &&
-		    strstr(js, "\"height\"") != NULL)
+		if (it_request_two(&cl, node, &sub, &q, &js, 10000) == 0 &&
+		    js && strstr(js, "\"height\"") != NULL)
 			found++;
 		free(js);
 		loy_buf_free(&b);

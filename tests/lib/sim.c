@@ -450,8 +450,8 @@ static void report_unreachable(struct sim *s, struct sim_node *nd)
 	uint32_t me = (uint32_t)(nd - s->nodes), k = 0;
 
 	for (uint32_t i = 0; i < s->n_nodes; i++)
-		if (i != me && (!sim_link_ok(s, i, me) ||
-				sim_range(s, 0, 99) < 3))
+		if (i != me &&
+		    (!sim_link_ok(s, i, me) || sim_range(s, 0, 99) < 3))
 			memcpy(keys[k++], s->nodes[i].pk, LOY_PUBKEY_SIZE);
 	memset(&ev, 0, sizeof ev);
 	ev.type = LOY_CONS_UNREACHABLE;
