@@ -130,11 +130,12 @@ static void *submitter(void *p)
 
 		if (t > b->duration)
 			break;
-		/* open loop: connection k of K sends its i-th batch at
-		 * (i + k/K) / per-connection rate, so arrivals over all
+		/* open loop: connection k of K sends its i-th batch of B at
+		 * (i + k/K) * B / per-connection rate, so arrivals over all
 		 * connections are evenly spaced rather than in bursts of K */
 		if (per_conn_rate > 0 &&
-		    ((double)sent + (double)s->k / b->conns) / per_conn_rate >
+		    ((double)sent + (double)s->k * b->batch / b->conns) /
+			    per_conn_rate >
 			t) {
 			usleep(500);
 			continue;
