@@ -37,8 +37,12 @@ void cons_request_fetch(struct loy_cons *c, const uint8_t peer[LOY_PUBKEY_SIZE])
 {
 	struct loy_cons_update *up = c->up;
 
-	if (c->applying || c->now < c->fetch_retry_at ||
-	    (up->flags & LOY_CONS_UPDATE_FETCH))
+	if (c->applying) {
+		c->fetch_after_apply = 1;
+		memcpy(c->fetch_after_peer, peer, LOY_PUBKEY_SIZE);
+		return;
+	}
+	if (c->now < c->fetch_retry_at || (up->flags & LOY_CONS_UPDATE_FETCH))
 		return;
 	up->flags |= LOY_CONS_UPDATE_FETCH;
 	up->fetch.from_height = c->height;

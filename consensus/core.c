@@ -308,6 +308,12 @@ static void on_applied(struct loy_cons *c, const struct loy_cons_event *ev)
 		c->fetch_retry_at = 0;
 		cons_request_fetch(c, c->fetch_peer);
 	}
+	if (!c->applying && c->fetch_after_apply) {
+		uint8_t peer[LOY_PUBKEY_SIZE];
+		memcpy(peer, c->fetch_after_peer, LOY_PUBKEY_SIZE);
+		c->fetch_after_apply = 0;
+		cons_request_fetch(c, peer);
+	}
 	if (!c->applying)
 		replay_future(c);
 }
@@ -341,7 +347,10 @@ static void on_receive(struct loy_cons *c, const uint8_t *data, size_t len)
 	if (m.height < c->height)
 		goto out;
 	if (m.height > c->height || c->applying) {
-		if (m.height == c->height + 1)
+		/* the next two heights are held: a node one slow apply behind
+		 * then finds the votes of the height after it when it gets
+		 * there, instead of waiting for them to be resent */
+		if (m.height <= c->height + 2 && m.height > c->height)
 			buffer_future(c, &m, data, len);
 		else if (m.height == c->height)
 			; /* decided; the node is applying it */

@@ -114,6 +114,12 @@ struct loy_cons {
 	uint64_t fetch_retry_at;
 	uint8_t fetch_peer[LOY_PUBKEY_SIZE]; /* asked last */
 	int catching_up; /* committed a fetched block since the last fetch */
+	/* A message two or more heights ahead came while a block was being
+	 * applied: fetch from its sender as soon as the apply is done, not
+	 * when it next resends (a node that fell behind by one slow apply
+	 * would wait resend_ms). */
+	int fetch_after_apply;
+	uint8_t fetch_after_peer[LOY_PUBKEY_SIZE];
 	struct cons_fetched *fetched;
 	uint32_t n_fetched;
 	struct cons_future future[CONS_MAX_FUTURE];

@@ -1,6 +1,7 @@
 /* Applying a final block: its checks (chain, link, time, tx root, proposer,
  * certificate), re-execution or the staged execution of its check, and the
  * one LMDB commit that stores it. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,46 @@ static int commit_maybe_sync(struct loy_ledger *l, MDB_txn *txn, unsigned flags)
 	return mrc;
 }
 
+/* Commits a block's transaction. In group mode (LOY_LEDGER_GROUP) txn is
+ * a child of the group: it joins the group, whose tip is kept; then
+ * LOY_APPLY_GROUP appends the block to the block log, and any other flags
+ * flush the group as durably as they say (only a durable flush empties
+ * the log). */
+static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
+			const struct loy_block *b, const uint8_t bhash[32],
+			const uint8_t root[32], const uint8_t *block,
+			size_t block_len, const uint8_t *cert, size_t cert_len)
+{
+	struct ldg_group *g = &l->group;
+	int mrc;
+
+	if (!(l->flags & LOY_LEDGER_GROUP) || g->txn == NULL)
+		return commit_maybe_sync(l, txn, flags);
+	mrc = mdb_txn_commit(txn);
+	if (mrc != 0)
+		return mrc;
+	g->blocks++;
+	g->txs += b->tx_count;
+	g->height = b->header.height;
+	g->time_ms = b->header.time_ms;
+	memcpy(g->hash, bhash, 32);
+	memcpy(g->root, root, 32);
+	if (flags & LOY_APPLY_GROUP) {
+		/* the store's error codes are LMDB's here: say EIO */
+		return ldg_log_append(l, b->header.height, block, block_len,
+				      cert, cert_len) == 0
+			   ? 0
+			   : EIO;
+	}
+	mrc = commit_maybe_sync(l, g->txn, flags);
+	g->txn = NULL;
+	g->blocks = 0;
+	g->txs = 0;
+	if (mrc == 0 && !(flags & (LOY_APPLY_NO_SYNC | LOY_APPLY_NO_META_SYNC)))
+		ldg_log_reset(l);
+	return mrc;
+}
+
 /* Writes a block's own records (block, certificate, tip) into txn. */
 static int put_block(struct loy_ledger *l, struct ldg_txn *t,
 		     const struct loy_block *b, const uint8_t bhash[32],
@@ -159,7 +200,8 @@ static int apply_staged(struct loy_ledger *l, const struct loy_block *b,
 	}
 	if (res && st->n)
 		memcpy(res, st->results, st->n * sizeof *res);
-	mrc = commit_maybe_sync(l, st->txn, flags);
+	mrc = commit_block(l, st->txn, flags, b, bhash, st->root, block,
+			   block_len, cert, cert_len);
 	st->txn = NULL;
 	st->active = false;
 	ldg_ws_free(st->ws);
@@ -285,7 +327,8 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			 ldg_why(l, rc));
 		goto abort;
 	}
-	mrc = commit_maybe_sync(l, t.txn, flags);
+	mrc = commit_block(l, t.txn, flags, &b, bhash, root, block, block_len,
+			   cert, cert_len);
 	if (mrc != 0) {
 		rc = ldg_fail(l, ldg_mdb_err(mrc),
 			      "ledger: apply block %llu: commit: %s", ht,

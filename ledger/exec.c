@@ -410,7 +410,24 @@ int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 		return ldg_fail(l, LOY_ESTATE, "ledger: %s: read-only", what);
 	if (!l->have_genesis)
 		return ldg_fail(l, LOY_ESTATE, "ledger: %s: no genesis", what);
-	mrc = mdb_txn_begin(l->env, NULL, 0, txn);
+	if ((l->flags & LOY_LEDGER_GROUP) && l->group.txn == NULL) {
+		mrc = mdb_txn_begin(l->env, NULL, 0, &l->group.txn);
+		if (mrc != 0) {
+			l->group.txn = NULL;
+			return ldg_fail(l, ldg_mdb_err(mrc), "ledger: %s: %s",
+					what, mdb_strerror(mrc));
+		}
+		l->group.blocks = 0;
+		l->group.txs = 0;
+		/* the thread that writes now (the loop thread replays the
+		 * block log at start; the ledger thread writes after) */
+		if (!ldg_reads_group(l)) {
+			atomic_store(&l->writer_known, false);
+			l->writer = pthread_self();
+			atomic_store(&l->writer_known, true);
+		}
+	}
+	mrc = mdb_txn_begin(l->env, l->group.txn, 0, txn);
 	if (mrc != 0)
 		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: %s: %s", what,
 				mdb_strerror(mrc));

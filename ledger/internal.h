@@ -5,6 +5,7 @@
 #define LOY_LEDGER_INTERNAL_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -78,8 +79,30 @@ struct ldg_stage {
 	struct loy_tx_result *results; /* n, in block order */
 };
 
+/* Group commit (LOY_LEDGER_GROUP): blocks applied with LOY_APPLY_GROUP
+ * are committed into one open write transaction, each made durable by the
+ * block log (blocklog.c), and reach data.mdb together at the next flush, so
+ * a page that several blocks touch is written once. Every writer call then
+ * runs in a child of this transaction (the stage too). Readers on other
+ * threads see data.mdb as of the last flush; reads on the writer thread
+ * see the group. */
+struct ldg_group {
+	MDB_txn *txn; /* open, or NULL */
+	uint32_t blocks, txs;
+	/* the tip as of the group's last block (when blocks > 0) */
+	uint64_t height, time_ms;
+	uint8_t hash[32], root[32];
+	int log_fd;       /* blocks.wal, -1 until first used */
+	uint64_t log_off; /* end of its last whole record */
+};
+
 struct loy_ledger {
 	struct ldg_stage stage;
+	struct ldg_group group;
+	/* the thread that opened the group: its reads see the group */
+	atomic_bool writer_known;
+	pthread_t writer;
+	char *path; /* the data directory */
 	MDB_env *env;
 	MDB_dbi dbi[LDB_COUNT];
 	unsigned flags;
@@ -324,7 +347,24 @@ struct ldg_txn {
 	MDB_txn *txn;
 	struct ldg_ws
 	    *ws; /* NULL: writes are not recorded (genesis uses one) */
+	bool borrowed; /* txn is the group's: ldg_rend leaves it open */
 };
+
+/* A read transaction: the group's on the writer thread while it holds
+ * blocks (any stage is dropped: a parent cannot be read beside a child),
+ * else a new MDB_RDONLY one. ldg_rend ends it. */
+int ldg_rbegin(struct loy_ledger *l, struct ldg_txn *t);
+void ldg_rend(struct ldg_txn *t);
+
+/* Whether the calling thread reads through the group (see ldg_group). */
+bool ldg_reads_group(const struct loy_ledger *l);
+
+/* The block log (blocklog.c). Append: one record and an fdatasync. Reset:
+ * empties it once the store holds everything in it. */
+int ldg_log_append(struct loy_ledger *l, uint64_t height, const uint8_t *block,
+		   size_t blen, const uint8_t *cert, size_t clen);
+void ldg_log_reset(struct loy_ledger *l);
+void ldg_log_close(struct loy_ledger *l);
 
 /* Gets a value (without its tag, which is checked); *val is valid until
  * the next write in t or its end. Returns 0, LOY_ENOTFOUND, LOY_ECORRUPT

@@ -240,6 +240,13 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 		return LOY_ENOMEM;
 	}
 	l->flags = flags;
+	l->group.log_fd = -1;
+	l->path = strdup(path);
+	if (l->path == NULL) {
+		free(l);
+		set_err(errmsg, errlen, path, "out of memory");
+		return LOY_ENOMEM;
+	}
 	if (flags & LOY_LEDGER_RDONLY)
 		envflags |= MDB_RDONLY;
 	if (flags & LOY_LEDGER_NOSYNC)
@@ -319,6 +326,7 @@ fail_env:
 fail:
 	if (l->env)
 		mdb_env_close(l->env);
+	free(l->path);
 	free(l);
 	return rc;
 }
@@ -328,8 +336,70 @@ void loy_ledger_close(struct loy_ledger *l)
 	if (!l)
 		return;
 	ldg_stage_drop(l);
+	if (l->group.txn != NULL) {
+		/* On the writer thread it is committed; elsewhere it is
+		 * dropped and the block log still holds its blocks. */
+		if (!ldg_reads_group(l) || loy_ledger_flush(l) != 0)
+			mdb_txn_abort(l->group.txn);
+		l->group.txn = NULL;
+	}
+	ldg_log_close(l);
 	mdb_env_close(l->env);
+	free(l->path);
 	free(l);
+}
+
+bool ldg_reads_group(const struct loy_ledger *l)
+{
+	return atomic_load(&((struct loy_ledger *)l)->writer_known) &&
+	       pthread_equal(pthread_self(), l->writer);
+}
+
+int ldg_rbegin(struct loy_ledger *l, struct ldg_txn *t)
+{
+	t->l = l;
+	t->ws = NULL;
+	t->borrowed = false;
+	if (ldg_reads_group(l) && l->group.txn != NULL &&
+	    l->group.blocks > 0) {
+		ldg_stage_drop(l);
+		t->txn = l->group.txn;
+		t->borrowed = true;
+		return 0;
+	}
+	return ldg_mdb_err(mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t->txn));
+}
+
+void ldg_rend(struct ldg_txn *t)
+{
+	if (!t->borrowed && t->txn != NULL)
+		mdb_txn_abort(t->txn);
+	t->txn = NULL;
+}
+
+int loy_ledger_flush(struct loy_ledger *l)
+{
+	int mrc;
+
+	if (l->group.txn == NULL)
+		return 0;
+	ldg_stage_drop(l);
+	mrc = mdb_txn_commit(l->group.txn);
+	l->group.txn = NULL;
+	l->group.blocks = 0;
+	l->group.txs = 0;
+	if (mrc != 0)
+		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: flush: %s",
+				mdb_strerror(mrc));
+	ldg_log_reset(l);
+	return 0;
+}
+
+void loy_ledger_group_size(const struct loy_ledger *l, uint32_t *blocks,
+			   uint32_t *txs)
+{
+	*blocks = l->group.txn ? l->group.blocks : 0;
+	*txs = l->group.txn ? l->group.txs : 0;
 }
 
 int loy_ledger_sync(struct loy_ledger *l)
@@ -484,14 +554,29 @@ int loy_ledger_tip(struct loy_ledger *l, uint64_t *height,
 {
 	struct ldg_txn t = {.l = l};
 	MDB_val v;
-	int rc, mrc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t.txn);
-	if (mrc != 0)
-		return ldg_mdb_err(mrc);
+	int rc;
+
+	if (ldg_reads_group(l) && l->group.txn != NULL &&
+	    l->group.blocks > 0) {
+		/* the group's tip, kept: its transaction may have a child */
+		if (height)
+			*height = l->group.height;
+		if (hash)
+			memcpy(hash, l->group.hash, 32);
+		if (state_root)
+			memcpy(state_root, l->group.root, 32);
+		if (time_ms)
+			*time_ms = l->group.time_ms;
+		return 0;
+	}
+	rc = ldg_rbegin(l, &t);
+	if (rc != 0)
+		return rc;
 	rc = ldg_get(&t, LDB_META, "tip", 3, &v);
 	if (rc == 0 && v.mv_size != 80)
 		rc = ldg_damaged(l, LDB_META, "tip", 3, "has the wrong size");
 	if (rc != 0) {
-		mdb_txn_abort(t.txn);
+		ldg_rend(&t);
 		return rc;
 	}
 	const uint8_t *p = v.mv_data;
@@ -503,7 +588,7 @@ int loy_ledger_tip(struct loy_ledger *l, uint64_t *height,
 		memcpy(state_root, p + 40, 32);
 	if (time_ms)
 		*time_ms = be64get(p + 72);
-	mdb_txn_abort(t.txn);
+	ldg_rend(&t);
 	return 0;
 }
 
@@ -571,11 +656,11 @@ int loy_ledger_validators(struct loy_ledger *l, uint64_t height,
 		return rc;
 	if (height > tip + 1)
 		return LOY_ENOTFOUND;
-	struct ldg_txn t = {.l = l};
-	int mrc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t.txn);
-	if (mrc != 0)
-		return ldg_mdb_err(mrc);
+	struct ldg_txn t;
+	rc = ldg_rbegin(l, &t);
+	if (rc != 0)
+		return rc;
 	rc = ldg_valset_read(&t, height, keys, n);
-	mdb_txn_abort(t.txn);
+	ldg_rend(&t);
 	return rc;
 }

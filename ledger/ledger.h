@@ -138,6 +138,14 @@ enum loy_ledger_flags {
 	/* No fsync on commit: for throw-away stores only (audit replay into a
 	 * temporary directory, benchmarks). Never for a node's data dir. */
 	LOY_LEDGER_NOSYNC = 1u << 1,
+	/* Group commit: blocks applied with LOY_APPLY_GROUP stay in one open
+	 * write transaction and reach data.mdb together at loy_ledger_flush;
+	 * until then each is durable in data_dir/blocks.wal (one sequential
+	 * write and fdatasync instead of every page the block touched).
+	 * Every writer call must then come from one thread, and readers on
+	 * other threads see the store as of the last flush, while reads on
+	 * that thread (tip, validators, queries) see the group. */
+	LOY_LEDGER_GROUP = 1u << 2,
 };
 
 #define LOY_LEDGER_MAPSIZE_DEFAULT (1ull << 30)
@@ -258,6 +266,11 @@ enum loy_apply_flags {
 	 * operating-system crash the store is intact and at most this commit
 	 * is missing. loy_ledger_sync() makes it durable. */
 	LOY_APPLY_NO_META_SYNC = 1u << 3,
+	/* With LOY_LEDGER_GROUP: commit into the open group and append the
+	 * block and certificate to the block log (durable on return); the
+	 * store gets it at loy_ledger_flush. Any other apply flushes the group
+	 * with it, as durably as its own flags say. */
+	LOY_APPLY_GROUP = 1u << 4,
 };
 
 /* Applies a final block: checks its chain id, height (tip+1), previous
@@ -281,6 +294,23 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
  * Safe to call from another thread while a write transaction runs: it only
  * flushes what earlier commits wrote. Returns 0 or LOY_EIO. */
 int loy_ledger_sync(struct loy_ledger *l) LOY_MUST_USE;
+
+/* Commits the open group (LOY_LEDGER_GROUP) to data.mdb durably and
+ * empties the block log; a stage is dropped. Writer thread only. Returns 0
+ * (also when there is no group), LOY_EIO or LOY_ENOMEM (then the block log
+ * still holds the group's blocks). */
+int loy_ledger_flush(struct loy_ledger *l) LOY_MUST_USE;
+
+/* Blocks and transactions in the open group (writer thread). */
+void loy_ledger_group_size(const struct loy_ledger *l, uint32_t *blocks,
+			   uint32_t *txs);
+
+/* Applies what data_dir/blocks.wal holds above the tip (blocks committed
+ * into a group that a crash kept from data.mdb), each durably and with its
+ * certificate checked, then empties the log. Call once after open, before
+ * anything else writes. *replayed gets how many. Returns 0 or the apply's
+ * error (the message names the log and the block). */
+int loy_ledger_replay_log(struct loy_ledger *l, uint32_t *replayed) LOY_MUST_USE;
 
 /* --- Validator sets --- */
 

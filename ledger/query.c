@@ -7,14 +7,12 @@
 
 static int rbegin(struct loy_ledger *l, struct ldg_txn *t)
 {
-	t->l = l;
-	t->ws = NULL;
-	return ldg_mdb_err(mdb_txn_begin(l->env, NULL, MDB_RDONLY, &t->txn));
+	return ldg_rbegin(l, t);
 }
 
 static int rend(struct ldg_txn *t, int rc)
 {
-	mdb_txn_abort(t->txn);
+	ldg_rend(t);
 	return rc;
 }
 

@@ -155,6 +155,8 @@ static void park(struct conn *c, const uint8_t *data, size_t len)
 	else
 		a->parked_head = p;
 	a->parked_tail = p;
+	/* what it waits for may sit in the ledger's group */
+	loy_node_flush_soon(a->node);
 }
 
 static void handle_request(struct conn *c, const uint8_t *data, size_t len,

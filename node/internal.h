@@ -2,6 +2,7 @@
 #ifndef LOY_NODE_INTERNAL_H
 #define LOY_NODE_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -20,6 +21,23 @@
 #include "wire/block.h"
 
 struct loy_client_api;
+struct loy_node;
+
+/* The ledger's group (node_flush.c). After a block joined it (ledger
+ * thread): flushes it if it is due; *flushed says whether the store now
+ * holds the block. */
+struct loy_flush_stat {
+	bool flushed; /* data.mdb holds the block */
+	uint32_t blocks, txs;
+	uint64_t ms;
+};
+int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
+			       struct loy_flush_stat *st);
+void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st);
+/* Queues a flush of the group (loop thread). */
+void loy_node_flush_soon(struct loy_node *n);
+/* Arms the quiet-chain flush (loop thread, after an apply). */
+void loy_node_group_idle(struct loy_node *n);
 struct loy_staged_results;
 
 /* A piece of blocking work for the thread pool. run() runs on a pool
@@ -84,6 +102,15 @@ struct loy_node {
 	 * has, their queries wait (client_api.c), so they read their writes. */
 	struct loy_staged_results *staged;
 	uint64_t acked_height; /* clients were told of commits up to here */
+	/* Readers on other threads (queries, block sync) see the ledger up to
+	 * here: blocks in the ledger's group are not in data.mdb until it is
+	 * flushed (node_flush.c). */
+	uint64_t visible_height;
+	atomic_bool flush_wanted; /* flush the group at the next apply */
+	bool flush_queued;
+	bool final_flush; /* queued as the node stops */
+	uv_timer_t group_timer;
+	uint64_t group_since_ms; /* ledger thread: the group's first block */
 
 	/* What the status command shows. */
 	uint64_t tip_height;

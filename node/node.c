@@ -432,8 +432,9 @@ static int open_ledger(struct loy_node *n, char *err, size_t err_size)
 	uint8_t hash[LOY_HASH_SIZE], root[LOY_HASH_SIZE];
 	int rv;
 
-	rv = loy_ledger_open(n->cfg.data_dir, 0, n->cfg.map_size_mb << 20,
-			     &n->ledger, err, err_size);
+	rv = loy_ledger_open(n->cfg.data_dir, LOY_LEDGER_GROUP,
+			     n->cfg.map_size_mb << 20, &n->ledger, err,
+			     err_size);
 	if (rv != 0)
 		return rv;
 	if (loy_ledger_tip(n->ledger, &height, hash, root, NULL) ==
@@ -455,6 +456,20 @@ static int open_ledger(struct loy_node *n, char *err, size_t err_size)
 		    n->cfg.data_dir, loy_ledger_chain_id(n->ledger),
 		    n->genesis.chain_id);
 		return LOY_EINVAL;
+	} else {
+		/* blocks committed into a group that the last run did not
+		 * get to flush to data.mdb */
+		uint32_t replayed = 0;
+		rv = loy_ledger_replay_log(n->ledger, &replayed);
+		if (rv != 0) {
+			snprintf(err, err_size, "%s",
+				 loy_ledger_errmsg(n->ledger));
+			return rv;
+		}
+		if (replayed > 0)
+			LOG_INFO(&n->log, "ledger",
+				 "applied %u committed blocks from %s/blocks.wal",
+				 replayed, n->cfg.data_dir);
 	}
 	rv = loy_ledger_tip(n->ledger, &n->tip_height, n->tip_hash, n->tip_root,
 			    NULL);
@@ -651,6 +666,10 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 	uv_timer_init(loop, &n->timer);
 	n->timer.data = n;
 	n->open_handles++;
+	uv_timer_init(loop, &n->group_timer);
+	n->group_timer.data = n;
+	n->open_handles++;
+	n->visible_height = n->tip_height;
 	rv = loy_worker_start(loop, &n->worker);
 	if (rv != 0) {
 		snprintf(err, err_size, "cannot start the ledger thread: %s",
@@ -747,6 +766,15 @@ static void maybe_finish(struct loy_node *n)
 		 */
 		if (n->worker.pending > 0)
 			return;
+		if (!n->final_flush) {
+			/* the ledger's group to data.mdb, so that the next
+			 * start has no block log to apply */
+			n->final_flush = true;
+			n->flush_queued = false;
+			loy_node_flush_soon(n);
+			if (n->worker.pending > 0)
+				return;
+		}
 		n->worker_started = false;
 		n->open_handles++;
 		loy_worker_stop(&n->worker, handle_closed, n);
@@ -784,6 +812,8 @@ void loy_node_stop(struct loy_node *n, int exit_code)
 	n->exit_code = exit_code;
 	uv_timer_stop(&n->timer);
 	uv_close((uv_handle_t *)&n->timer, handle_closed);
+	uv_timer_stop(&n->group_timer);
+	uv_close((uv_handle_t *)&n->group_timer, handle_closed);
 	if (n->net) {
 		n->open_handles++;
 		loy_peer_net_close(n->net, sub_closed, n);

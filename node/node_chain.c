@@ -100,7 +100,7 @@ static void staged_keep(struct loy_node *n, struct loy_staged_results *s)
 
 bool loy_node_behind_acks(const struct loy_node *n)
 {
-	return n->acked_height > n->tip_height;
+	return n->acked_height > n->visible_height;
 }
 
 /* --- build --- */
@@ -303,6 +303,7 @@ struct check_job {
 	uint32_t n_known;
 	struct loy_staged_results *staged;
 	int ok;
+	bool stale; /* the height was committed before the check ran */
 	char why[256];
 };
 
@@ -368,6 +369,19 @@ static void check_run(struct loy_job *j)
 		snprintf(c->why, sizeof c->why, "out of memory");
 		goto out;
 	}
+	{
+		/* a proposal kept while the last block was applied, whose
+		 * height then committed from the others' votes */
+		uint64_t tip;
+		if (loy_ledger_tip(n->ledger, &tip, NULL, NULL, NULL) == 0 &&
+		    tip >= c->height) {
+			c->stale = true;
+			snprintf(c->why, sizeof c->why,
+				 "height %llu is committed already",
+				 (unsigned long long)tip);
+			goto out;
+		}
+	}
 	/* staged: if this block commits, applying it reuses this execution */
 	rv = loy_ledger_execute(n->ledger, blk.txs, blk.tx_count,
 				blk.header.time_ms, LOY_EXEC_STAGE, results,
@@ -395,7 +409,10 @@ static void check_done(struct loy_job *j)
 	struct loy_node *n = j->node;
 	struct loy_cons_event ev = {.type = LOY_CONS_BLOCK_CHECKED};
 
-	if (!c->ok)
+	if (!c->ok && c->stale)
+		LOG_DEBUG(&n->log, "chain", "proposed block %llu not checked: %s",
+			  (unsigned long long)c->height, c->why);
+	else if (!c->ok)
 		LOG_WARN(&n->log, "chain", "proposed block %llu rejected: %s",
 			 (unsigned long long)c->height, c->why);
 	LOG_DEBUG(&n->log, "chain",
@@ -476,6 +493,8 @@ struct apply_job {
 	uint8_t tip_hash[LOY_HASH_SIZE], tip_root[LOY_HASH_SIZE];
 	int rv;
 	int already; /* the ledger had it (restart) */
+	bool visible; /* in data.mdb (not only in the ledger's group) */
+	struct loy_flush_stat flush;
 	int fetched; /* caught up from a peer */
 	int acked;   /* clients were told when it committed */
 	char err[512];
@@ -486,6 +505,7 @@ static void apply_run(struct loy_job *j)
 	struct apply_job *a = (struct apply_job *)j;
 	struct loy_node *n = j->node;
 	uint64_t tip = 0;
+	bool joined = false; /* the block joined the ledger's group */
 
 	a->t_run = loy_node_now_ms();
 	if (loy_block_decode(&a->decoded, a->block.data, a->block.len) != 0) {
@@ -511,20 +531,20 @@ static void apply_run(struct loy_job *j)
 	} else {
 		/* The core verified the certificate against the set of this
 		 * height; signatures were verified at admission or check. */
-		/* The block's pages are durable, its meta page not yet:
-		 * clients learn of the commit first, then that last flush
-		 * runs beside the next height (loy_node_ledger_unsynced). An
-		 * operating-system crash in between loses at most this block
-		 * (the consensus record still holds it), never the store.
-		 * Blocks caught up from peers are not waited for at all: the
-		 * cluster holds them, and the flush after them covers all. */
+		/* The block joins the ledger's group: durable once it is in
+		 * the block log (one sequential write), in data.mdb at the
+		 * group's flush (node_flush.c), so a page that several blocks
+		 * touch is written once. Blocks caught up from peers are not
+		 * waited for at all: the cluster holds them, and the flush
+		 * after them covers all (loy_node_ledger_unsynced). */
 		a->rv = loy_ledger_apply_block(
 		    n->ledger, a->block.data, a->block.len, a->cert.data,
 		    a->cert.len,
 		    LOY_APPLY_TRUST_CERT |
-			(a->fetched ? LOY_APPLY_NO_SYNC
-				    : LOY_APPLY_NO_META_SYNC),
+			(a->fetched ? LOY_APPLY_NO_SYNC : LOY_APPLY_GROUP),
 		    a->results);
+		joined = a->rv == 0 && !a->fetched;
+		a->visible = !joined;
 		if (a->rv != 0) {
 			snprintf(a->err, sizeof a->err, "%s",
 				 loy_ledger_errmsg(n->ledger));
@@ -545,6 +565,17 @@ static void apply_run(struct loy_job *j)
 	if (a->peers != NULL)
 		a->n_peers =
 		    loy_node_member_peers(n, a->peers, LOY_MAX_VALIDATORS);
+	if (joined) {
+		/* the view-0 leader of the next height (consensus/core.c) */
+		bool leads = a->next.n > 0 &&
+			     memcmp(a->next.keys[(a->height + 1) % a->next.n],
+				    n->pk, LOY_PUBKEY_SIZE) == 0;
+		a->rv = loy_node_group_after_apply(n, leads, &a->flush);
+		a->visible = a->flush.flushed;
+		if (a->rv != 0)
+			snprintf(a->err, sizeof a->err, "%s",
+				 loy_ledger_errmsg(n->ledger));
+	}
 	a->t_ran = loy_node_now_ms();
 }
 
@@ -581,10 +612,16 @@ static void apply_done(struct loy_job *j)
 	n->valset = a->next;
 	if (a->fetched)
 		n->fetched_inflight--;
+	loy_node_flush_log(n, &a->flush);
+	if (a->visible && a->height > n->visible_height)
+		n->visible_height = a->height;
+	else if (!a->visible)
+		loy_node_group_idle(n);
 	if (!a->already) {
-		loy_node_ledger_unsynced(n);
-		if (a->fetched)
+		if (a->fetched) {
+			loy_node_ledger_unsynced(n);
 			n->fetched_upto = n->applied_nosync;
+		}
 		n->committed_txs += a->decoded.tx_count;
 		if (n->api && !a->acked)
 			loy_client_api_on_commit(

@@ -109,6 +109,15 @@ void loy_node_on_sync_request(struct loy_node *n,
 	memcpy(s->peer, peer, LOY_PUBKEY_SIZE);
 	s->job.run = serve_run;
 	s->job.done = serve_done;
+	if (s->req.from_height > n->visible_height &&
+	    s->req.from_height <= n->tip_height) {
+		/* The blocks asked for are in the ledger's group, which only
+		 * the ledger thread sees: flush it and serve from there, after
+		 * the flush (its queue is in order). */
+		loy_node_flush_soon(n);
+		loy_node_ledger_job(n, &s->job);
+		return;
+	}
 	loy_node_pool_job(n, &s->job);
 }
 

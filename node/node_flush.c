@@ -1,0 +1,129 @@
+/* When the ledger's group of committed blocks reaches data.mdb. Blocks
+ * join the group as they are applied, each durable in the block log (see
+ * LOY_LEDGER_GROUP); the group is flushed when it grows large or old, when
+ * a client waits to read what it was told committed, when the chain goes
+ * quiet (so that peers syncing and auditors reading the store see the
+ * newest blocks), and when the node stops. */
+#include "node/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/error.h"
+
+#define GROUP_MAX_TXS    16384u /* bounds the group's dirty pages (memory) */
+#define GROUP_MAX_BLOCKS 64u
+#define GROUP_MAX_MS     500u  /* from the group's first block */
+#define GROUP_IDLE_MS    1000u /* no block applied for this long */
+
+int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
+			       struct loy_flush_stat *st)
+{
+	uint64_t now = loy_node_now_ms();
+	int rv;
+
+	memset(st, 0, sizeof *st);
+	loy_ledger_group_size(n->ledger, &st->blocks, &st->txs);
+	st->flushed = st->blocks == 0;
+	if (st->blocks == 0)
+		return 0;
+	if (st->blocks == 1)
+		n->group_since_ms = now;
+	/* A flush holds the ledger thread: the next height's leader, who
+	 * must build its block, puts it off by a block unless the group is
+	 * at its limits or clients wait. */
+	if (st->txs < GROUP_MAX_TXS && st->blocks < GROUP_MAX_BLOCKS &&
+	    now - n->group_since_ms < 2 * GROUP_MAX_MS &&
+	    !atomic_load(&n->flush_wanted) &&
+	    (leads_next || now - n->group_since_ms < GROUP_MAX_MS))
+		return 0;
+	atomic_store(&n->flush_wanted, false);
+	st->flushed = true;
+	rv = loy_ledger_flush(n->ledger);
+	st->ms = loy_node_now_ms() - now;
+	return rv;
+}
+
+void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st)
+{
+	if (st->flushed && st->blocks > 0)
+		LOG_DEBUG(&n->log, "chain",
+			  "wrote %u blocks (%u txs) to data.mdb in %llu ms",
+			  st->blocks, st->txs, (unsigned long long)st->ms);
+}
+
+struct flush_job {
+	struct loy_job job;
+	uint64_t height; /* the group's tip: readers see it after the flush */
+	struct loy_flush_stat st;
+	int rv;
+	char err[512];
+};
+
+static void flush_run(struct loy_job *j)
+{
+	struct flush_job *f = (struct flush_job *)j;
+	struct loy_node *n = j->node;
+	uint64_t t0 = loy_node_now_ms();
+
+	atomic_store(&n->flush_wanted, false);
+	if (loy_ledger_tip(n->ledger, &f->height, NULL, NULL, NULL) != 0)
+		f->height = 0;
+	loy_ledger_group_size(n->ledger, &f->st.blocks, &f->st.txs);
+	f->st.flushed = true;
+	f->rv = loy_ledger_flush(n->ledger);
+	f->st.ms = loy_node_now_ms() - t0;
+	if (f->rv != 0)
+		snprintf(f->err, sizeof f->err, "%s",
+			 loy_ledger_errmsg(n->ledger));
+}
+
+static void flush_done(struct loy_job *j)
+{
+	struct flush_job *f = (struct flush_job *)j;
+	struct loy_node *n = j->node;
+
+	n->flush_queued = false;
+	loy_node_flush_log(n, &f->st);
+	if (f->rv != 0) {
+		/* the block log still holds the group: a restart applies it */
+		LOG_ERR(&n->log, "chain",
+			"cannot write committed blocks to data.mdb: %s: %s; "
+			"stopping",
+			loy_strerror(f->rv), f->err);
+		loy_node_stop(n, 1);
+	} else if (f->height > n->visible_height) {
+		n->visible_height = f->height;
+		if (n->api)
+			loy_client_api_release(n->api);
+	}
+	free(f);
+}
+
+void loy_node_flush_soon(struct loy_node *n)
+{
+	struct flush_job *f;
+
+	atomic_store(&n->flush_wanted, true); /* an apply under way flushes */
+	if (n->flush_queued || !n->worker_started)
+		return;
+	f = calloc(1, sizeof *f);
+	if (f == NULL)
+		return; /* the group still flushes when it grows or ages */
+	f->job.run = flush_run;
+	f->job.done = flush_done;
+	n->flush_queued = true;
+	loy_node_ledger_job(n, &f->job);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	loy_node_flush_soon(t->data);
+}
+
+void loy_node_group_idle(struct loy_node *n)
+{
+	if (!n->stopping)
+		uv_timer_start(&n->group_timer, on_idle, GROUP_IDLE_MS, 0);
+}
