@@ -149,7 +149,7 @@ void ldg_log_reset(struct loy_ledger *l)
 	/* Not synced: records the store already holds are skipped at replay,
 	 * whether or not this truncation reached the disk. */
 	if (l->group.log_fd >= 0 && l->group.log_off > 0 &&
-	    ftruncate(l->group.log_fd, 0) == 0)
+	    !l->group.replaying && ftruncate(l->group.log_fd, 0) == 0)
 		l->group.log_off = 0;
 }
 
@@ -175,6 +175,8 @@ int loy_ledger_replay_log(struct loy_ledger *l, uint32_t *replayed)
 	rc = log_open(l);
 	if (rc != 0)
 		return rc;
+	/* each block is committed durably, which would empty the log */
+	l->group.replaying = true;
 	while ((n = read_record(l->group.log_fd, off, &buf, &cap, &h, &b, &bl,
 				&c, &cl)) > 0) {
 		off += n;
@@ -197,6 +199,7 @@ int loy_ledger_replay_log(struct loy_ledger *l, uint32_t *replayed)
 		(*replayed)++;
 	}
 	free(buf);
+	l->group.replaying = false;
 	if (rc == 0) {
 		l->group.log_off = off;
 		ldg_log_reset(l);

@@ -93,6 +93,7 @@ struct ldg_group {
 	uint64_t height, time_ms;
 	uint8_t hash[32], root[32];
 	int log_fd;       /* blocks.wal, -1 until first used */
+	bool replaying;   /* the log is being read: no reset until done */
 	uint64_t log_off; /* end of its last whole record */
 };
 

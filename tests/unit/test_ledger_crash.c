@@ -3,6 +3,8 @@
  * complete block whose state root matches the replay, and every block the
  * child acknowledged (after its commit returned) is there. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -60,19 +62,29 @@ static void build_chain(struct fx *f, struct chain *ch)
 	}
 }
 
-static void child_apply(const char *dir, struct chain *ch, int fd)
+/* group: open in group mode, apply into the group (acknowledged once
+ * the block log has it) and flush every 7 blocks, as a node does */
+static void child_apply(const char *dir, struct chain *ch, int fd, int group)
 {
 	struct loy_ledger *l;
 	uint64_t h;
-	if (loy_ledger_open(dir, 0, 64ull << 20, &l, NULL, 0) != 0)
+	uint32_t replayed;
+	if (loy_ledger_open(dir, group ? LOY_LEDGER_GROUP : 0, 64ull << 20,
+			    &l, NULL, 0) != 0)
 		_exit(2);
+	if (group && loy_ledger_replay_log(l, &replayed) != 0)
+		_exit(6);
 	if (loy_ledger_tip(l, &h, NULL, NULL, NULL) != 0)
 		_exit(3);
 	for (h = h + 1; h <= NBLOCKS; h++) {
 		if (loy_ledger_apply_block(l, ch->block[h].data,
 					   ch->block[h].len, ch->cert[h].data,
-					   ch->cert[h].len, 0, NULL) != 0)
+					   ch->cert[h].len,
+					   group ? LOY_APPLY_GROUP : 0,
+					   NULL) != 0)
 			_exit(4);
+		if (group && h % 7 == 0 && loy_ledger_flush(l) != 0)
+			_exit(7);
 		uint8_t a[8];
 		for (int i = 0; i < 8; i++)
 			a[i] = (uint8_t)(h >> (56 - 8 * i));
@@ -83,14 +95,13 @@ static void child_apply(const char *dir, struct chain *ch, int fd)
 	_exit(0);
 }
 
-static void test_kill9_while_applying(void **state)
+static void kill9_rounds(int group)
 {
 	struct fx *f = fx_new(4, 0);
 	struct chain *ch = calloc(1, sizeof *ch);
 	struct fx *d = fx_new(4, 0); /* the victim's store */
 	uint64_t seed = 0x1234567;
-	unsigned kills = 0, completed = 0;
-	(void)state;
+	unsigned kills = 0, completed = 0, replayed_total = 0;
 	build_chain(f, ch);
 	loy_ledger_close(d->l);
 	d->l = NULL;
@@ -101,7 +112,7 @@ static void test_kill9_while_applying(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			close(p[0]);
-			child_apply(d->dir, ch, p[1]);
+			child_apply(d->dir, ch, p[1], group);
 		}
 		close(p[1]);
 		seed ^= seed << 13;
@@ -129,7 +140,14 @@ static void test_kill9_while_applying(void **state)
 		 */
 		uint64_t h;
 		uint8_t hash[32], root[32];
-		assert_int_equal(fx_open_dir(d, d->dir, 0), 0);
+		assert_int_equal(
+		    fx_open_dir(d, d->dir, group ? LOY_LEDGER_GROUP : 0), 0);
+		if (group) {
+			uint32_t replayed;
+			assert_int_equal(loy_ledger_replay_log(d->l, &replayed),
+					 0);
+			replayed_total += replayed;
+		}
 		assert_int_equal(loy_ledger_tip(d->l, &h, hash, root, NULL), 0);
 		assert_true(h >= acked);
 		if (h > 0) {
@@ -152,11 +170,199 @@ static void test_kill9_while_applying(void **state)
 		loy_ledger_close(d->l);
 		d->l = NULL;
 	}
-	fprintf(stderr, "crash: %u kills, %u runs completed\n", kills,
-		completed);
+	fprintf(stderr,
+		"crash%s: %u kills, %u runs completed, %u blocks replayed "
+		"from the block log\n",
+		group ? " (group commit)" : "", kills, completed,
+		replayed_total);
+	if (group)
+		assert_true(replayed_total > 0); /* the log was exercised */
 	for (int h = 1; h <= NBLOCKS; h++) {
 		loy_buf_free(&ch->block[h]);
 		loy_buf_free(&ch->cert[h]);
+	}
+	free(ch);
+	fx_free(d);
+	fx_free(f);
+}
+
+static void test_kill9_while_applying(void **state)
+{
+	(void)state;
+	kill9_rounds(0);
+}
+
+static void test_kill9_group_commit(void **state)
+{
+	(void)state;
+	kill9_rounds(1);
+}
+
+struct reader {
+	struct loy_ledger *l;
+	uint64_t tip;
+};
+
+static void *read_tip(void *arg)
+{
+	struct reader *r = arg;
+	assert_int_equal(loy_ledger_tip(r->l, &r->tip, NULL, NULL, NULL), 0);
+	return NULL;
+}
+
+static uint64_t tip_elsewhere(struct loy_ledger *l)
+{
+	struct reader r = {l, 0};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, read_tip, &r), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	return r.tip;
+}
+
+/* Applies blocks 1..n into a group of a fresh store in group mode, then
+ * "crashes" (the handle is dropped unflushed in a child). Returns the
+ * store's directory owner. */
+static void group_then_crash(struct fx *d, struct chain *ch, uint64_t n)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct loy_ledger *l;
+		if (loy_ledger_open(d->dir, LOY_LEDGER_GROUP, 64ull << 20, &l,
+				    NULL, 0) != 0)
+			_exit(2);
+		for (uint64_t h = 1; h <= n; h++)
+			if (loy_ledger_apply_block(
+				l, ch->block[h].data, ch->block[h].len,
+				ch->cert[h].data, ch->cert[h].len,
+				LOY_APPLY_GROUP, NULL) != 0)
+				_exit(3);
+		_exit(0); /* no flush, no close */
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void reopen_fresh(struct fx *d)
+{
+	if (d->l)
+		loy_ledger_close(d->l);
+	d->l = NULL;
+	fx_rmdir(d->dir);
+	assert_int_equal(mkdir(d->dir, 0700), 0);
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	assert_int_equal(loy_ledger_init_genesis(d->l, &d->g), 0);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+}
+
+/* Replays the block log of d's store; returns the tip after it. */
+static uint64_t replay(struct fx *d, struct chain *ch, uint32_t want)
+{
+	uint32_t replayed = 99;
+	uint64_t h;
+	uint8_t root[32];
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, NULL, NULL), 0);
+	assert_int_equal(h, 0); /* data.mdb never got the group */
+	assert_int_equal(loy_ledger_replay_log(d->l, &replayed), 0);
+	assert_int_equal(replayed, want);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
+	if (h > 0)
+		assert_memory_equal(root, ch->root[h], 32);
+	/* the log is empty now: a second replay finds nothing */
+	assert_int_equal(loy_ledger_replay_log(d->l, &replayed), 0);
+	assert_int_equal(replayed, 0);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+	return h;
+}
+
+static void log_mangle(struct fx *d, long off_from_end, int truncate)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/blocks.wal", d->dir);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	off_t end = lseek(fd, 0, SEEK_END);
+	assert_true(end > off_from_end);
+	if (truncate) {
+		assert_int_equal(ftruncate(fd, end - off_from_end), 0);
+	} else {
+		uint8_t b;
+		assert_int_equal(pread(fd, &b, 1, end - off_from_end), 1);
+		b ^= 0x40;
+		assert_int_equal(pwrite(fd, &b, 1, end - off_from_end), 1);
+	}
+	close(fd);
+}
+
+/* The block log: what a crash kept from data.mdb is applied at the next
+ * start, up to the first torn or damaged record; readers on other threads
+ * see data.mdb only, the writer thread sees the group. */
+static void test_block_log(void **state)
+{
+	struct fx *f = fx_new(4, 0);
+	struct chain *ch = calloc(1, sizeof *ch);
+	struct fx *d = fx_new(4, 0);
+	uint64_t h;
+	(void)state;
+	build_chain(f, ch);
+
+	reopen_fresh(d);
+	group_then_crash(d, ch, 5);
+	assert_int_equal(replay(d, ch, 5), 5);
+
+	reopen_fresh(d); /* the last record torn: 4 of 5 */
+	group_then_crash(d, ch, 5);
+	log_mangle(d, 10, 1);
+	assert_int_equal(replay(d, ch, 4), 4);
+
+	reopen_fresh(d); /* a flipped byte in the last record: 4 of 5 */
+	group_then_crash(d, ch, 5);
+	log_mangle(d, 100, 0);
+	assert_int_equal(replay(d, ch, 4), 4);
+
+	/* visibility: the group is the writer thread's until flushed */
+	reopen_fresh(d);
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	for (h = 1; h <= 3; h++)
+		assert_int_equal(
+		    loy_ledger_apply_block(d->l, ch->block[h].data,
+					   ch->block[h].len, ch->cert[h].data,
+					   ch->cert[h].len, LOY_APPLY_GROUP,
+					   NULL),
+		    0);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, NULL, NULL), 0);
+	assert_int_equal(h, 3);
+	assert_int_equal(tip_elsewhere(d->l), 0);
+	uint32_t blocks, txs;
+	loy_ledger_group_size(d->l, &blocks, &txs);
+	assert_int_equal(blocks, 3);
+	assert_int_equal(loy_ledger_flush(d->l), 0);
+	assert_int_equal(tip_elsewhere(d->l), 3);
+	loy_ledger_group_size(d->l, &blocks, &txs);
+	assert_int_equal(blocks, 0);
+	/* a block applied without GROUP flushes the group with it */
+	assert_int_equal(loy_ledger_apply_block(d->l, ch->block[4].data,
+						ch->block[4].len,
+						ch->cert[4].data,
+						ch->cert[4].len, LOY_APPLY_GROUP,
+						NULL),
+			 0);
+	assert_int_equal(loy_ledger_apply_block(d->l, ch->block[5].data,
+						ch->block[5].len,
+						ch->cert[5].data,
+						ch->cert[5].len, 0, NULL),
+			 0);
+	assert_int_equal(tip_elsewhere(d->l), 5);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+
+	for (int i = 1; i <= NBLOCKS; i++) {
+		loy_buf_free(&ch->block[i]);
+		loy_buf_free(&ch->cert[i]);
 	}
 	free(ch);
 	fx_free(d);
@@ -167,6 +373,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kill9_while_applying),
+	    cmocka_unit_test(test_kill9_group_commit),
+	    cmocka_unit_test(test_block_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

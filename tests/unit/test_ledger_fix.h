@@ -102,6 +102,8 @@ static inline void fx_rmdir(const char *dir)
 	unlink(p);
 	snprintf(p, sizeof p, "%s/lock.mdb", dir);
 	unlink(p);
+	snprintf(p, sizeof p, "%s/blocks.wal", dir);
+	unlink(p);
 	rmdir(dir);
 }
 
