@@ -32,12 +32,19 @@ limit=$((all / 4))
 echo "limit: Ed25519 verify $one/s on one core, $all/s on all cores; every node verifies every tx, so 4 nodes: $limit tx/s"
 # each member's terminals submit to its own node, as in a deployment
 spread="127.0.0.1:$((base + 100)),127.0.0.1:$((base + 101)),127.0.0.1:$((base + 102)),127.0.0.1:$((base + 103))"
+# bytes the nodes wrote to the disk (page-cache level, /proc/PID/io)
+written() { local t=0 p; for p in $pid1 $pid2 $pid3 $pid4; do t=$((t + $(awk '/^write_bytes/ {print $2}' "/proc/$p/io" 2>/dev/null || echo 0))); done; echo $t; }
+w0=$(written)
 peak_json=$(bench --txs "$txs" --customers 2000 --conns 8 --spread "$spread")
+w1=$(written)
+# the peak run commits its setup (2,000 registrations and top-ups) too
+kb_per_tx=$(echo "$w0 $w1 $txs" | awk '{printf "%.1f", ($2 - $1) / 1024 / 4 / ($3 + 4000)}')
 peak=$(echo "$peak_json" | num committed_tx_per_s)
 peak_p50=$(echo "$peak_json" | num p50)
 peak_p99=$(echo "$peak_json" | num p99)
 printf 'peak (closed loop, %s txs): %.0f committed tx/s = %.2f x limit; latency p50 %.1f ms, p99 %.1f ms\n' \
 	"$txs" "$peak" "$(echo "$peak $limit" | awk '{print $1/$2}')" "$peak_p50" "$peak_p99"
+printf '  written to disk during the peak: %s KiB per transaction per node (data.mdb, blocks.wal, consensus.state)\n' "$kb_per_tx"
 
 low_json=$(bench --txs 1000 --customers 200 --rate 100 --batch 1)
 low_p50=$(echo "$low_json" | num p50)
@@ -91,6 +98,7 @@ cat >"$out/cluster.json" <<JSON
  "low_load": {"rate": 100, "p50_ms": $low_p50, "p99_ms": $low_p99},
  "half_peak": {"rate": $half, "committed_tx_per_s": $half_tps, "p50_ms": $half_p50, "p99_ms": $half_p99},
  "catch_up": {"blocks": $h, "blocks_per_s": $catch, "cluster_blocks_per_s": $made, "ratio": $(echo "$catch $made" | awk '{print $1 / ($2 > 0 ? $2 : 1)}')},
+ "disk_kib_per_tx_per_node": $kb_per_tx,
  "rss_mib": [$rss], "private_mib": [$priv]}
 JSON
 
