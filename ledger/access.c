@@ -292,6 +292,7 @@ int ldg_put(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
 	loy_store_tag(tag, ldg_db_names[db], key, klen, val, vlen);
 	if (t->ws && db < LDB_HASHED_COUNT)
 		ldg_ws_record(t->ws, db, key, klen, val, vlen, false);
+	t->l->writes++;
 	rc = mdb_put(t->txn, t->l->dbi[db], &k, &v, MDB_RESERVE);
 	if (rc != 0)
 		return ldg_fail(t->l, ldg_read_err(t->l, db, key, klen, rc),
@@ -307,6 +308,7 @@ int ldg_del(struct ldg_txn *t, enum ldb db, const void *key, size_t klen)
 {
 	MDB_val k = {klen, (void *)key};
 	int rc = mdb_del(t->txn, t->l->dbi[db], &k, NULL);
+	t->l->writes++;
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)

@@ -89,6 +89,9 @@ struct ldg_stage {
 struct ldg_group {
 	MDB_txn *txn; /* open, or NULL */
 	uint32_t blocks, txs;
+	/* the ledger's write count when the group began: its writes (and
+	 * so its dirty pages, held in memory) are at most the difference */
+	uint64_t writes0;
 	/* the tip as of the group's last block (when blocks > 0) */
 	uint64_t height, time_ms;
 	uint8_t hash[32], root[32];
@@ -104,6 +107,7 @@ struct loy_ledger {
 	atomic_bool writer_known;
 	pthread_t writer;
 	char *path; /* the data directory */
+	uint64_t writes; /* puts and deletes so far (writer thread) */
 	MDB_env *env;
 	MDB_dbi dbi[LDB_COUNT];
 	unsigned flags;

@@ -339,7 +339,10 @@ void loy_ledger_close(struct loy_ledger *l)
 	if (l->group.txn != NULL) {
 		/* On the writer thread it is committed; elsewhere it is
 		 * dropped and the block log still holds its blocks. */
-		if (!ldg_reads_group(l) || loy_ledger_flush(l) != 0)
+		if (ldg_reads_group(l)) {
+			if (loy_ledger_flush(l) != 0)
+				l->group.txn = NULL; /* the log has it */
+		} else
 			mdb_txn_abort(l->group.txn);
 		l->group.txn = NULL;
 	}
@@ -396,10 +399,12 @@ int loy_ledger_flush(struct loy_ledger *l)
 }
 
 void loy_ledger_group_size(const struct loy_ledger *l, uint32_t *blocks,
-			   uint32_t *txs)
+			   uint32_t *txs, uint64_t *writes)
 {
 	*blocks = l->group.txn ? l->group.blocks : 0;
 	*txs = l->group.txn ? l->group.txs : 0;
+	if (writes)
+		*writes = l->group.txn ? l->writes - l->group.writes0 : 0;
 }
 
 int loy_ledger_sync(struct loy_ledger *l)

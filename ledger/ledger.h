@@ -301,9 +301,11 @@ int loy_ledger_sync(struct loy_ledger *l) LOY_MUST_USE;
  * still holds the group's blocks). */
 int loy_ledger_flush(struct loy_ledger *l) LOY_MUST_USE;
 
-/* Blocks and transactions in the open group (writer thread). */
+/* Blocks, transactions and record writes (puts and deletes, a bound on
+ * the pages it holds in memory) in the open group (writer thread);
+ * writes may be NULL. */
 void loy_ledger_group_size(const struct loy_ledger *l, uint32_t *blocks,
-			   uint32_t *txs);
+			   uint32_t *txs, uint64_t *writes);
 
 /* Applies what data_dir/blocks.wal holds above the tip (blocks committed
  * into a group that a crash kept from data.mdb), each durably and with its

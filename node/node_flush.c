@@ -12,7 +12,10 @@
 
 #include "wire/error.h"
 
-#define GROUP_MAX_TXS    16384u /* bounds the group's dirty pages (memory) */
+#define GROUP_MAX_TXS    16384u
+/* Record writes: each dirties at most one leaf page (and its path), held
+ * in memory until the flush: at most 64 MiB of leaves. */
+#define GROUP_MAX_WRITES 16384u
 #define GROUP_MAX_BLOCKS 64u
 #define GROUP_MAX_MS     500u  /* from the group's first block */
 #define GROUP_IDLE_MS    1000u /* no block applied for this long */
@@ -20,11 +23,11 @@
 int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
 			       struct loy_flush_stat *st)
 {
-	uint64_t now = loy_node_now_ms();
+	uint64_t now = loy_node_now_ms(), writes;
 	int rv;
 
 	memset(st, 0, sizeof *st);
-	loy_ledger_group_size(n->ledger, &st->blocks, &st->txs);
+	loy_ledger_group_size(n->ledger, &st->blocks, &st->txs, &writes);
 	st->flushed = st->blocks == 0;
 	if (st->blocks == 0)
 		return 0;
@@ -34,6 +37,7 @@ int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
 	 * must build its block, puts it off by a block unless the group is
 	 * at its limits or clients wait. */
 	if (st->txs < GROUP_MAX_TXS && st->blocks < GROUP_MAX_BLOCKS &&
+	    writes < GROUP_MAX_WRITES &&
 	    now - n->group_since_ms < 2 * GROUP_MAX_MS &&
 	    !atomic_load(&n->flush_wanted) &&
 	    (leads_next || now - n->group_since_ms < GROUP_MAX_MS))
@@ -70,7 +74,7 @@ static void flush_run(struct loy_job *j)
 	atomic_store(&n->flush_wanted, false);
 	if (loy_ledger_tip(n->ledger, &f->height, NULL, NULL, NULL) != 0)
 		f->height = 0;
-	loy_ledger_group_size(n->ledger, &f->st.blocks, &f->st.txs);
+	loy_ledger_group_size(n->ledger, &f->st.blocks, &f->st.txs, NULL);
 	f->st.flushed = true;
 	f->rv = loy_ledger_flush(n->ledger);
 	f->st.ms = loy_node_now_ms() - t0;

@@ -338,11 +338,11 @@ static void test_block_log(void **state)
 	assert_int_equal(h, 3);
 	assert_int_equal(tip_elsewhere(d->l), 0);
 	uint32_t blocks, txs;
-	loy_ledger_group_size(d->l, &blocks, &txs);
+	loy_ledger_group_size(d->l, &blocks, &txs, NULL);
 	assert_int_equal(blocks, 3);
 	assert_int_equal(loy_ledger_flush(d->l), 0);
 	assert_int_equal(tip_elsewhere(d->l), 3);
-	loy_ledger_group_size(d->l, &blocks, &txs);
+	loy_ledger_group_size(d->l, &blocks, &txs, NULL);
 	assert_int_equal(blocks, 0);
 	/* a block applied without GROUP flushes the group with it */
 	assert_int_equal(loy_ledger_apply_block(d->l, ch->block[4].data,
