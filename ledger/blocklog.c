@@ -30,7 +30,10 @@
 /* a certificate: a few dozen signatures, far below this */
 #define CERT_MAX (256u << 10)
 
-static void put32(uint8_t *p, uint32_t v) { be32put(p, v); }
+static void put32(uint8_t *p, uint32_t v)
+{
+	be32put(p, v);
+}
 
 /* Reads the record at off into *buf (grown as needed). Returns its length,
  * or 0 at the end of the log (end of file, a torn or damaged record). */
@@ -109,8 +112,9 @@ int ldg_log_append(struct loy_ledger *l, uint64_t height, const uint8_t *block,
 		return rc;
 	if (blen == 0 || blen > LOY_MAX_BLOCK_BYTES || clen == 0 ||
 	    clen > CERT_MAX)
-		return ldg_fail(l, LOY_EINVAL, "ledger: block log: block %llu "
-					       "too large",
+		return ldg_fail(l, LOY_EINVAL,
+				"ledger: block log: block %llu "
+				"too large",
 				(unsigned long long)height);
 	rec = malloc(len);
 	if (rec == NULL)
@@ -192,7 +196,8 @@ int loy_ledger_replay_log(struct loy_ledger *l, uint32_t *replayed)
 		if (rc != 0) {
 			char why[sizeof l->errmsg];
 			snprintf(why, sizeof why, "%s", l->errmsg);
-			ldg_fail(l, rc, "ledger: %s/" LOGNAME ": block %llu: %s",
+			ldg_fail(l, rc,
+				 "ledger: %s/" LOGNAME ": block %llu: %s",
 				 l->path, (unsigned long long)h, why);
 			break;
 		}

@@ -106,7 +106,7 @@ struct loy_ledger {
 	/* the thread that opened the group: its reads see the group */
 	atomic_bool writer_known;
 	pthread_t writer;
-	char *path; /* the data directory */
+	char *path;      /* the data directory */
 	uint64_t writes; /* puts and deletes so far (writer thread) */
 	MDB_env *env;
 	MDB_dbi dbi[LDB_COUNT];
@@ -351,7 +351,7 @@ struct ldg_txn {
 	struct loy_ledger *l;
 	MDB_txn *txn;
 	struct ldg_ws
-	    *ws; /* NULL: writes are not recorded (genesis uses one) */
+	    *ws;       /* NULL: writes are not recorded (genesis uses one) */
 	bool borrowed; /* txn is the group's: ldg_rend leaves it open */
 };
 

@@ -363,8 +363,7 @@ int ldg_rbegin(struct loy_ledger *l, struct ldg_txn *t)
 	t->l = l;
 	t->ws = NULL;
 	t->borrowed = false;
-	if (ldg_reads_group(l) && l->group.txn != NULL &&
-	    l->group.blocks > 0) {
+	if (ldg_reads_group(l) && l->group.txn != NULL && l->group.blocks > 0) {
 		ldg_stage_drop(l);
 		t->txn = l->group.txn;
 		t->borrowed = true;
@@ -561,8 +560,7 @@ int loy_ledger_tip(struct loy_ledger *l, uint64_t *height,
 	MDB_val v;
 	int rc;
 
-	if (ldg_reads_group(l) && l->group.txn != NULL &&
-	    l->group.blocks > 0) {
+	if (ldg_reads_group(l) && l->group.txn != NULL && l->group.blocks > 0) {
 		/* the group's tip, kept: its transaction may have a child */
 		if (height)
 			*height = l->group.height;

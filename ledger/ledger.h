@@ -312,7 +312,8 @@ void loy_ledger_group_size(const struct loy_ledger *l, uint32_t *blocks,
  * certificate checked, then empties the log. Call once after open, before
  * anything else writes. *replayed gets how many. Returns 0 or the apply's
  * error (the message names the log and the block). */
-int loy_ledger_replay_log(struct loy_ledger *l, uint32_t *replayed) LOY_MUST_USE;
+int loy_ledger_replay_log(struct loy_ledger *l,
+			  uint32_t *replayed) LOY_MUST_USE;
 
 /* --- Validator sets --- */
 

@@ -36,6 +36,9 @@ int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
 void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st);
 /* Queues a flush of the group (loop thread). */
 void loy_node_flush_soon(struct loy_node *n);
+/* Writes the core's record before what it allows leaves (node_persist.c). */
+void loy_node_persist_request(struct loy_node *n,
+			      const struct loy_cons_persist *rec, uint64_t seq);
 /* Arms the quiet-chain flush (loop thread, after an apply). */
 void loy_node_group_idle(struct loy_node *n);
 struct loy_staged_results;

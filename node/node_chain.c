@@ -410,7 +410,8 @@ static void check_done(struct loy_job *j)
 	struct loy_cons_event ev = {.type = LOY_CONS_BLOCK_CHECKED};
 
 	if (!c->ok && c->stale)
-		LOG_DEBUG(&n->log, "chain", "proposed block %llu not checked: %s",
+		LOG_DEBUG(&n->log, "chain",
+			  "proposed block %llu not checked: %s",
 			  (unsigned long long)c->height, c->why);
 	else if (!c->ok)
 		LOG_WARN(&n->log, "chain", "proposed block %llu rejected: %s",
@@ -492,7 +493,7 @@ struct apply_job {
 	uint32_t n_peers;
 	uint8_t tip_hash[LOY_HASH_SIZE], tip_root[LOY_HASH_SIZE];
 	int rv;
-	int already; /* the ledger had it (restart) */
+	int already;  /* the ledger had it (restart) */
 	bool visible; /* in data.mdb (not only in the ledger's group) */
 	struct loy_flush_stat flush;
 	int fetched; /* caught up from a peer */

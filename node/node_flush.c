@@ -12,7 +12,7 @@
 
 #include "wire/error.h"
 
-#define GROUP_MAX_TXS    16384u
+#define GROUP_MAX_TXS 16384u
 /* Record writes: each dirties at most one leaf page (and its path), held
  * in memory until the flush: at most 64 MiB of leaves. */
 #define GROUP_MAX_WRITES 16384u

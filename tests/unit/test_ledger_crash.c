@@ -69,19 +69,18 @@ static void child_apply(const char *dir, struct chain *ch, int fd, int group)
 	struct loy_ledger *l;
 	uint64_t h;
 	uint32_t replayed;
-	if (loy_ledger_open(dir, group ? LOY_LEDGER_GROUP : 0, 64ull << 20,
-			    &l, NULL, 0) != 0)
+	if (loy_ledger_open(dir, group ? LOY_LEDGER_GROUP : 0, 64ull << 20, &l,
+			    NULL, 0) != 0)
 		_exit(2);
 	if (group && loy_ledger_replay_log(l, &replayed) != 0)
 		_exit(6);
 	if (loy_ledger_tip(l, &h, NULL, NULL, NULL) != 0)
 		_exit(3);
 	for (h = h + 1; h <= NBLOCKS; h++) {
-		if (loy_ledger_apply_block(l, ch->block[h].data,
-					   ch->block[h].len, ch->cert[h].data,
-					   ch->cert[h].len,
-					   group ? LOY_APPLY_GROUP : 0,
-					   NULL) != 0)
+		if (loy_ledger_apply_block(
+			l, ch->block[h].data, ch->block[h].len,
+			ch->cert[h].data, ch->cert[h].len,
+			group ? LOY_APPLY_GROUP : 0, NULL) != 0)
 			_exit(4);
 		if (group && h % 7 == 0 && loy_ledger_flush(l) != 0)
 			_exit(7);
@@ -328,12 +327,11 @@ static void test_block_log(void **state)
 	reopen_fresh(d);
 	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
 	for (h = 1; h <= 3; h++)
-		assert_int_equal(
-		    loy_ledger_apply_block(d->l, ch->block[h].data,
-					   ch->block[h].len, ch->cert[h].data,
-					   ch->cert[h].len, LOY_APPLY_GROUP,
-					   NULL),
-		    0);
+		assert_int_equal(loy_ledger_apply_block(
+				     d->l, ch->block[h].data, ch->block[h].len,
+				     ch->cert[h].data, ch->cert[h].len,
+				     LOY_APPLY_GROUP, NULL),
+				 0);
 	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, NULL, NULL), 0);
 	assert_int_equal(h, 3);
 	assert_int_equal(tip_elsewhere(d->l), 0);
@@ -345,17 +343,15 @@ static void test_block_log(void **state)
 	loy_ledger_group_size(d->l, &blocks, &txs, NULL);
 	assert_int_equal(blocks, 0);
 	/* a block applied without GROUP flushes the group with it */
-	assert_int_equal(loy_ledger_apply_block(d->l, ch->block[4].data,
-						ch->block[4].len,
-						ch->cert[4].data,
-						ch->cert[4].len, LOY_APPLY_GROUP,
-						NULL),
-			 0);
-	assert_int_equal(loy_ledger_apply_block(d->l, ch->block[5].data,
-						ch->block[5].len,
-						ch->cert[5].data,
-						ch->cert[5].len, 0, NULL),
-			 0);
+	assert_int_equal(
+	    loy_ledger_apply_block(d->l, ch->block[4].data, ch->block[4].len,
+				   ch->cert[4].data, ch->cert[4].len,
+				   LOY_APPLY_GROUP, NULL),
+	    0);
+	assert_int_equal(
+	    loy_ledger_apply_block(d->l, ch->block[5].data, ch->block[5].len,
+				   ch->cert[5].data, ch->cert[5].len, 0, NULL),
+	    0);
 	assert_int_equal(tip_elsewhere(d->l), 5);
 	loy_ledger_close(d->l);
 	d->l = NULL;
