@@ -17,7 +17,7 @@
  * in memory until the flush: at most 64 MiB of leaves. */
 #define GROUP_MAX_WRITES 16384u
 #define GROUP_MAX_BLOCKS 64u
-#define GROUP_MAX_MS     500u  /* from the group's first block */
+#define GROUP_MAX_MS     100u  /* from the group's first block */
 #define GROUP_IDLE_MS    1000u /* no block applied for this long */
 
 int loy_node_group_after_apply(struct loy_node *n, bool leads_next,

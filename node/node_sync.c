@@ -112,9 +112,8 @@ void loy_node_on_sync_request(struct loy_node *n,
 	if (s->req.from_height > n->visible_height &&
 	    s->req.from_height <= n->tip_height) {
 		/* The blocks asked for are in the ledger's group, which only
-		 * the ledger thread sees: flush it and serve from there, after
-		 * the flush (its queue is in order). */
-		loy_node_flush_soon(n);
+		 * the ledger thread sees: serve them from there (a flush now,
+		 * on every peer a lagging node asks, would hold them all). */
 		loy_node_ledger_job(n, &s->job);
 		return;
 	}
