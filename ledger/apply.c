@@ -76,15 +76,13 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	return 0;
 }
 
-/* Commits a block's transaction, durably unless LOY_APPLY_NO_SYNC or
- * LOY_APPLY_NO_META_SYNC (and the store is not already NOSYNC). A durable
+/* Commits a block's transaction, durably unless LOY_APPLY_NO_SYNC (and
+ * the store is not already NOSYNC). A durable
  * commit's fsync also flushes what earlier non-durable commits left in the
  * page cache. */
 static int commit_maybe_sync(struct loy_ledger *l, MDB_txn *txn, unsigned flags)
 {
-	unsigned f = (flags & LOY_APPLY_NO_SYNC)        ? MDB_NOSYNC
-		     : (flags & LOY_APPLY_NO_META_SYNC) ? MDB_NOMETASYNC
-							: 0;
+	unsigned f = (flags & LOY_APPLY_NO_SYNC) ? MDB_NOSYNC : 0;
 	int mrc;
 
 	if (f == 0 || (l->flags & LOY_LEDGER_NOSYNC))
@@ -134,7 +132,7 @@ static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
 	g->txn = NULL;
 	g->blocks = 0;
 	g->txs = 0;
-	if (mrc == 0 && !(flags & (LOY_APPLY_NO_SYNC | LOY_APPLY_NO_META_SYNC)))
+	if (mrc == 0 && !(flags & LOY_APPLY_NO_SYNC))
 		ldg_log_reset(l);
 	return mrc;
 }

@@ -30,11 +30,6 @@
 /* a certificate: a few dozen signatures, far below this */
 #define CERT_MAX (256u << 10)
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	be32put(p, v);
-}
-
 /* Reads the record at off into *buf (grown as needed). Returns its length,
  * or 0 at the end of the log (end of file, a torn or damaged record). */
 static size_t read_record(int fd, uint64_t off, uint8_t **buf, size_t *cap,
@@ -120,10 +115,10 @@ int ldg_log_append(struct loy_ledger *l, uint64_t height, const uint8_t *block,
 	if (rec == NULL)
 		return ldg_fail(l, LOY_ENOMEM, "ledger: block log: no memory");
 	memcpy(rec, MAGIC, 4);
-	put32(rec + 4, (uint32_t)len);
+	be32put(rec + 4, (uint32_t)len);
 	be64put(rec + 8, height);
-	put32(rec + 16, (uint32_t)blen);
-	put32(rec + 20, (uint32_t)clen);
+	be32put(rec + 16, (uint32_t)blen);
+	be32put(rec + 20, (uint32_t)clen);
 	memcpy(rec + HDR, block, blen);
 	memcpy(rec + HDR + blen, cert, clen);
 	crypto_generichash(rec + len - SUM, SUM, rec, len - SUM, NULL, 0);

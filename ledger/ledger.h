@@ -261,11 +261,6 @@ enum loy_apply_flags {
 	 * nothing; an operating-system crash may lose or damage the store, so
 	 * the next durable commit flushes everything written before it. */
 	LOY_APPLY_NO_SYNC = 1u << 2,
-	/* The block's pages are made durable before the commit's meta page
-	 * is written, but that page is not waited for: after an
-	 * operating-system crash the store is intact and at most this commit
-	 * is missing. loy_ledger_sync() makes it durable. */
-	LOY_APPLY_NO_META_SYNC = 1u << 3,
 	/* With LOY_LEDGER_GROUP: commit into the open group and append the
 	 * block and certificate to the block log (durable on return); the
 	 * store gets it at loy_ledger_flush. Any other apply flushes the group
@@ -289,8 +284,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			   size_t cert_len, unsigned flags,
 			   struct loy_tx_result *results) LOY_MUST_USE;
 
-/* Makes every commit so far durable (after LOY_APPLY_NO_SYNC or
- * LOY_APPLY_NO_META_SYNC commits).
+/* Makes every commit so far durable (after LOY_APPLY_NO_SYNC commits).
  * Safe to call from another thread while a write transaction runs: it only
  * flushes what earlier commits wrote. Returns 0 or LOY_EIO. */
 int loy_ledger_sync(struct loy_ledger *l) LOY_MUST_USE;
