@@ -82,6 +82,7 @@ enum loy_cons_event_type {
 	LOY_CONS_APPLIED,       /* update.commit is applied to the ledger */
 	LOY_CONS_FETCHED,       /* answer to update.fetch */
 	LOY_CONS_UNREACHABLE,   /* validators this node cannot reach now */
+	LOY_CONS_PEER_UP,       /* a link to this validator came up */
 };
 
 /* One block a peer served for catch-up. Borrowed for the step call. */
@@ -134,6 +135,12 @@ struct loy_cons_event {
 			uint32_t count;
 			const uint8_t (*keys)[LOY_PUBKEY_SIZE];
 		} unreachable;
+		/* The core tells the peer its height at once, so a peer that
+		 * is behind (restarted, wiped) starts fetching without
+		 * waiting for the next STATUS beacon. */
+		struct {
+			const uint8_t *key;
+		} peer_up;
 	};
 };
 

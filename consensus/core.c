@@ -597,6 +597,10 @@ int loy_cons_step(struct loy_cons *c, const struct loy_cons_event *ev,
 	case LOY_CONS_UNREACHABLE:
 		on_unreachable(c, ev);
 		break;
+	case LOY_CONS_PEER_UP:
+		if (ev->peer_up.key != NULL)
+			cons_send_status(c, ev->peer_up.key);
+		break;
 	}
 	drive(c);
 	finish(c);

@@ -112,26 +112,35 @@ static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
 
 	if (!(l->flags & LOY_LEDGER_GROUP) || g->txn == NULL)
 		return commit_maybe_sync(l, txn, flags);
-	mrc = mdb_txn_commit(txn);
-	if (mrc != 0)
-		return mrc;
+	if (txn != g->txn) { /* a child of the group (else written in it) */
+		mrc = mdb_txn_commit(txn);
+		if (mrc != 0)
+			return mrc;
+	}
 	g->blocks++;
 	g->txs += b->tx_count;
 	g->height = b->header.height;
 	g->time_ms = b->header.time_ms;
 	memcpy(g->hash, bhash, 32);
 	memcpy(g->root, root, 32);
-	if (flags & LOY_APPLY_GROUP) {
+	if ((flags & LOY_APPLY_GROUP) && (flags & LOY_APPLY_UNLOGGED)) {
+		g->unlogged = true;
+		return 0;
+	}
+	if ((flags & LOY_APPLY_GROUP) && !g->unlogged) {
 		/* the store's error codes are LMDB's here: say EIO */
 		return ldg_log_append(l, b->header.height, block, block_len,
 				      cert, cert_len) == 0
 			   ? 0
 			   : EIO;
 	}
+	if (flags & LOY_APPLY_GROUP)
+		flags &= ~(unsigned)LOY_APPLY_NO_SYNC; /* durable, see above */
 	mrc = commit_maybe_sync(l, g->txn, flags);
 	g->txn = NULL;
 	g->blocks = 0;
 	g->txs = 0;
+	g->unlogged = false;
 	if (mrc == 0 && !(flags & LOY_APPLY_NO_SYNC))
 		ldg_log_reset(l);
 	return mrc;
@@ -223,6 +232,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	struct ldg_ws ws;
 	struct ldg_txn t = {.l = l, .ws = &ws};
 	struct ldg_tip tp;
+	bool in_group, wrote = false;
 	struct loy_tx_result *res = results;
 	uint8_t bhash[LOY_HASH_SIZE], root[LOY_HASH_SIZE], kb[8], tip[80];
 	uint32_t bad = 0;
@@ -270,9 +280,14 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 				  cert_len, flags, res);
 		goto out_res;
 	}
-	rc = ldg_begin(l, "apply block", &t.txn);
+	/* Unlogged blocks (caught up, certified) are written into the group
+	 * itself: one copy of each page per group, not one per block. */
+	in_group = (flags & LOY_APPLY_GROUP) && (flags & LOY_APPLY_UNLOGGED) &&
+		   (l->flags & LOY_LEDGER_GROUP);
+	rc = ldg_begin_in(l, "apply block", &t.txn, in_group);
 	if (rc != 0)
 		goto out_res;
+	in_group = in_group && t.txn == l->group.txn;
 	ldg_ws_init(&ws);
 	rc = ldg_tip_read(&t, &tp);
 	if (rc != 0) {
@@ -283,6 +298,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	rc = check_block(l, &t, &tp, &b, c, bhash, flags);
 	if (rc != 0)
 		goto abort;
+	wrote = true;
 	rc = ldg_run_block(
 	    &t, &tp, b.txs, b.tx_count, b.header.time_ms,
 	    (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS : 0, res,
@@ -334,7 +350,10 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	}
 	goto out_ws;
 abort:
-	mdb_txn_abort(t.txn);
+	if (!in_group)
+		mdb_txn_abort(t.txn);
+	else if (wrote)
+		ldg_group_drop(l);
 out_ws:
 	ldg_ws_free(&ws);
 out_res:

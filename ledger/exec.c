@@ -395,6 +395,12 @@ const char *ldg_why(const struct loy_ledger *l, int rc)
 
 int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 {
+	return ldg_begin_in(l, what, txn, false);
+}
+
+int ldg_begin_in(struct loy_ledger *l, const char *what, MDB_txn **txn,
+		 bool in_group)
+{
 	int mrc;
 	l->errmsg[0] = '\0';
 	ldg_stage_drop(l);
@@ -419,6 +425,7 @@ int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 		}
 		l->group.blocks = 0;
 		l->group.txs = 0;
+		l->group.unlogged = false;
 		l->group.writes0 = l->writes;
 		/* the thread that writes now (the loop thread replays the
 		 * block log at start; the ledger thread writes after) */
@@ -427,6 +434,10 @@ int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 			l->writer = pthread_self();
 			atomic_store(&l->writer_known, true);
 		}
+	}
+	if (in_group && l->group.txn != NULL) {
+		*txn = l->group.txn;
+		return 0;
 	}
 	mrc = mdb_txn_begin(l->env, l->group.txn, 0, txn);
 	if (mrc != 0)

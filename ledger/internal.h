@@ -97,6 +97,7 @@ struct ldg_group {
 	uint8_t hash[32], root[32];
 	int log_fd;       /* blocks.wal, -1 until first used */
 	bool replaying;   /* the log is being read: no reset until done */
+	bool unlogged;    /* holds a block that is not in the log */
 	uint64_t log_off; /* end of its last whole record */
 };
 
@@ -556,5 +557,13 @@ const char *ldg_why(const struct loy_ledger *l, int rc);
 
 /* Begins a write transaction, with what in the error message. */
 int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn);
+/* As ldg_begin; in_group (with LOY_LEDGER_GROUP): *txn is the group's own
+ * transaction, not a child of it (no page is copied twice), so a failure
+ * after a write must drop the whole group (ldg_group_drop). */
+int ldg_begin_in(struct loy_ledger *l, const char *what, MDB_txn **txn,
+		 bool in_group);
+/* Aborts the open group after a failed write into it and halts the ledger:
+ * the block log still holds its logged blocks, which a restart applies. */
+void ldg_group_drop(struct loy_ledger *l);
 
 #endif

@@ -266,6 +266,12 @@ enum loy_apply_flags {
 	 * store gets it at loy_ledger_flush. Any other apply flushes the group
 	 * with it, as durably as its own flags say. */
 	LOY_APPLY_GROUP = 1u << 4,
+	/* With LOY_APPLY_GROUP: join the group without a block-log record.
+	 * A crash before the flush loses the block (data.mdb keeps the tip it
+	 * had); for blocks caught up from peers, which hold them. The next
+	 * logged apply flushes the group with it durably, since the log must
+	 * begin right above data.mdb's tip. */
+	LOY_APPLY_UNLOGGED = 1u << 5,
 };
 
 /* Applies a final block: checks its chain id, height (tip+1), previous

@@ -32,7 +32,7 @@ struct loy_flush_stat {
 	uint64_t ms;
 };
 int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
-			       struct loy_flush_stat *st);
+			       bool fetched, struct loy_flush_stat *st);
 void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st);
 /* Queues a flush of the group (loop thread). */
 void loy_node_flush_soon(struct loy_node *n);
@@ -85,16 +85,12 @@ struct loy_node {
 	/* Consensus record persistence: one write in flight, the newest
 	 * record waiting behind it. */
 	struct loy_persist_file *persist_file;
-	/* Blocks applied without waiting for the disk, and how many of them
-	 * are durable: no consensus record is written while some are not (the
-	 * record may hold the only durable copy of the last block). */
-	uint64_t applied_nosync, synced_nosync;
-	bool sync_busy;
-	/* Blocks caught up from peers are committed without any wait for the
-	 * disk while data_dir/unsynced (node/unsynced.h) says so. */
-	bool unsynced_marked;
-	unsigned fetched_inflight; /* such applies queued, not done */
-	uint64_t fetched_upto;     /* applied_nosync after the last of them */
+	/* Blocks caught up from peers join the ledger's group without a
+	 * block-log record: how many were applied, and how many of them a
+	 * flush has put in data.mdb. No consensus record is written while
+	 * some are not (a record may vote above them; after a crash it would
+	 * be ahead of the store). */
+	uint64_t fetched_applied, fetched_flushed;
 	bool persist_busy;
 	bool persist_pending;
 	struct loy_persist_copy persist_next;
@@ -156,7 +152,11 @@ void loy_node_ledger_job(struct loy_node *n, struct loy_job *j);
 void loy_node_verify_job(struct loy_node *n, struct loy_job *j);
 /* A block was applied with LOY_APPLY_NO_SYNC: make it durable (thread pool)
  * before the next consensus record is written. */
-void loy_node_ledger_unsynced(struct loy_node *n);
+/* A block caught up from peers was applied (flushed: the group, with it,
+ * is in data.mdb now). */
+void loy_node_fetched_applied(struct loy_node *n, bool flushed);
+/* The ledger's group reached data.mdb (a flush job or an apply's flush). */
+void loy_node_group_flushed(struct loy_node *n);
 /* Runs a job on the pool right away (read-only ledger work, signature
  * checks). */
 void loy_node_pool_job(struct loy_node *n, struct loy_job *j);

@@ -200,7 +200,8 @@ static void on_peer_up(void *data, const uint8_t key[LOY_PUBKEY_SIZE])
 	LOG_INFO(&n->log, "peer", "link to %s up", who);
 	loy_reach_link(&n->reach, key, true, loy_node_now_ms());
 	{
-		struct loy_cons_event ev = {.type = LOY_CONS_TICK};
+		struct loy_cons_event ev = {.type = LOY_CONS_PEER_UP};
+		ev.peer_up.key = key;
 		loy_node_cons_event(n, &ev);
 	}
 	/* Gossip sent while the link was down is lost: hand the peer what
@@ -217,7 +218,8 @@ static void on_peer_down(void *data, const uint8_t key[LOY_PUBKEY_SIZE])
 	LOG_INFO(&n->log, "peer", "link to %s down", who);
 	loy_reach_link(&n->reach, key, false, loy_node_now_ms());
 	{
-		struct loy_cons_event ev = {.type = LOY_CONS_TICK};
+		struct loy_cons_event ev = {.type = LOY_CONS_PEER_UP};
+		ev.peer_up.key = key;
 		loy_node_cons_event(n, &ev);
 	}
 }
@@ -328,8 +330,9 @@ static int open_ledger(struct loy_node *n, char *err, size_t err_size)
 			     : loy_strerror(rv));
 		return rv;
 	}
-	/* caught-up blocks not yet flushed by the last run: fine after a
-	 * process crash (same boot), not after a machine crash */
+	/* Written by loyd before caught-up blocks joined the group (they were
+	 * committed to data.mdb without fsync): fine after a process crash
+	 * (same boot), not after a machine crash. */
 	rv = loy_unsynced_check(n->cfg.data_dir, err, err_size);
 	if (rv == 1) {
 		if (loy_ledger_sync(n->ledger) != 0 ||

@@ -2,7 +2,6 @@
  * proposed block (replica), apply a committed block. All on the ledger's
  * one-at-a-time job queue, off the loop thread. */
 #include "node/internal.h"
-#include "node/unsynced.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -536,15 +535,15 @@ static void apply_run(struct loy_job *j)
 		 * the block log (one sequential write), in data.mdb at the
 		 * group's flush (node_flush.c), so a page that several blocks
 		 * touch is written once. Blocks caught up from peers are not
-		 * waited for at all: the cluster holds them, and the flush
-		 * after them covers all (loy_node_ledger_unsynced). */
+		 * logged: the cluster holds them, and no consensus record is
+		 * written until a flush has them (loy_node_fetched_applied). */
 		a->rv = loy_ledger_apply_block(
 		    n->ledger, a->block.data, a->block.len, a->cert.data,
 		    a->cert.len,
-		    LOY_APPLY_TRUST_CERT |
-			(a->fetched ? LOY_APPLY_NO_SYNC : LOY_APPLY_GROUP),
+		    LOY_APPLY_TRUST_CERT | LOY_APPLY_GROUP |
+			(a->fetched ? LOY_APPLY_UNLOGGED : 0),
 		    a->results);
-		joined = a->rv == 0 && !a->fetched;
+		joined = a->rv == 0;
 		a->visible = !joined;
 		if (a->rv != 0) {
 			snprintf(a->err, sizeof a->err, "%s",
@@ -571,7 +570,8 @@ static void apply_run(struct loy_job *j)
 		bool leads = a->next.n > 0 &&
 			     memcmp(a->next.keys[(a->height + 1) % a->next.n],
 				    n->pk, LOY_PUBKEY_SIZE) == 0;
-		a->rv = loy_node_group_after_apply(n, leads, &a->flush);
+		a->rv =
+		    loy_node_group_after_apply(n, leads, a->fetched, &a->flush);
 		a->visible = a->flush.flushed;
 		if (a->rv != 0)
 			snprintf(a->err, sizeof a->err, "%s",
@@ -611,18 +611,16 @@ static void apply_done(struct loy_job *j)
 			loy_peer_net_set_peers(n->net, a->peers, a->n_peers);
 	}
 	n->valset = a->next;
-	if (a->fetched)
-		n->fetched_inflight--;
 	loy_node_flush_log(n, &a->flush);
 	if (a->visible && a->height > n->visible_height)
 		n->visible_height = a->height;
 	else if (!a->visible)
 		loy_node_group_idle(n);
 	if (!a->already) {
-		if (a->fetched) {
-			loy_node_ledger_unsynced(n);
-			n->fetched_upto = n->applied_nosync;
-		}
+		if (a->fetched)
+			loy_node_fetched_applied(n, a->flush.flushed);
+		else if (a->flush.flushed)
+			loy_node_group_flushed(n);
 		n->committed_txs += a->decoded.tx_count;
 		if (n->api && !a->acked)
 			loy_client_api_on_commit(
@@ -696,20 +694,6 @@ void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
 	}
 	a->height = up->commit.height;
 	a->fetched = up->commit.fetched;
-	if (a->fetched && !n->unsynced_marked) {
-		/* on the loop thread, but once per catch-up run (a small file
-		 * and two fsyncs), and it must be durable before the commit */
-		char err[1200];
-		if (loy_unsynced_mark(n->cfg.data_dir, err, sizeof err) == 0) {
-			n->unsynced_marked = true;
-		} else {
-			LOG_WARN(&n->log, "chain", "%s; committing durably",
-				 err);
-			a->fetched = 0;
-		}
-	}
-	if (a->fetched)
-		n->fetched_inflight++;
 	a->t_queued = loy_node_now_ms();
 	a->job.run = apply_run;
 	a->job.done = apply_done;

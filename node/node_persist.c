@@ -1,9 +1,8 @@
 /* Writing the consensus record before a vote leaves (one write in flight,
- * the newest record waiting behind it), and making block commits that did
- * not wait for the disk durable before the next record replaces the one
- * that may hold the only other copy of the last block. */
+ * the newest record waiting behind it), never while blocks caught up from
+ * peers are only in the ledger's group (the record must not get ahead of
+ * what a restart finds in data.mdb and the block log). */
 #include "node/internal.h"
-#include "node/unsynced.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,75 +53,22 @@ static void persist_done(struct loy_job *j)
 	persist_start(n);
 }
 
-/* --- making non-durable block commits durable --- */
+/* --- blocks caught up from peers, not in the block log --- */
 
-struct sync_job {
-	struct loy_job job;
-	uint64_t upto;
-	int rv;
-};
-
-static void sync_start(struct loy_node *n);
-
-static void sync_run(struct loy_job *j)
+void loy_node_fetched_applied(struct loy_node *n, bool flushed)
 {
-	struct sync_job *s = (struct sync_job *)j;
-	s->rv = loy_ledger_sync(j->node->ledger);
+	n->fetched_applied++;
+	if (flushed)
+		loy_node_group_flushed(n);
 }
 
-static void sync_done(struct loy_job *j)
+void loy_node_group_flushed(struct loy_node *n)
 {
-	struct sync_job *s = (struct sync_job *)j;
-	struct loy_node *n = j->node;
-
-	n->sync_busy = false;
-	if (s->rv != 0) {
-		LOG_ERR(&n->log, "chain",
-			"cannot flush the ledger to disk: %s; "
-			"stopping",
-			loy_strerror(s->rv));
-		free(s);
-		loy_node_stop(n, 1);
+	/* jobs finish in order: every apply done before this flush is in */
+	if (n->fetched_flushed == n->fetched_applied)
 		return;
-	}
-	n->synced_nosync = s->upto;
-	free(s);
-	if (n->unsynced_marked && n->fetched_inflight == 0 &&
-	    n->synced_nosync >= n->fetched_upto) {
-		char err[1200];
-		if (loy_unsynced_clear(n->cfg.data_dir, err, sizeof err) == 0)
-			n->unsynced_marked = false;
-		else
-			LOG_WARN(&n->log, "chain", "%s", err);
-	}
-	sync_start(n);
+	n->fetched_flushed = n->fetched_applied;
 	persist_start(n);
-}
-
-static void sync_start(struct loy_node *n)
-{
-	struct sync_job *s;
-
-	if (n->sync_busy || n->synced_nosync == n->applied_nosync ||
-	    n->stopping)
-		return;
-	s = calloc(1, sizeof *s);
-	if (s == NULL) {
-		LOG_ERR(&n->log, "chain", "out of memory; stopping");
-		loy_node_stop(n, 1);
-		return;
-	}
-	s->upto = n->applied_nosync;
-	n->sync_busy = true;
-	s->job.run = sync_run;
-	s->job.done = sync_done;
-	loy_node_pool_job(n, &s->job);
-}
-
-void loy_node_ledger_unsynced(struct loy_node *n)
-{
-	n->applied_nosync++;
-	sync_start(n);
 }
 
 static void persist_start(struct loy_node *n)
@@ -131,9 +77,12 @@ static void persist_start(struct loy_node *n)
 
 	/* The record being replaced may hold the only durable copy of the
 	 * last block (its prepared block): keep it until the ledger is. */
-	if (n->persist_busy || !n->persist_pending || n->stopping ||
-	    n->synced_nosync != n->applied_nosync)
+	if (n->persist_busy || !n->persist_pending || n->stopping)
 		return;
+	if (n->fetched_flushed != n->fetched_applied) {
+		loy_node_flush_soon(n);
+		return;
+	}
 	p = calloc(1, sizeof *p);
 	if (p == NULL) {
 		LOG_ERR(&n->log, "persist", "out of memory");

@@ -221,7 +221,18 @@ static uint64_t tip_elsewhere(struct loy_ledger *l)
 /* Applies blocks 1..n into a group of a fresh store in group mode, then
  * "crashes" (the handle is dropped unflushed in a child). Returns the
  * store's directory owner. */
+static void group_then_crash_from(struct fx *d, struct chain *ch, uint64_t n,
+				  uint64_t unlogged_from, uint64_t unlogged_to);
+
 static void group_then_crash(struct fx *d, struct chain *ch, uint64_t n)
+{
+	group_then_crash_from(d, ch, n, 0, 0);
+}
+
+/* As group_then_crash; blocks unlogged_from..unlogged_to are applied
+ * LOY_APPLY_UNLOGGED (caught up from peers). */
+static void group_then_crash_from(struct fx *d, struct chain *ch, uint64_t n,
+				  uint64_t unlogged_from, uint64_t unlogged_to)
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -234,7 +245,11 @@ static void group_then_crash(struct fx *d, struct chain *ch, uint64_t n)
 			if (loy_ledger_apply_block(
 				l, ch->block[h].data, ch->block[h].len,
 				ch->cert[h].data, ch->cert[h].len,
-				LOY_APPLY_GROUP, NULL) != 0)
+				LOY_APPLY_GROUP |
+				    (h >= unlogged_from && h <= unlogged_to
+					 ? LOY_APPLY_UNLOGGED
+					 : 0),
+				NULL) != 0)
 				_exit(3);
 		_exit(0); /* no flush, no close */
 	}
@@ -365,12 +380,100 @@ static void test_block_log(void **state)
 	fx_free(f);
 }
 
+static uint64_t tip_after_open(struct fx *d)
+{
+	uint64_t h;
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, NULL, NULL), 0);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+	return h;
+}
+
+/* Blocks caught up from peers join the group without a log record: a
+ * crash loses them (data.mdb and the log stay consistent: the log begins
+ * right above the store's tip), and a logged block after them flushes the
+ * group durably. */
+static void test_unlogged_blocks(void **state)
+{
+	struct fx *f = fx_new(4, 0);
+	struct chain *ch = calloc(1, sizeof *ch);
+	struct fx *d = fx_new(4, 0);
+	uint64_t h;
+	uint8_t root[32];
+	(void)state;
+	build_chain(f, ch);
+
+	/* logged 1-3, unlogged 4-6, crash: the log gives back 1-3 */
+	reopen_fresh(d);
+	group_then_crash_from(d, ch, 6, 4, 6);
+	assert_int_equal(replay(d, ch, 3), 3);
+
+	/* unlogged 1-3, crash: nothing in data.mdb, nothing in the log */
+	reopen_fresh(d);
+	group_then_crash_from(d, ch, 3, 1, 3);
+	assert_int_equal(replay(d, ch, 0), 0);
+
+	/* unlogged 1-3 then logged 4-5, crash: 4 flushed 1-4 durably, the
+	 * log holds 5 only */
+	reopen_fresh(d);
+	group_then_crash_from(d, ch, 5, 1, 3);
+	assert_int_equal(tip_after_open(d), 4);
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	uint32_t replayed = 0;
+	assert_int_equal(loy_ledger_replay_log(d->l, &replayed), 0);
+	assert_int_equal(replayed, 1);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
+	assert_int_equal(h, 5);
+	assert_memory_equal(root, ch->root[5], 32);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+
+	/* a block that does not fit the tip changes nothing: the group and
+	 * the blocks in it stay; the flush writes them */
+	reopen_fresh(d);
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	for (h = 1; h <= 2; h++)
+		assert_int_equal(loy_ledger_apply_block(
+				     d->l, ch->block[h].data, ch->block[h].len,
+				     ch->cert[h].data, ch->cert[h].len,
+				     LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED,
+				     NULL),
+				 0);
+	assert_int_equal(
+	    loy_ledger_apply_block(d->l, ch->block[2].data, ch->block[2].len,
+				   ch->cert[2].data, ch->cert[2].len,
+				   LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED, NULL),
+	    LOY_EINVAL);
+	assert_int_equal(tip_elsewhere(d->l), 0);
+	assert_int_equal(
+	    loy_ledger_apply_block(d->l, ch->block[3].data, ch->block[3].len,
+				   ch->cert[3].data, ch->cert[3].len,
+				   LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED, NULL),
+	    0);
+	assert_int_equal(loy_ledger_flush(d->l), 0);
+	assert_int_equal(tip_elsewhere(d->l), 3);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
+	assert_memory_equal(root, ch->root[3], 32);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+
+	for (int i = 1; i <= NBLOCKS; i++) {
+		loy_buf_free(&ch->block[i]);
+		loy_buf_free(&ch->cert[i]);
+	}
+	free(ch);
+	fx_free(d);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kill9_while_applying),
 	    cmocka_unit_test(test_kill9_group_commit),
 	    cmocka_unit_test(test_block_log),
+	    cmocka_unit_test(test_unlogged_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
