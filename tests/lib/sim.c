@@ -471,6 +471,27 @@ void sim_tick(struct sim *s, struct sim_node *nd)
 	node_step(s, nd, &ev);
 }
 
+/* A (re)started node's links come up: each side's core hears of it
+ * (LOY_CONS_PEER_UP), where the link works now. */
+static void links_up(struct sim *s, struct sim_node *nd)
+{
+	uint32_t me = (uint32_t)(nd - s->nodes);
+
+	for (uint32_t i = 0; i < s->n_nodes; i++) {
+		struct sim_node *o = &s->nodes[i];
+		struct loy_cons_event ev;
+
+		if (i == me || o->down || !sim_link_ok(s, i, me))
+			continue;
+		memset(&ev, 0, sizeof ev);
+		ev.type = LOY_CONS_PEER_UP;
+		ev.peer_up.key = nd->pk;
+		node_step(s, o, &ev);
+		ev.peer_up.key = o->pk;
+		node_step(s, nd, &ev);
+	}
+}
+
 int sim_start_node(struct sim *s, struct sim_node *nd)
 {
 	struct loy_cons_start st;
@@ -497,6 +518,7 @@ int sim_start_node(struct sim *s, struct sim_node *nd)
 	nd->down = 0;
 	nd->epoch++;
 	sim_tick(s, nd);
+	links_up(s, nd);
 	return 0;
 }
 
