@@ -32,7 +32,7 @@ struct loy_flush_stat {
 	uint64_t ms;
 };
 int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
-			       bool fetched, struct loy_flush_stat *st);
+			       struct loy_flush_stat *st);
 void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st);
 /* Queues a flush of the group (loop thread). */
 void loy_node_flush_soon(struct loy_node *n);

@@ -570,8 +570,7 @@ static void apply_run(struct loy_job *j)
 		bool leads = a->next.n > 0 &&
 			     memcmp(a->next.keys[(a->height + 1) % a->next.n],
 				    n->pk, LOY_PUBKEY_SIZE) == 0;
-		a->rv =
-		    loy_node_group_after_apply(n, leads, a->fetched, &a->flush);
+		a->rv = loy_node_group_after_apply(n, leads, &a->flush);
 		a->visible = a->flush.flushed;
 		if (a->rv != 0)
 			snprintf(a->err, sizeof a->err, "%s",

@@ -19,19 +19,17 @@
 #define GROUP_MAX_BLOCKS 64u
 #define GROUP_MAX_MS     100u  /* from the group's first block */
 #define GROUP_IDLE_MS    1000u /* no block applied for this long */
-/* Blocks caught up from peers: all limits times this (at most 256 MiB of
- * dirty leaves; measured 6 MB more than with the live limits when a wiped
- * node replays the benchmark's chain, and 1.3-1.5x faster). */
-#define CATCHUP_FACTOR 4u
+/* Not larger for a node catching up, though fewer flushes would speed it
+ * (1.3-1.5x at 4x these limits): LMDB reuses a freed page only two commits
+ * later, so data.mdb keeps about twice the largest group's pages as slack
+ * for good. At 4x, a caught-up store was 37% larger than its peers', and
+ * make chaos filled a 256 MiB map. */
 
 int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
-			       bool fetched, struct loy_flush_stat *st)
+			       struct loy_flush_stat *st)
 {
 	uint64_t now = loy_node_now_ms(), writes;
 	int rv;
-	/* a node catching up has no client waiting on each block: larger
-	 * groups write each page once for more blocks */
-	unsigned m = fetched ? CATCHUP_FACTOR : 1;
 
 	memset(st, 0, sizeof *st);
 	loy_ledger_group_size(n->ledger, &st->blocks, &st->txs, &writes);
@@ -43,11 +41,11 @@ int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
 	/* A flush holds the ledger thread: the next height's leader, who
 	 * must build its block, puts it off by a block unless the group is
 	 * at its limits or clients wait. */
-	if (st->txs < m * GROUP_MAX_TXS && st->blocks < m * GROUP_MAX_BLOCKS &&
-	    writes < m * GROUP_MAX_WRITES &&
-	    now - n->group_since_ms < 2 * m * GROUP_MAX_MS &&
+	if (st->txs < GROUP_MAX_TXS && st->blocks < GROUP_MAX_BLOCKS &&
+	    writes < GROUP_MAX_WRITES &&
+	    now - n->group_since_ms < 2 * GROUP_MAX_MS &&
 	    !atomic_load(&n->flush_wanted) &&
-	    (leads_next || now - n->group_since_ms < m * GROUP_MAX_MS))
+	    (leads_next || now - n->group_since_ms < GROUP_MAX_MS))
 		return 0;
 	atomic_store(&n->flush_wanted, false);
 	st->flushed = true;
