@@ -209,7 +209,9 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 /* The ledger caught up with what clients were told: runs the requests held
  * back meanwhile (loy_node_behind_acks). */
 void loy_client_api_release(struct loy_client_api *a);
-/* Whether clients were told of a commit the ledger has not applied yet. */
+/* Whether clients were told of a commit, or the node applied a block
+ * (caught up from peers, say), that is not in data.mdb yet: what a
+ * client's read would miss. */
 bool loy_node_behind_acks(const struct loy_node *n);
 /* Frees the staged results (node_chain.c). */
 void loy_node_staged_free(struct loy_staged_results *s);

@@ -99,7 +99,9 @@ static void staged_keep(struct loy_node *n, struct loy_staged_results *s)
 
 bool loy_node_behind_acks(const struct loy_node *n)
 {
-	return n->acked_height > n->visible_height;
+	uint64_t told =
+	    n->acked_height > n->tip_height ? n->acked_height : n->tip_height;
+	return told > n->visible_height;
 }
 
 /* --- build --- */

@@ -110,7 +110,9 @@ static int write_node(struct it_cluster *c, int i)
 		"[node]\nname = node%d\ndata_dir = %s/data\nkey_file = %s/key\n"
 		"genesis = %s/genesis.json\nlog_level = info\n"
 		"[peer]\nlisten = %s:%d\n[client]\nlisten = %s:%d\n%s"
-		"[limits]\nview_timeout_ms = 400\nmap_size_mb = 256\n",
+		/* a 30-cycle chaos campaign writes ~400,000 txs: 256 MiB
+		 * filled up (MDB_MAP_FULL halts a node) */
+		"[limits]\nview_timeout_ms = 400\nmap_size_mb = 1024\n",
 		i + 1, nd->dir, nd->dir, c->root, nd->host, nd->peer_port,
 		nd->host, nd->client_port, allow);
 	fclose(f);
