@@ -82,6 +82,15 @@ int ldg_damaged_count(struct loy_ledger *l, enum ldb db, size_t want,
 	return LOY_ECORRUPT;
 }
 
+/* What an operator does about a full map (the node halts on it). */
+static const char *full_hint(int mrc)
+{
+	return mrc == MDB_MAP_FULL ? " (data.mdb reached its map size: raise "
+				     "[limits] map_size_mb in loyd.conf and "
+				     "restart)"
+				   : "";
+}
+
 int ldg_read_err(struct loy_ledger *l, enum ldb db, const void *key,
 		 size_t klen, int mrc)
 {
@@ -296,8 +305,8 @@ int ldg_put(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
 	rc = mdb_put(t->txn, t->l->dbi[db], &k, &v, MDB_RESERVE);
 	if (rc != 0)
 		return ldg_fail(t->l, ldg_read_err(t->l, db, key, klen, rc),
-				"put %s: %s", ldg_db_names[db],
-				mdb_strerror(rc));
+				"put %s: %s%s", ldg_db_names[db],
+				mdb_strerror(rc), full_hint(rc));
 	if (vlen)
 		memcpy(v.mv_data, val, vlen);
 	memcpy((uint8_t *)v.mv_data + vlen, tag, TAG);
@@ -313,8 +322,8 @@ int ldg_del(struct ldg_txn *t, enum ldb db, const void *key, size_t klen)
 		return 0;
 	if (rc != 0)
 		return ldg_fail(t->l, ldg_read_err(t->l, db, key, klen, rc),
-				"del %s: %s", ldg_db_names[db],
-				mdb_strerror(rc));
+				"del %s: %s%s", ldg_db_names[db],
+				mdb_strerror(rc), full_hint(rc));
 	if (t->ws && db < LDB_HASHED_COUNT)
 		ldg_ws_record(t->ws, db, key, klen, NULL, 0, true);
 	return 0;

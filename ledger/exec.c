@@ -523,9 +523,16 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 		ldg_fail(l, rc, "ledger: execute block %llu: tx %u invalid: %s",
 			 (unsigned long long)tp.height + 1, bad,
 			 results[bad].msg);
-	else if (rc != 0)
-		ldg_fail(l, rc, "ledger: execute block %llu: %s",
-			 (unsigned long long)tp.height + 1, ldg_why(l, rc));
+	else if (rc != 0) {
+		/* keep what the store said (a full map, say) */
+		char ctx[sizeof l->errmsg];
+		snprintf(ctx, sizeof ctx, "%s", l->errmsg);
+		if (rc == LOY_ECORRUPT && loy_ledger_damage(l))
+			ctx[0] = '\0'; /* the damage says it all */
+		ldg_fail(l, rc, "ledger: execute block %llu: %s%s%s",
+			 (unsigned long long)tp.height + 1, ldg_why(l, rc),
+			 ctx[0] ? ": " : "", ctx);
+	}
 	if (rc == 0 && (flags & LOY_EXEC_STAGE) &&
 	    stage_keep(l, &t, &ws, &tp, txs, n, time_ms, results, state_root) ==
 		0)

@@ -504,6 +504,32 @@ static void test_old_format_refused(void **state)
 	fx_free(f);
 }
 
+/* A store that reaches its map size stops with what to do about it. */
+static void test_map_full_says_what_to_do(void **state)
+{
+	struct fx *f = fx_new(2, 0);
+	char err[256];
+	int rc = 0;
+	(void)state;
+	loy_ledger_close(f->l);
+	/* LMDB raises a map smaller than the file to the file's size: no
+	 * room left beyond the pages it has */
+	assert_int_equal(
+	    loy_ledger_open(f->dir, 0, 4096, &f->l, err, sizeof err), 0);
+	for (unsigned i = 0; i < 400 && rc == 0; i++) {
+		struct loy_tx tx;
+		struct loy_buf b;
+		fx_tx(f, &tx, LOY_TX_CUSTOMER_REGISTER, 100 + i);
+		fx_enc(f, &tx, 100 + i, &b);
+		f->time_ms += 1000;
+		rc = fx_commit(f, &b, 1);
+	}
+	assert_int_not_equal(rc, 0);
+	assert_non_null(strstr(loy_ledger_errmsg(f->l), "MDB_MAP_FULL"));
+	assert_non_null(strstr(loy_ledger_errmsg(f->l), "map_size_mb"));
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +543,7 @@ int main(void)
 	    cmocka_unit_test(test_damaged_node_pointer),
 	    cmocka_unit_test(test_broken_page_refused),
 	    cmocka_unit_test(test_old_format_refused),
+	    cmocka_unit_test(test_map_full_says_what_to_do),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;
