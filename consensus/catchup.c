@@ -3,6 +3,7 @@
  * their height, and handing final blocks to the node. */
 #include "consensus/core.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,19 +53,56 @@ void cons_request_fetch(struct loy_cons *c, const uint8_t peer[LOY_PUBKEY_SIZE])
 	c->catching_up = 0;
 }
 
+static bool fetched_has(const struct loy_cons *c, uint64_t height)
+{
+	for (uint32_t i = 0; i < c->n_fetched; i++)
+		if (c->fetched[i].cert.height == height)
+			return true;
+	return false;
+}
+
+static uint64_t fetched_top(const struct loy_cons *c)
+{
+	uint64_t top = 0;
+
+	for (uint32_t i = 0; i < c->n_fetched; i++)
+		if (c->fetched[i].cert.height > top)
+			top = c->fetched[i].cert.height;
+	return top;
+}
+
+void cons_prefetch(struct loy_cons *c)
+{
+	struct loy_cons_update *up = c->up;
+	uint64_t top;
+
+	if (!c->catching_up || c->n_fetched == 0 ||
+	    c->n_fetched > LOY_MAX_SYNC_BLOCKS / 2 ||
+	    (up->flags & LOY_CONS_UPDATE_FETCH))
+		return;
+	top = fetched_top(c);
+	/* one run ahead at most, and each run asked for once */
+	if (top + 1 <= c->prefetch_from || top < c->height)
+		return;
+	up->flags |= LOY_CONS_UPDATE_FETCH;
+	up->fetch.from_height = top + 1;
+	memcpy(up->fetch.peer, c->fetch_peer, LOY_PUBKEY_SIZE);
+	c->prefetch_from = top + 1;
+}
+
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev)
 {
 	for (uint32_t i = 0;
-	     i < ev->fetched.count && c->n_fetched < LOY_MAX_SYNC_BLOCKS; i++) {
+	     i < ev->fetched.count && c->n_fetched < CONS_FETCH_CAP; i++) {
 		const struct loy_cons_fetched *f = &ev->fetched.blocks[i];
 		struct cons_fetched *d;
 
 		if (f->cert == NULL || f->cert->height < c->height ||
-		    f->block_len == 0 || f->block_len > LOY_MAX_BLOCK_BYTES)
+		    f->block_len == 0 || f->block_len > LOY_MAX_BLOCK_BYTES ||
+		    fetched_has(c, f->cert->height))
 			continue;
 		if (c->fetched == NULL) {
-			c->fetched =
-			    calloc(LOY_MAX_SYNC_BLOCKS, sizeof *c->fetched);
+			c->fetched = calloc(CONS_FETCH_CAP, sizeof *c->fetched);
 			if (c->fetched == NULL) {
 				c->oom = 1;
 				return;
@@ -80,6 +118,7 @@ void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev)
 	}
 	c->fetch_retry_at = 0; /* answered: ask again at once if still behind */
 	cons_apply_fetched(c);
+	cons_prefetch(c);
 }
 
 void cons_apply_fetched(struct loy_cons *c)

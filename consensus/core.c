@@ -306,8 +306,10 @@ static void on_applied(struct loy_cons *c, const struct loy_cons_event *ev)
 	 * empty answer ends it. */
 	if (!c->applying && c->n_fetched == 0 && c->catching_up) {
 		c->fetch_retry_at = 0;
+		c->prefetch_from = 0; /* lost or empty: ask again from here */
 		cons_request_fetch(c, c->fetch_peer);
 	}
+	cons_prefetch(c);
 	if (!c->applying && c->fetch_after_apply) {
 		uint8_t peer[LOY_PUBKEY_SIZE];
 		memcpy(peer, c->fetch_after_peer, LOY_PUBKEY_SIZE);

@@ -120,8 +120,12 @@ struct loy_cons {
 	 * would wait resend_ms). */
 	int fetch_after_apply;
 	uint8_t fetch_after_peer[LOY_PUBKEY_SIZE];
-	struct cons_fetched *fetched;
+	struct cons_fetched *fetched; /* up to CONS_FETCH_CAP */
 	uint32_t n_fetched;
+	/* The next run asked for while this one is applied (from this
+	 * height; 0: none outstanding), so a catch-up never waits for a
+	 * round trip between runs. */
+	uint64_t prefetch_from;
 	struct cons_future future[CONS_MAX_FUTURE];
 	uint32_t n_future;
 	size_t future_bytes;
@@ -227,7 +231,12 @@ void cons_vcs_clear(struct loy_cons *c, uint64_t below_view);
 void cons_on_status(struct loy_cons *c, const struct loy_cmsg *m);
 void cons_request_fetch(struct loy_cons *c,
 			const uint8_t peer[LOY_PUBKEY_SIZE]);
+/* Fetched blocks held at most: the run being applied and the next. */
+#define CONS_FETCH_CAP (2 * LOY_MAX_SYNC_BLOCKS)
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev);
+/* While catching up: asks for the run after the buffered blocks once
+ * fewer than a run's half are left. */
+void cons_prefetch(struct loy_cons *c);
 void cons_apply_fetched(struct loy_cons *c);
 void cons_commit(struct loy_cons *c, const uint8_t *block, size_t len,
 		 const struct loy_block_header *hdr,

@@ -21,12 +21,20 @@ struct serve_job {
 	uint64_t t_queued, t_ran;
 };
 
+/* A run served at once: small enough that the first blocks of a catch-up
+ * arrive soon (a full 8 MiB frame took ~0.4 s to read, send and decode),
+ * while the asker's core asks for the next run before this one is used up
+ * (consensus/catchup.c). */
+#define SERVE_MAX_BYTES (2u << 20)
+
 static void serve_run(struct loy_job *j)
 {
 	struct serve_job *s = (struct serve_job *)j;
 	struct loy_sync_response resp = {0};
+	size_t bytes = 0;
 
-	for (uint32_t i = 0; i < s->req.max_count; i++) {
+	for (uint32_t i = 0; i < s->req.max_count && bytes < SERVE_MAX_BYTES;
+	     i++) {
 		struct loy_buf b = {0}, c = {0};
 		int rv = loy_ledger_block(j->node->ledger,
 					  s->req.from_height + i, &b, &c);
@@ -39,6 +47,7 @@ static void serve_run(struct loy_job *j)
 		if (rv == 0)
 			rv = loy_sync_response_add(&resp, b.data, b.len, c.data,
 						   c.len);
+		bytes += b.len + c.len;
 		loy_buf_free(&b);
 		loy_buf_free(&c);
 		if (rv != 0)
