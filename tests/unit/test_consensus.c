@@ -374,6 +374,93 @@ static void test_catch_up_checks_certificates(void **state)
 	loy_cons_free(c);
 }
 
+/* Catch-up asks for the next run once fewer than half a run's blocks are
+ * left to apply, from the height after the last one held, and only once:
+ * a catching-up node never waits a round trip between runs. */
+static void test_catch_up_asks_ahead(void **state)
+{
+	enum { N = 40 };
+	struct keys k;
+	struct loy_cons_config cfg;
+	struct loy_cons_start st;
+	struct loy_cons *c;
+	struct loy_cons_event ev;
+	struct loy_cons_update up;
+	struct loy_buf blk[N + 1];
+	struct loy_cert cert[N + 1];
+	struct loy_cons_fetched f[N];
+	uint8_t prev[32] = {0};
+	struct loy_valset next;
+	uint32_t asked = 0;
+
+	(void)state;
+	make_keys(&k, 4);
+	for (uint64_t h = 1; h <= N; h++) {
+		struct loy_block b;
+		struct loy_buf t = {(uint8_t *)"tx", 2};
+		uint8_t hash[32];
+
+		memset(&b, 0, sizeof b);
+		strcpy(b.header.chain_id, CHAIN);
+		b.header.height = h;
+		b.header.time_ms = 900 + h;
+		memcpy(b.header.prev_hash, prev, 32);
+		memcpy(b.header.proposer, k.pk[h % 4], 32);
+		b.tx_count = 1;
+		b.txs = &t;
+		loy_tx_root(b.header.tx_root, &t, 1);
+		assert_int_equal(loy_block_encode(&b, &blk[h]), 0);
+		assert_int_equal(loy_block_header_hash(&b.header, hash), 0);
+		memcpy(prev, hash, 32);
+		memset(&cert[h], 0, sizeof cert[h]);
+		for (uint32_t i = 1; i < 4; i++) {
+			struct loy_vote v;
+			memset(&v, 0, sizeof v);
+			v.type = LOY_VOTE_COMMIT;
+			strcpy(v.chain_id, CHAIN);
+			v.height = h;
+			memcpy(v.block_hash, hash, 32);
+			assert_int_equal(loy_vote_sign(&v, k.sk[i]), 0);
+			assert_int_equal(loy_cert_add(&cert[h], &v), 0);
+		}
+		f[h - 1].block = blk[h].data;
+		f[h - 1].block_len = blk[h].len;
+		f[h - 1].cert = &cert[h];
+	}
+	config(&cfg, k.sk[0]);
+	start(&st, &k, 4, NULL);
+	next = st.valset;
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_FETCHED;
+	ev.fetched.count = N;
+	ev.fetched.blocks = f;
+	assert_int_equal(step(c, &ev, &up, 1000), 0);
+	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
+	assert_int_equal(up.commit.height, 1);
+	assert_false(up.flags & LOY_CONS_UPDATE_FETCH); /* 39 held */
+	for (uint64_t h = 1; h < N; h++) {
+		memset(&ev, 0, sizeof ev);
+		ev.type = LOY_CONS_APPLIED;
+		ev.applied.height = h;
+		ev.applied.next = &next;
+		assert_int_equal(step(c, &ev, &up, 1000 + h), 0);
+		assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
+		assert_int_equal(up.commit.height, h + 1);
+		assert_true(up.commit.fetched);
+		if (up.flags & LOY_CONS_UPDATE_FETCH) {
+			/* at most half a run left: blocks h+2..N */
+			assert_true(N - (h + 1) <= LOY_MAX_SYNC_BLOCKS / 2);
+			assert_int_equal(up.fetch.from_height, N + 1);
+			asked++;
+		}
+	}
+	assert_int_equal(asked, 1);
+	for (uint64_t h = 1; h <= N; h++)
+		loy_buf_free(&blk[h]);
+	loy_cons_free(c);
+}
+
 /* Validator 2 of 4 with transactions waiting, told that the validators in
  * `down` cannot be reached: whether it leaves view 0 (persisting its
  * VIEW-CHANGE for view 1) well before view 0's timeout. */
@@ -442,6 +529,7 @@ int main(void)
 	    cmocka_unit_test(test_persist_before_send_and_restart),
 	    cmocka_unit_test(test_equivocation_is_evidence),
 	    cmocka_unit_test(test_catch_up_checks_certificates),
+	    cmocka_unit_test(test_catch_up_asks_ahead),
 	    cmocka_unit_test(test_unreachable_leader_is_skipped),
 	};
 
