@@ -215,6 +215,11 @@ static void run_cycle(int cycle, enum kind k)
 				      "partition: node %d does not answer "
 				      "clients outside its namespace",
 				      i);
+			/* it may still apply blocks it held (fetched, with
+			 * their certificates) when the link went down: it
+			 * must be still by the second half of the cut */
+			sleep_ms(opt.stop_ms / 2 - (int)(now_ms() - t0));
+			hp = it_height_inside(&cl, i, NULL);
 			sleep_ms(opt.stop_ms - (int)(now_ms() - t0));
 			ho = max_height_except(i);
 			hi = it_height_inside(&cl, i, NULL);
