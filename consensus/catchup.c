@@ -92,6 +92,16 @@ void cons_prefetch(struct loy_cons *c)
 
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev)
 {
+	if (ev->fetched.count == 0) {
+		/* The peer has nothing from there yet (the height is being
+		 * decided): ask again soon, not at the retry timeout, or a
+		 * node one height behind stays out of the next heights (a
+		 * 1 s stall when it leads one). */
+		uint64_t soon = c->now + CONS_EMPTY_RETRY_MS;
+		if (c->fetch_retry_at > soon)
+			c->fetch_retry_at = soon;
+		return;
+	}
 	for (uint32_t i = 0;
 	     i < ev->fetched.count && c->n_fetched < CONS_FETCH_CAP; i++) {
 		const struct loy_cons_fetched *f = &ev->fetched.blocks[i];

@@ -231,6 +231,8 @@ void cons_vcs_clear(struct loy_cons *c, uint64_t below_view);
 void cons_on_status(struct loy_cons *c, const struct loy_cmsg *m);
 void cons_request_fetch(struct loy_cons *c,
 			const uint8_t peer[LOY_PUBKEY_SIZE]);
+/* After an empty sync answer, the next fetch may leave this soon. */
+#define CONS_EMPTY_RETRY_MS 50u
 /* Fetched blocks held at most: the run being applied and the next. */
 #define CONS_FETCH_CAP (2 * LOY_MAX_SYNC_BLOCKS)
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev);

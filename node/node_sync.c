@@ -173,8 +173,12 @@ void loy_node_on_sync_response(struct loy_node *n,
 	served = resp.count;
 	LOG_DEBUG(&n->log, "sync", "peer %s served %u blocks (%zu bytes)", who,
 		  resp.count, len);
-	if (resp.count == 0)
+	if (resp.count == 0) {
+		/* "nothing past that yet": the core may ask again soon */
+		ev.fetched.count = 0;
+		loy_node_cons_event(n, &ev);
 		goto out;
+	}
 	f = calloc(resp.count, sizeof *f);
 	blocks = calloc(resp.count, sizeof *blocks);
 	certs = calloc(resp.count, sizeof *certs);
@@ -196,8 +200,7 @@ void loy_node_on_sync_response(struct loy_node *n,
 	}
 	ev.fetched.count = k;
 	ev.fetched.blocks = f;
-	if (k > 0)
-		loy_node_cons_event(n, &ev);
+	loy_node_cons_event(n, &ev);
 out:
 	for (uint32_t i = 0; i < k; i++)
 		loy_block_free(&blocks[i]);

@@ -274,8 +274,7 @@ static void do_fetch(struct sim *s, struct sim_node *nd,
 
 	for (uint32_t j = 0; j < s->n_nodes; j++)
 		if (memcmp(s->nodes[j].pk, up->fetch.peer, 32) == 0 &&
-		    sim_link_ok(s, nd->id, j) && sim_link_ok(s, j, nd->id) &&
-		    s->nodes[j].led.height >= h0) {
+		    sim_link_ok(s, nd->id, j) && sim_link_ok(s, j, nd->id)) {
 			from = j;
 			break;
 		}
@@ -285,10 +284,11 @@ static void do_fetch(struct sim *s, struct sim_node *nd,
 	if (e == NULL)
 		return;
 	const struct sim_ledger *l = &s->nodes[from].led;
-	uint64_t n = l->height - h0 + 1;
+	/* a peer without that height answers with nothing, as loyd does */
+	uint64_t n = l->height >= h0 ? l->height - h0 + 1 : 0;
 	if (n > LOY_MAX_SYNC_BLOCKS)
 		n = LOY_MAX_SYNC_BLOCKS;
-	e->fetch = calloc(n, sizeof *e->fetch);
+	e->fetch = calloc(n ? n : 1, sizeof *e->fetch);
 	if (e->fetch == NULL) {
 		s->oom = 1;
 		sim_ev_free(e);
