@@ -112,11 +112,9 @@ static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
 
 	if (!(l->flags & LOY_LEDGER_GROUP) || g->txn == NULL)
 		return commit_maybe_sync(l, txn, flags);
-	if (txn != g->txn) { /* a child of the group (else written in it) */
-		mrc = mdb_txn_commit(txn);
-		if (mrc != 0)
-			return mrc;
-	}
+	mrc = mdb_txn_commit(txn);
+	if (mrc != 0)
+		return mrc;
 	g->blocks++;
 	g->txs += b->tx_count;
 	g->height = b->header.height;
@@ -232,7 +230,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	struct ldg_ws ws;
 	struct ldg_txn t = {.l = l, .ws = &ws};
 	struct ldg_tip tp;
-	bool in_group, wrote = false;
+
 	struct loy_tx_result *res = results;
 	uint8_t bhash[LOY_HASH_SIZE], root[LOY_HASH_SIZE], kb[8], tip[80];
 	uint32_t bad = 0;
@@ -280,14 +278,9 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 				  cert_len, flags, res);
 		goto out_res;
 	}
-	/* Unlogged blocks (caught up, certified) are written into the group
-	 * itself: one copy of each page per group, not one per block. */
-	in_group = (flags & LOY_APPLY_GROUP) && (flags & LOY_APPLY_UNLOGGED) &&
-		   (l->flags & LOY_LEDGER_GROUP);
-	rc = ldg_begin_in(l, "apply block", &t.txn, in_group);
+	rc = ldg_begin(l, "apply block", &t.txn);
 	if (rc != 0)
 		goto out_res;
-	in_group = in_group && t.txn == l->group.txn;
 	ldg_ws_init(&ws);
 	rc = ldg_tip_read(&t, &tp);
 	if (rc != 0) {
@@ -298,7 +291,6 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	rc = check_block(l, &t, &tp, &b, c, bhash, flags);
 	if (rc != 0)
 		goto abort;
-	wrote = true;
 	rc = ldg_run_block(
 	    &t, &tp, b.txs, b.tx_count, b.header.time_ms,
 	    (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS : 0, res,
@@ -309,12 +301,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 		goto abort;
 	}
 	if (rc != 0) {
-		char ctx[sizeof l->errmsg];
-		snprintf(ctx, sizeof ctx, "%s", l->errmsg);
-		if (rc == LOY_ECORRUPT && loy_ledger_damage(l))
-			ctx[0] = '\0'; /* the damage says it all */
-		ldg_fail(l, rc, "ledger: apply block %llu: %s%s%s", ht,
-			 ldg_why(l, rc), ctx[0] ? ": " : "", ctx);
+		ldg_fail_in(l, rc, "apply", b.header.height);
 		goto abort;
 	}
 	if (memcmp(root, b.header.state_root, LOY_HASH_SIZE) != 0) {
@@ -350,10 +337,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	}
 	goto out_ws;
 abort:
-	if (!in_group)
-		mdb_txn_abort(t.txn);
-	else if (wrote)
-		ldg_group_drop(l);
+	mdb_txn_abort(t.txn);
 out_ws:
 	ldg_ws_free(&ws);
 out_res:

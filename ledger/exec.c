@@ -393,13 +393,19 @@ const char *ldg_why(const struct loy_ledger *l, int rc)
 	return rc == LOY_ECORRUPT && d ? d : loy_strerror(rc);
 }
 
-int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
+int ldg_fail_in(struct loy_ledger *l, int rc, const char *what, uint64_t height)
 {
-	return ldg_begin_in(l, what, txn, false);
+	/* keep what the store said (a full map, say) */
+	char ctx[sizeof l->errmsg];
+	snprintf(ctx, sizeof ctx, "%s", l->errmsg);
+	if (rc == LOY_ECORRUPT && loy_ledger_damage(l))
+		ctx[0] = '\0'; /* the damage says it all */
+	return ldg_fail(l, rc, "ledger: %s block %llu: %s%s%s", what,
+			(unsigned long long)height, ldg_why(l, rc),
+			ctx[0] ? ": " : "", ctx);
 }
 
-int ldg_begin_in(struct loy_ledger *l, const char *what, MDB_txn **txn,
-		 bool in_group)
+int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 {
 	int mrc;
 	l->errmsg[0] = '\0';
@@ -434,10 +440,6 @@ int ldg_begin_in(struct loy_ledger *l, const char *what, MDB_txn **txn,
 			l->writer = pthread_self();
 			atomic_store(&l->writer_known, true);
 		}
-	}
-	if (in_group && l->group.txn != NULL) {
-		*txn = l->group.txn;
-		return 0;
 	}
 	mrc = mdb_txn_begin(l->env, l->group.txn, 0, txn);
 	if (mrc != 0)
@@ -523,16 +525,8 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 		ldg_fail(l, rc, "ledger: execute block %llu: tx %u invalid: %s",
 			 (unsigned long long)tp.height + 1, bad,
 			 results[bad].msg);
-	else if (rc != 0) {
-		/* keep what the store said (a full map, say) */
-		char ctx[sizeof l->errmsg];
-		snprintf(ctx, sizeof ctx, "%s", l->errmsg);
-		if (rc == LOY_ECORRUPT && loy_ledger_damage(l))
-			ctx[0] = '\0'; /* the damage says it all */
-		ldg_fail(l, rc, "ledger: execute block %llu: %s%s%s",
-			 (unsigned long long)tp.height + 1, ldg_why(l, rc),
-			 ctx[0] ? ": " : "", ctx);
-	}
+	else if (rc != 0)
+		ldg_fail_in(l, rc, "execute", tp.height + 1);
 	if (rc == 0 && (flags & LOY_EXEC_STAGE) &&
 	    stage_keep(l, &t, &ws, &tp, txs, n, time_ms, results, state_root) ==
 		0)

@@ -557,13 +557,9 @@ const char *ldg_why(const struct loy_ledger *l, int rc);
 
 /* Begins a write transaction, with what in the error message. */
 int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn);
-/* As ldg_begin; in_group (with LOY_LEDGER_GROUP): *txn is the group's own
- * transaction, not a child of it (no page is copied twice), so a failure
- * after a write must drop the whole group (ldg_group_drop). */
-int ldg_begin_in(struct loy_ledger *l, const char *what, MDB_txn **txn,
-		 bool in_group);
-/* Aborts the open group after a failed write into it and halts the ledger:
- * the block log still holds its logged blocks, which a restart applies. */
-void ldg_group_drop(struct loy_ledger *l);
+/* Fails "ledger: WHAT block HEIGHT: why: what the store said" (the
+ * message of the failed call, unless the damage message says it all). */
+int ldg_fail_in(struct loy_ledger *l, int rc, const char *what,
+		uint64_t height);
 
 #endif

@@ -379,18 +379,6 @@ void ldg_rend(struct ldg_txn *t)
 	t->txn = NULL;
 }
 
-void ldg_group_drop(struct loy_ledger *l)
-{
-	ldg_stage_drop(l);
-	if (l->group.txn != NULL)
-		mdb_txn_abort(l->group.txn);
-	l->group.txn = NULL;
-	l->group.blocks = 0;
-	l->group.txs = 0;
-	l->group.unlogged = false;
-	l->halted = true;
-}
-
 int loy_ledger_flush(struct loy_ledger *l)
 {
 	int mrc;
