@@ -98,10 +98,16 @@ void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev)
 		 * node one height behind stays out of the next heights (a
 		 * 1 s stall when it leads one). */
 		uint64_t soon = c->now + CONS_EMPTY_RETRY_MS;
-		if (c->fetch_retry_at > soon)
-			c->fetch_retry_at = soon;
+		if (c->n_fetched == 0 &&
+		    c->empty_answers < CONS_EMPTY_RETRIES) {
+			c->empty_answers++;
+			c->refetch = 1;
+			if (c->fetch_retry_at > soon)
+				c->fetch_retry_at = soon;
+		}
 		return;
 	}
+	c->empty_answers = 0;
 	for (uint32_t i = 0;
 	     i < ev->fetched.count && c->n_fetched < CONS_FETCH_CAP; i++) {
 		const struct loy_cons_fetched *f = &ev->fetched.blocks[i];

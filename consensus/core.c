@@ -294,6 +294,8 @@ static void on_applied(struct loy_cons *c, const struct loy_cons_event *ev)
 	    ev->applied.next == NULL || ev->applied.next->n == 0)
 		return;
 	c->applying = 0;
+	c->refetch = 0; /* a new height: the triggers below ask if need be */
+	c->empty_answers = 0;
 	memcpy(c->last_hash, c->applying_hash, LOY_HASH_SIZE);
 	c->last_time = c->applying_time;
 	c->height++;
@@ -352,7 +354,8 @@ static void on_receive(struct loy_cons *c, const uint8_t *data, size_t len)
 		/* the next two heights are held: a node one slow apply behind
 		 * then finds the votes of the height after it when it gets
 		 * there, instead of waiting for them to be resent */
-		if (m.height <= c->height + 2 && m.height > c->height)
+		if (m.height <= c->height + CONS_FUTURE_HEIGHTS &&
+		    m.height > c->height)
 			buffer_future(c, &m, data, len);
 		else if (m.height == c->height)
 			; /* decided; the node is applying it */
@@ -447,6 +450,10 @@ static void drive(struct loy_cons *c)
 		return;
 	if (c->n_future > 0 && c->now >= c->future_since + c->cfg.resend_ms)
 		cons_request_fetch(c, c->future[0].from);
+	if (c->refetch && c->now >= c->fetch_retry_at) {
+		c->refetch = 0;
+		cons_request_fetch(c, c->fetch_peer);
+	}
 	if (cons_is_leader(c, 0) && c->view == 0 && !c->rec.in_view_change &&
 	    !c->has_proposal && !c->rec.proposed && !c->building &&
 	    c->pending_txs > 0 && c->height != c->quiet_height) {
@@ -533,6 +540,8 @@ static void finish(struct loy_cons *c)
 		if (c->me >= 0 && cons_is_leader(c, 0) && !c->has_proposal &&
 		    !c->building)
 			t = min_deadline(c, t, c->batch_deadline);
+		if (c->refetch)
+			t = min_deadline(c, t, c->fetch_retry_at);
 		if (c->n_future > 0)
 			t = min_deadline(
 			    c, t,

@@ -8,10 +8,16 @@
 #include "consensus/consensus.h"
 #include "wire/consensus_msg.h"
 
-#define CONS_MAX_CANDS        8    /* candidate blocks kept per height */
-#define CONS_MAX_VOTES        4096 /* votes kept per height */
-#define CONS_VIEW_AHEAD       16   /* furthest future view we keep state for */
-#define CONS_MAX_FUTURE       64   /* next-height messages held for replay */
+#define CONS_MAX_CANDS  8    /* candidate blocks kept per height */
+#define CONS_MAX_VOTES  4096 /* votes kept per height */
+#define CONS_VIEW_AHEAD 16   /* furthest future view we keep state for */
+#define CONS_MAX_FUTURE 64   /* next-height messages held for replay */
+/* Messages up to this many heights ahead are held, not answered with a
+ * fetch: a node whose apply waited for a flush (30-80 ms while heights take
+ * ~10 ms) finds the proposals and votes it missed when it gets there, and
+ * commits them as they come instead of asking a peer that may be busy
+ * deciding them. */
+#define CONS_FUTURE_HEIGHTS   4u
 #define CONS_MAX_FUTURE_BYTES (16u << 20)
 #define CONS_MAX_EVIDENCE     16   /* evidence entries per update */
 #define CONS_CACHE_SLOTS      1024 /* verified-signature cache */
@@ -114,6 +120,11 @@ struct loy_cons {
 	uint64_t fetch_retry_at;
 	uint8_t fetch_peer[LOY_PUBKEY_SIZE]; /* asked last */
 	int catching_up; /* committed a fetched block since the last fetch */
+	/* The last fetch was answered empty with nothing in hand: ask
+	 * fetch_peer again at fetch_retry_at (nothing else would until a
+	 * STATUS or resend_ms), at most CONS_EMPTY_RETRIES times in a row. */
+	int refetch;
+	uint32_t empty_answers;
 	/* A message two or more heights ahead came while a block was being
 	 * applied: fetch from its sender as soon as the apply is done, not
 	 * when it next resends (a node that fell behind by one slow apply
@@ -231,8 +242,11 @@ void cons_vcs_clear(struct loy_cons *c, uint64_t below_view);
 void cons_on_status(struct loy_cons *c, const struct loy_cmsg *m);
 void cons_request_fetch(struct loy_cons *c,
 			const uint8_t peer[LOY_PUBKEY_SIZE]);
-/* After an empty sync answer, the next fetch may leave this soon. */
+/* After an empty sync answer, the next fetch leaves this soon, up to
+ * CONS_EMPTY_RETRIES times in a row (a second), then only on the usual
+ * triggers. */
 #define CONS_EMPTY_RETRY_MS 50u
+#define CONS_EMPTY_RETRIES  20u
 /* Fetched blocks held at most: the run being applied and the next. */
 #define CONS_FETCH_CAP (2 * LOY_MAX_SYNC_BLOCKS)
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "consensus/consensus.h"
+#include "consensus/core.h" /* CONS_EMPTY_RETRY_MS, CONS_EMPTY_RETRIES */
 #include "wire/consensus_msg.h"
 #include "wire/error.h"
 
@@ -374,6 +375,65 @@ static void test_catch_up_checks_certificates(void **state)
 	loy_cons_free(c);
 }
 
+/* A sync answer that is empty (the peer is still deciding the height we
+ * need) is asked again CONS_EMPTY_RETRY_MS later without any other
+ * trigger, a bounded number of times: a node one height behind that leads
+ * the next height would otherwise hold the cluster until resend_ms. */
+static void test_empty_answer_is_asked_again(void **state)
+{
+	struct keys k;
+	struct loy_cons_config cfg;
+	struct loy_cons_start st;
+	struct loy_cons *c;
+	struct loy_cons_event ev;
+	struct loy_cons_update up;
+	struct loy_cmsg m;
+	struct loy_buf enc;
+	uint64_t now = 2000;
+	uint32_t asked = 0;
+
+	(void)state;
+	make_keys(&k, 4);
+	config(&cfg, k.sk[0]);
+	start(&st, &k, 4, NULL);
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	/* validator 2 has finished height 1: ask it */
+	memset(&m, 0, sizeof m);
+	m.kind = LOY_CMSG_STATUS;
+	strcpy(m.chain_id, CHAIN);
+	m.height = 1;
+	memcpy(m.sender, k.pk[2], 32);
+	assert_int_equal(loy_cmsg_encode(&m, &enc), 0);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_RECEIVE;
+	ev.receive.data = enc.data;
+	ev.receive.len = enc.len;
+	assert_int_equal(step(c, &ev, &up, now), 0);
+	loy_buf_free(&enc);
+	assert_true(up.flags & LOY_CONS_UPDATE_FETCH);
+	assert_memory_equal(up.fetch.peer, k.pk[2], 32);
+	for (;;) {
+		memset(&ev, 0, sizeof ev);
+		ev.type = LOY_CONS_FETCHED; /* nothing from there yet */
+		assert_int_equal(step(c, &ev, &up, ++now), 0);
+		assert_false(up.flags & LOY_CONS_UPDATE_FETCH);
+		memset(&ev, 0, sizeof ev);
+		ev.type = LOY_CONS_TICK;
+		assert_int_equal(
+		    step(c, &ev, &up, now + CONS_EMPTY_RETRY_MS - 1), 0);
+		assert_false(up.flags & LOY_CONS_UPDATE_FETCH);
+		now += CONS_EMPTY_RETRY_MS;
+		assert_int_equal(step(c, &ev, &up, now), 0);
+		if (!(up.flags & LOY_CONS_UPDATE_FETCH))
+			break;
+		assert_memory_equal(up.fetch.peer, k.pk[2], 32);
+		assert_int_equal(up.fetch.from_height, 1);
+		asked++;
+	}
+	assert_int_equal(asked, CONS_EMPTY_RETRIES);
+	loy_cons_free(c);
+}
+
 /* Catch-up asks for the next run once fewer than half a run's blocks are
  * left to apply, from the height after the last one held, and only once:
  * a catching-up node never waits a round trip between runs. */
@@ -530,6 +590,7 @@ int main(void)
 	    cmocka_unit_test(test_equivocation_is_evidence),
 	    cmocka_unit_test(test_catch_up_checks_certificates),
 	    cmocka_unit_test(test_catch_up_asks_ahead),
+	    cmocka_unit_test(test_empty_answer_is_asked_again),
 	    cmocka_unit_test(test_unreachable_leader_is_skipped),
 	};
 
