@@ -5,6 +5,7 @@
  * committed tx/s and submit-to-commit latency percentiles. */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -223,9 +224,29 @@ static int setup_submit(struct cli *c, struct cli_conn *cn, struct loy_buf *txs,
 	return 0;
 }
 
+/* --latency-log: when each transaction was sent and seen committed, by
+ * connection, with the start as Unix time to match the nodes' logs. */
+static int write_latency_log(const struct bench *b, FILE *f)
+{
+	struct timespec rt;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	fprintf(f, "# start %.3f\n",
+		(double)rt.tv_sec + (double)rt.tv_nsec / 1e9 - now_s(&b->t0));
+	for (uint32_t k = 0; k < b->conns; k++)
+		for (uint32_t j = 0; j < b->count[k]; j++) {
+			uint32_t i = b->order[k][j];
+			fprintf(f, "%u %.4f %.4f\n", k, b->sent[i], b->done[i]);
+		}
+	ok = !ferror(f);
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 static const struct cli_usage bench_usage = {
     "loyctl bench --key MEMBER.key [--txs N] [--duration S] [--customers C] "
-    "[--conns K] [--batch B] [--rate R] [--warmup S] [--spread H:P,...]",
+    "[--conns K] [--batch B] [--rate R] [--warmup S] [--spread H:P,...] "
+    "[--latency-log FILE]",
     "Load generator. Setup (not measured): K terminals for the member, C new\n"
     "customers registered and funded. Then N transactions (half reward.issue "
     "by\n"
@@ -249,7 +270,12 @@ static const struct cli_usage bench_usage = {
     "  --spread LIST    submitting connections go round-robin to these nodes\n"
     "                   (HOST:PORT,...; setup and the commit stream stay on\n"
     "                   --node), as when each member's terminals use its own\n"
-    "                   node\n",
+    "                   node\n"
+    "  --latency-log F  writes one line per transaction: submitting\n"
+    "                   connection, sent and committed (seconds from the\n"
+    "                   start; 0: no commit seen), after a first line\n"
+    "                   \"# start UNIX-SECONDS\", to find when a tail\n"
+    "                   happened and on which node\n",
     "  loyctl bench --key testnet/node1/validator.key --passphrase-file "
     "testnet/passphrase --txs 50000\n",
 };
@@ -258,17 +284,16 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 {
 	const char *txs_s = "20000", *dur_s = "30", *cust_s = "1000",
 		   *conns_s = "4", *batch_s = "256", *rate_s = NULL,
-		   *warm_s = "1", *spread_s = NULL;
-	const struct cli_opt opts[] = {{"txs", OPT_STR, &txs_s},
-				       {"duration", OPT_STR, &dur_s},
-				       {"customers", OPT_STR, &cust_s},
-				       {"conns", OPT_STR, &conns_s},
-				       {"batch", OPT_STR, &batch_s},
-				       {"rate", OPT_STR, &rate_s},
-				       {"warmup", OPT_STR, &warm_s},
-				       {"spread", OPT_STR, &spread_s},
-				       {NULL, 0, NULL}};
+		   *warm_s = "1", *spread_s = NULL, *log_s = NULL;
+	const struct cli_opt opts[] = {
+	    {"txs", OPT_STR, &txs_s},         {"duration", OPT_STR, &dur_s},
+	    {"customers", OPT_STR, &cust_s},  {"conns", OPT_STR, &conns_s},
+	    {"batch", OPT_STR, &batch_s},     {"rate", OPT_STR, &rate_s},
+	    {"warmup", OPT_STR, &warm_s},     {"spread", OPT_STR, &spread_s},
+	    {"latency-log", OPT_STR, &log_s}, {NULL, 0, NULL}};
 	struct bench *b = calloc(1, sizeof *b);
+	FILE *logf = NULL;
+	bool log_bad = false;
 	struct cli_conn cn = {.fd = -1};
 	struct sub_arg sa;
 	struct sub_conn sc[MAX_CONNS];
@@ -309,6 +334,13 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 				"counts must be positive integers (--conns <= "
 				"%d, --batch <= %u)",
 				MAX_CONNS, LOY_MAX_SUBMIT_BATCH);
+		goto out;
+	}
+	/* opened first: a path that cannot be written fails before the run */
+	if (log_s != NULL && (logf = fopen(log_s, "w")) == NULL) {
+		cli_err(c, "bench: cannot write %s: %s", log_s,
+			strerror(errno));
+		rv = CLI_FAIL;
 		goto out;
 	}
 	if (spread_s != NULL) {
@@ -510,6 +542,14 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 		if (b->done[i] > 0 && b->sent[i] >= warm)
 			lat[nlat++] = (b->done[i] - b->sent[i]) * 1000.0;
 	}
+	if (logf != NULL) {
+		int wrv = write_latency_log(b, logf);
+		logf = NULL;
+		if (wrv != 0)
+			cli_err(c, "bench: cannot write %s: %s", log_s,
+				strerror(errno));
+		log_bad = wrv != 0;
+	}
 	qsort(lat, nlat, sizeof *lat, cmp_double);
 	{
 		double p50 = nlat ? lat[nlat / 2] : 0,
@@ -558,9 +598,11 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 			    (unsigned long long)ref, elapsed, warm, tps, p50,
 			    p90, p99, mx);
 		}
-		rv = ncommitted > 0 ? CLI_OK : CLI_FAIL;
+		rv = ncommitted > 0 && !log_bad ? CLI_OK : CLI_FAIL;
 	}
 out:
+	if (logf != NULL)
+		fclose(logf);
 	cli_conn_close(&cn);
 	cli_conn_close(&sa.cn);
 	for (uint32_t i = 0; i < nsetup; i++)

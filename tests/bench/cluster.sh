@@ -52,12 +52,13 @@ low_p99=$(echo "$low_json" | num p99)
 printf 'low load (100 tx/s, one tx per submit): latency p50 %.1f ms (goal < 5), p99 %.1f ms\n' "$low_p50" "$low_p99"
 
 half=$(echo "$peak" | awk '{r = int($1 / 2); print r < 1 ? 1 : r}')
-half_json=$(bench --txs "$(echo "$half" | awk '{print int($1 * 8)}')" --customers 2000 --rate "$half" --batch 16 --conns 8 --spread "$spread")
+half_json=$(bench --txs "$(echo "$half" | awk '{print int($1 * 8)}')" --customers 2000 --rate "$half" --batch 16 --conns 8 --spread "$spread" --latency-log "$out/half-latency.txt")
 half_p50=$(echo "$half_json" | num p50)
 half_p99=$(echo "$half_json" | num p99)
 half_tps=$(echo "$half_json" | num committed_tx_per_s)
 printf '50%% of peak (%s tx/s offered, %.0f committed): latency p50 %.1f ms, p99 %.1f ms (goal < 50)\n' \
 	"$half" "$half_tps" "$half_p50" "$half_p99"
+echo "  each transaction's send and commit time: $out/half-latency.txt (loyctl bench --latency-log)"
 
 # Catch-up: wipe node 4 and time its return to the others' height.
 h=$(height 1)

@@ -172,6 +172,20 @@ rc=$?
 check "audit of a tampered copy fails" test $rc -eq 1
 check "audit names the bad block" grep -q "block" <<<"$out"
 
+# --- the load generator: a short open-loop run over all 4 nodes ---
+spread="127.0.0.1:$((base + 100)),127.0.0.1:$((base + 101)),127.0.0.1:$((base + 102)),127.0.0.1:$((base + 103))"
+out=$("$loyctl" --json bench --key "$A" --txs 400 --customers 20 --conns 4 --batch 8 --rate 400 \
+	--spread "$spread" --latency-log "$dir/lat.txt" 2>"$dir/bench.err")
+check "bench: runs" test $? -eq 0
+check "bench: all 400 committed" has "$out" committed 400
+check "bench: open loop reported" has "$out" mode '"open"'
+check "latency log: start line and one line per tx" \
+	test "$(head -n 1 "$dir/lat.txt" | cut -d' ' -f2)" = start -a "$(wc -l <"$dir/lat.txt")" -eq 401
+check "latency log: every tx sent and committed after it, on 4 connections" \
+	test "$(awk 'NR > 1 && $3 > $2 && $2 >= 0 {n++; c[$1] = 1} END {print n, length(c)}' "$dir/lat.txt")" = "400 4"
+"$loyctl" bench --key "$A" --txs 10 --latency-log "$dir/no/such/dir/lat.txt" >/dev/null 2>"$dir/bench.err"
+check "latency log: unwritable path is an error" grep -q "cannot write" "$dir/bench.err"
+
 # --- client authentication: node 1 lets in only one client key ---
 "$loyctl" keygen --out "$dir/client.key" --kdf-cost min >"$dir/client.out" 2>&1
 "$loyctl" keygen --out "$dir/stranger.key" --kdf-cost min >/dev/null 2>&1
