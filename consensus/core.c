@@ -351,9 +351,9 @@ static void on_receive(struct loy_cons *c, const uint8_t *data, size_t len)
 	if (m.height < c->height)
 		goto out;
 	if (m.height > c->height || c->applying) {
-		/* the next two heights are held: a node one slow apply behind
-		 * then finds the votes of the height after it when it gets
-		 * there, instead of waiting for them to be resent */
+		/* the next CONS_FUTURE_HEIGHTS heights are held: a node a
+		 * slow apply behind then finds their proposals and votes when
+		 * it gets there, instead of waiting for them to be resent */
 		if (m.height <= c->height + CONS_FUTURE_HEIGHTS &&
 		    m.height > c->height)
 			buffer_future(c, &m, data, len);

@@ -125,10 +125,10 @@ struct loy_cons {
 	 * STATUS or resend_ms), at most CONS_EMPTY_RETRIES times in a row. */
 	int refetch;
 	uint32_t empty_answers;
-	/* A message two or more heights ahead came while a block was being
-	 * applied: fetch from its sender as soon as the apply is done, not
-	 * when it next resends (a node that fell behind by one slow apply
-	 * would wait resend_ms). */
+	/* A message more than CONS_FUTURE_HEIGHTS ahead came while a block
+	 * was being applied: fetch from its sender as soon as the apply is
+	 * done, not when it next resends (a node that fell behind by one slow
+	 * apply would wait resend_ms). */
 	int fetch_after_apply;
 	uint8_t fetch_after_peer[LOY_PUBKEY_SIZE];
 	struct cons_fetched *fetched; /* up to CONS_FETCH_CAP */
