@@ -175,6 +175,11 @@ enum {
 	LOY_CONS_UPDATE_COMMIT = 1 << 1,
 	LOY_CONS_UPDATE_BUILD = 1 << 2,
 	LOY_CONS_UPDATE_FETCH = 1 << 3,
+	/* The core put work off until this update's actions are under way
+	 * (the next caught-up block's signatures, checked while this one
+	 * applies): step it again with LOY_CONS_TICK after carrying them
+	 * out. Ignoring it only delays that work to the next event. */
+	LOY_CONS_UPDATE_AGAIN = 1 << 4,
 };
 
 /* What the node must do, in this order: persist (then report

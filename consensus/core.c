@@ -578,6 +578,7 @@ int loy_cons_step(struct loy_cons *c, const struct loy_cons_event *ev,
 	outbox_compact(c);
 	if (ev->now_ms > c->now)
 		c->now = ev->now_ms;
+	cons_warm_next(c);
 	switch (ev->type) {
 	case LOY_CONS_TICK:
 		break;

@@ -120,6 +120,8 @@ struct loy_cons {
 	uint64_t fetch_retry_at;
 	uint8_t fetch_peer[LOY_PUBKEY_SIZE]; /* asked last */
 	int catching_up; /* committed a fetched block since the last fetch */
+	int warm_next;   /* check the next fetched certificate (catchup.c) */
+	uint64_t sig_checks; /* Ed25519 verifications run (not cache hits) */
 	/* The last fetch was answered empty with nothing in hand: ask
 	 * fetch_peer again at fetch_retry_at (nothing else would until a
 	 * STATUS or resend_ms), at most CONS_EMPTY_RETRIES times in a row. */
@@ -207,6 +209,7 @@ int cons_verify_msg(struct loy_cons *c, const struct loy_cmsg *m,
 		    const uint8_t block_hash[LOY_HASH_SIZE]);
 int cons_verify_cert(struct loy_cons *c, const struct loy_cert *cert,
 		     uint8_t type);
+void cons_warm_cert(struct loy_cons *c, const struct loy_cert *cert);
 
 /* votes.c */
 void cons_on_vote(struct loy_cons *c, const struct loy_cmsg *m);
@@ -250,6 +253,7 @@ void cons_request_fetch(struct loy_cons *c,
 /* Fetched blocks held at most: the run being applied and the next. */
 #define CONS_FETCH_CAP (2 * LOY_MAX_SYNC_BLOCKS)
 void cons_on_fetched(struct loy_cons *c, const struct loy_cons_event *ev);
+void cons_warm_next(struct loy_cons *c);
 /* While catching up: asks for the run after the buffered blocks once
  * fewer than a run's half are left. */
 void cons_prefetch(struct loy_cons *c);

@@ -55,6 +55,7 @@ int cons_verify_vote(struct loy_cons *c, const struct loy_vote *v)
 	if (cache_has(c, key))
 		return 0;
 	rv = loy_vote_verify(v);
+	c->sig_checks++;
 	if (rv == 0)
 		cache_put(c, key);
 	return rv;
@@ -99,6 +100,34 @@ int cons_verify_msg(struct loy_cons *c, const struct loy_cmsg *m,
 /* A certificate for the current height, checked as loy_cert_verify does
  * (signers in the set, strictly sorted so none twice, quorum, every
  * signature) but through the cache. */
+/* Verifies a certificate's signatures into the cache and nothing else:
+ * which signers count, and whether they make a quorum, is decided when the
+ * certificate is used (cons_verify_cert, against the set of its height).
+ * Only signers of the current set are looked at, so a junk certificate
+ * costs no more than it would cost at use. */
+void cons_warm_cert(struct loy_cons *c, const struct loy_cert *cert)
+{
+	struct loy_vote v;
+
+	if (strcmp(cert->chain_id, c->cfg.chain_id) != 0 ||
+	    cert->sig_count > LOY_MAX_VALIDATORS)
+		return;
+	memset(&v, 0, sizeof v);
+	v.type = cert->type;
+	memcpy(v.chain_id, cert->chain_id, sizeof v.chain_id);
+	v.height = cert->height;
+	v.view = cert->view;
+	memcpy(v.block_hash, cert->block_hash, LOY_HASH_SIZE);
+	for (uint32_t i = 0; i < cert->sig_count; i++) {
+		if (cons_index(c, cert->sigs[i].validator) < 0)
+			continue;
+		memcpy(v.validator, cert->sigs[i].validator, LOY_PUBKEY_SIZE);
+		memcpy(v.sig, cert->sigs[i].sig, LOY_SIG_SIZE);
+		if (cons_verify_vote(c, &v) != 0)
+			return;
+	}
+}
+
 int cons_verify_cert(struct loy_cons *c, const struct loy_cert *cert,
 		     uint8_t type)
 {

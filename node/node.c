@@ -187,6 +187,11 @@ void loy_node_cons_event(struct loy_node *n, struct loy_cons_event *ev)
 			at = n->reach.ping_at;
 		arm_timer(n, up.timer_ms < at ? up.timer_ms : at, ev->now_ms);
 	}
+	/* 6. work the core put off until the above was under way */
+	if (up.flags & LOY_CONS_UPDATE_AGAIN) {
+		struct loy_cons_event tick = {.type = LOY_CONS_TICK};
+		loy_node_cons_event(n, &tick);
+	}
 }
 
 /* --- peer links --- */

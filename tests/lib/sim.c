@@ -422,6 +422,15 @@ static void apply_update(struct sim *s, struct sim_node *nd,
 		    sim_ledger_pending(&nd->led, s->txs, s->n_txs, s->now);
 		node_step(s, nd, &ev);
 	}
+	/* put-off work: a node steps again at once, or (sometimes) leaves it
+	 * to the next event, which the core must also cope with */
+	if ((up->flags & LOY_CONS_UPDATE_AGAIN) && sim_range(s, 0, 3) != 0) {
+		struct loy_cons_event ev;
+
+		memset(&ev, 0, sizeof ev);
+		ev.type = LOY_CONS_TICK;
+		node_step(s, nd, &ev);
+	}
 }
 
 static void node_step(struct sim *s, struct sim_node *nd,

@@ -437,25 +437,14 @@ static void test_empty_answer_is_asked_again(void **state)
 /* Catch-up asks for the next run once fewer than half a run's blocks are
  * left to apply, from the height after the last one held, and only once:
  * a catching-up node never waits a round trip between runs. */
-static void test_catch_up_asks_ahead(void **state)
+/* Blocks 1..n of one transaction each, with commit certificates signed by
+ * validators 1-3 of k, as a peer would serve them (f[h - 1] for block h). */
+static void fetched_chain(const struct keys *k, uint64_t n, struct loy_buf *blk,
+			  struct loy_cert *cert, struct loy_cons_fetched *f)
 {
-	enum { N = 40 };
-	struct keys k;
-	struct loy_cons_config cfg;
-	struct loy_cons_start st;
-	struct loy_cons *c;
-	struct loy_cons_event ev;
-	struct loy_cons_update up;
-	struct loy_buf blk[N + 1];
-	struct loy_cert cert[N + 1];
-	struct loy_cons_fetched f[N];
 	uint8_t prev[32] = {0};
-	struct loy_valset next;
-	uint32_t asked = 0;
 
-	(void)state;
-	make_keys(&k, 4);
-	for (uint64_t h = 1; h <= N; h++) {
+	for (uint64_t h = 1; h <= n; h++) {
 		struct loy_block b;
 		struct loy_buf t = {(uint8_t *)"tx", 2};
 		uint8_t hash[32];
@@ -465,7 +454,7 @@ static void test_catch_up_asks_ahead(void **state)
 		b.header.height = h;
 		b.header.time_ms = 900 + h;
 		memcpy(b.header.prev_hash, prev, 32);
-		memcpy(b.header.proposer, k.pk[h % 4], 32);
+		memcpy(b.header.proposer, k->pk[h % 4], 32);
 		b.tx_count = 1;
 		b.txs = &t;
 		loy_tx_root(b.header.tx_root, &t, 1);
@@ -480,13 +469,33 @@ static void test_catch_up_asks_ahead(void **state)
 			strcpy(v.chain_id, CHAIN);
 			v.height = h;
 			memcpy(v.block_hash, hash, 32);
-			assert_int_equal(loy_vote_sign(&v, k.sk[i]), 0);
+			assert_int_equal(loy_vote_sign(&v, k->sk[i]), 0);
 			assert_int_equal(loy_cert_add(&cert[h], &v), 0);
 		}
 		f[h - 1].block = blk[h].data;
 		f[h - 1].block_len = blk[h].len;
 		f[h - 1].cert = &cert[h];
 	}
+}
+
+static void test_catch_up_asks_ahead(void **state)
+{
+	enum { N = 40 };
+	struct keys k;
+	struct loy_cons_config cfg;
+	struct loy_cons_start st;
+	struct loy_cons *c;
+	struct loy_cons_event ev;
+	struct loy_cons_update up;
+	struct loy_buf blk[N + 1];
+	struct loy_cert cert[N + 1];
+	struct loy_cons_fetched f[N];
+	struct loy_valset next;
+	uint32_t asked = 0;
+
+	(void)state;
+	make_keys(&k, 4);
+	fetched_chain(&k, N, blk, cert, f);
 	config(&cfg, k.sk[0]);
 	start(&st, &k, 4, NULL);
 	next = st.valset;
@@ -516,6 +525,81 @@ static void test_catch_up_asks_ahead(void **state)
 		}
 	}
 	assert_int_equal(asked, 1);
+	for (uint64_t h = 1; h <= N; h++)
+		loy_buf_free(&blk[h]);
+	loy_cons_free(c);
+}
+
+/* While a caught-up block applies, the core checks the next one's
+ * certificate (on the step the node makes for LOY_CONS_UPDATE_AGAIN), so
+ * that LOY_CONS_APPLIED hands the next block out with no signature left to
+ * check: the node's ledger does not wait for them between blocks. */
+static void test_catch_up_checks_next_while_applying(void **state)
+{
+	enum { N = 3 };
+	struct keys k;
+	struct loy_cons_config cfg;
+	struct loy_cons_start st;
+	struct loy_cons *c;
+	struct loy_cons_event ev;
+	struct loy_cons_update up;
+	struct loy_buf blk[N + 1];
+	struct loy_cert cert[N + 1];
+	struct loy_cons_fetched f[N];
+	struct loy_valset next;
+	uint64_t checks;
+
+	(void)state;
+	make_keys(&k, 4);
+	fetched_chain(&k, N, blk, cert, f);
+	config(&cfg, k.sk[0]);
+	start(&st, &k, 4, NULL);
+	next = st.valset;
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_FETCHED;
+	ev.fetched.count = N;
+	ev.fetched.blocks = f;
+	assert_int_equal(step(c, &ev, &up, 1000), 0);
+	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
+	assert_int_equal(up.commit.height, 1);
+	assert_true(up.flags & LOY_CONS_UPDATE_AGAIN);
+	checks = c->sig_checks;
+	assert_int_equal(checks, 3); /* block 1's certificate */
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_TICK;
+	assert_int_equal(step(c, &ev, &up, 1001), 0);
+	assert_false(up.flags & LOY_CONS_UPDATE_COMMIT); /* 1 still applies */
+	assert_false(up.flags & LOY_CONS_UPDATE_AGAIN);
+	assert_int_equal(c->sig_checks, checks + 3); /* block 2's, now */
+	checks = c->sig_checks;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_APPLIED;
+	ev.applied.height = 1;
+	ev.applied.next = &next;
+	assert_int_equal(step(c, &ev, &up, 1002), 0);
+	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
+	assert_int_equal(up.commit.height, 2);
+	assert_int_equal(c->sig_checks, checks); /* nothing left to check */
+	assert_true(up.flags & LOY_CONS_UPDATE_AGAIN); /* block 3's, next */
+
+	/* the last block: nothing after it to check */
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_TICK;
+	assert_int_equal(step(c, &ev, &up, 1003), 0);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_APPLIED;
+	ev.applied.height = 2;
+	ev.applied.next = &next;
+	assert_int_equal(step(c, &ev, &up, 1004), 0);
+	assert_int_equal(up.commit.height, 3);
+	checks = c->sig_checks;
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_TICK;
+	assert_int_equal(step(c, &ev, &up, 1005), 0);
+	assert_int_equal(c->sig_checks, checks);
 	for (uint64_t h = 1; h <= N; h++)
 		loy_buf_free(&blk[h]);
 	loy_cons_free(c);
@@ -590,6 +674,7 @@ int main(void)
 	    cmocka_unit_test(test_equivocation_is_evidence),
 	    cmocka_unit_test(test_catch_up_checks_certificates),
 	    cmocka_unit_test(test_catch_up_asks_ahead),
+	    cmocka_unit_test(test_catch_up_checks_next_while_applying),
 	    cmocka_unit_test(test_empty_answer_is_asked_again),
 	    cmocka_unit_test(test_unreachable_leader_is_skipped),
 	};
