@@ -16,6 +16,7 @@
 #include "node/peer.h"
 #include "node/persist.h"
 #include "node/reach.h"
+#include "node/serve_limit.h"
 #include "node/vcache.h"
 #include "node/worker.h"
 #include "wire/block.h"
@@ -119,6 +120,7 @@ struct loy_node {
 	uint64_t committed_txs;
 	bool fetching;
 	uint64_t fetch_from;
+	struct loy_serve_limit serving; /* sync answers per asking peer */
 
 	bool stopping;
 	bool damage_logged; /* the ledger's damage was logged (once) */

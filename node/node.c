@@ -516,6 +516,7 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 		goto fail;
 	}
 	loy_reach_init(&n->reach, loy_node_now_ms());
+	loy_serve_limit_init(&n->serving);
 	rv = start_consensus(n, err, err_size);
 	if (rv != 0)
 		goto fail;

@@ -64,6 +64,7 @@ static void serve_done(struct loy_job *j)
 	struct serve_job *s = (struct serve_job *)j;
 	struct loy_node *n = j->node;
 
+	loy_serve_give(&n->serving, s->peer);
 	if (s->damaged) {
 		/* nothing of the run goes out: the peer asks again elsewhere */
 		if (!loy_node_halt_if_damaged(n)) {
@@ -99,15 +100,29 @@ void loy_node_on_sync_request(struct loy_node *n,
 			      const uint8_t *msg, size_t len)
 {
 	struct serve_job *s = calloc(1, sizeof *s);
+	uint64_t dropped;
+	char who[9];
 
 	if (s == NULL)
 		return;
+	loy_log_short(who, peer);
 	if (loy_sync_request_decode(&s->req, msg, len) != 0 ||
 	    s->req.from_height == 0) {
-		char who[9];
-		loy_log_short(who, peer);
 		LOG_WARN(&n->log, "sync",
 			 "peer %s sent a malformed sync request", who);
+		free(s);
+		return;
+	}
+	if (!loy_serve_take(&n->serving, peer, &dropped)) {
+		/* logged at the 1st, 2nd, 4th, 8th... drop: a flood cannot
+		 * flood the log either */
+		if ((dropped & (dropped - 1)) == 0)
+			LOG_WARN(&n->log, "sync",
+				 "peer %s asks for blocks faster than they are "
+				 "served (%u answers in preparation): dropped "
+				 "%llu requests so far",
+				 who, SERVE_PER_PEER,
+				 (unsigned long long)dropped);
 		free(s);
 		return;
 	}

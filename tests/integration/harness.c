@@ -2,6 +2,7 @@
  * loyd processes started and killed for real (in network namespaces when
  * asked), and a blocking client that authenticates when it must. */
 #include "tests/integration/itest.h"
+#include "tests/integration/harness_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -268,7 +269,8 @@ void it_cluster_destroy(struct it_cluster *c)
 
 /* A connection to node i's client port, from the root namespace or, when
  * inside, from the node's own namespace. */
-static int connect_to(struct it_cluster *c, int i, bool inside, int timeout_ms)
+int it_connect(struct it_cluster *c, int i, bool inside, bool peer,
+	       int timeout_ms)
 {
 	const struct it_node *nd = &c->nodes[i - 1];
 	struct sockaddr_in a = {0};
@@ -282,7 +284,7 @@ static int connect_to(struct it_cluster *c, int i, bool inside, int timeout_ms)
 	if (fd < 0)
 		return -1;
 	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)nd->client_port);
+	a.sin_port = htons((uint16_t)(peer ? nd->peer_port : nd->client_port));
 	if (inet_pton(AF_INET, nd->host, &a.sin_addr) != 1 ||
 	    (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 &&
 	     errno != EINPROGRESS)) {
@@ -327,8 +329,8 @@ static int io_all(int fd, void *buf, size_t len, int write_mode,
 
 /* One frame out: the length, then the body, sealed first when s is not
  * NULL; in one write, so that no part waits on the other's ACK. */
-static int send_frame(int fd, struct loy_session *s, const uint8_t *body,
-		      size_t len, uint64_t deadline)
+int it_send_frame(int fd, struct loy_session *s, const uint8_t *body,
+		  size_t len, uint64_t deadline)
 {
 	size_t n = len + (s ? LOY_SESSION_TAG_SIZE : 0);
 	uint8_t *f = malloc(LOY_FRAME_HEADER_SIZE + n);
@@ -351,8 +353,8 @@ out:
 
 /* One frame in, opened when s is not NULL: *body (caller frees) holds
  * *len bytes of plaintext. */
-static int read_frame(int fd, struct loy_session *s, uint8_t **body,
-		      size_t *len, uint64_t deadline)
+int it_read_frame(int fd, struct loy_session *s, uint8_t **body, size_t *len,
+		  uint64_t deadline)
 {
 	uint8_t h[LOY_FRAME_HEADER_SIZE];
 	size_t n;
@@ -374,11 +376,11 @@ static int read_frame(int fd, struct loy_session *s, uint8_t **body,
 	return 0;
 }
 
-/* The client's side of node i's client handshake (node/client_auth.h):
- * HELLO both ways, AUTH both ways, then the session that seals every
- * frame after. */
-static int client_auth(struct it_cluster *c, int i, int fd,
-		       struct loy_session *s, uint64_t deadline)
+/* The initiator's side of node i's handshake, on its client port as on its
+ * peer port (node/client_auth.h, node/peer_link.c): HELLO both ways, AUTH
+ * both ways with key sk, then the session that seals every frame after. */
+int it_auth(struct it_cluster *c, int i, int fd, struct loy_session *s,
+	    const uint8_t sk[64], uint64_t deadline)
 {
 	struct loy_hs_hello ours, theirs;
 	struct loy_hs_auth auth;
@@ -391,15 +393,15 @@ static int client_auth(struct it_cluster *c, int i, int fd,
 	loy_seckey_pubkey(node_pk, c->sk[i - 1]);
 	memset(&ours, 0, sizeof ours);
 	snprintf(ours.chain_id, sizeof ours.chain_id, "%s", c->chain_id);
-	loy_seckey_pubkey(ours.validator, c->client_sk);
+	loy_seckey_pubkey(ours.validator, sk);
 	loy_eph_keygen(&eph);
 	memcpy(ours.ephemeral, eph.pk, LOY_X25519_SIZE);
 	loy_eph_keygen(&noncekey); /* fresh random bytes for the nonce */
 	memcpy(ours.nonce, noncekey.pk, LOY_HS_NONCE_SIZE);
 	loy_eph_key_wipe(&noncekey);
 	if (loy_hs_hello_encode(&ours, &hello) != 0 ||
-	    send_frame(fd, NULL, hello.data, hello.len, deadline) != 0 ||
-	    read_frame(fd, NULL, &body, &len, deadline) != 0 ||
+	    it_send_frame(fd, NULL, hello.data, hello.len, deadline) != 0 ||
+	    it_read_frame(fd, NULL, &body, &len, deadline) != 0 ||
 	    loy_hs_hello_decode(&theirs, body, len) != 0 ||
 	    loy_hs_hello_check(&ours, &theirs) != 0 ||
 	    memcmp(theirs.validator, node_pk, sizeof node_pk) != 0)
@@ -407,11 +409,10 @@ static int client_auth(struct it_cluster *c, int i, int fd,
 	loy_hs_transcript(transcript, hello.data, hello.len, body, len);
 	free(body);
 	body = NULL;
-	loy_hs_auth_sign(&auth, LOY_HS_INITIATOR, c->chain_id, transcript,
-			 c->client_sk);
+	loy_hs_auth_sign(&auth, LOY_HS_INITIATOR, c->chain_id, transcript, sk);
 	if (loy_hs_auth_encode(&auth, &ab) != 0 ||
-	    send_frame(fd, NULL, ab.data, ab.len, deadline) != 0 ||
-	    read_frame(fd, NULL, &body, &len, deadline) != 0 ||
+	    it_send_frame(fd, NULL, ab.data, ab.len, deadline) != 0 ||
+	    it_read_frame(fd, NULL, &body, &len, deadline) != 0 ||
 	    loy_hs_auth_decode(&auth, body, len) != 0 ||
 	    loy_hs_auth_verify(&auth, LOY_HS_RESPONDER, c->chain_id, transcript,
 			       node_pk) != 0 ||
@@ -444,11 +445,12 @@ static struct it_conn *conn_open(struct it_cluster *c, int i, bool inside,
 	if (cn == NULL || now >= deadline)
 		goto fail;
 	cn->pid = c->nodes[i - 1].pid;
-	cn->fd = connect_to(c, i, inside, (int)(deadline - now));
+	cn->fd = it_connect(c, i, inside, false, (int)(deadline - now));
 	if (cn->fd < 0)
 		goto fail;
 	if (c->netns) {
-		if (client_auth(c, i, cn->fd, &cn->sess, deadline) != 0) {
+		if (it_auth(c, i, cn->fd, &cn->sess, c->client_sk, deadline) !=
+		    0) {
 			loy_session_wipe(&cn->sess);
 			close(cn->fd);
 			goto fail;
@@ -473,8 +475,8 @@ static int exchange(struct it_conn *cn, struct loy_client_request *q,
 	int code = -1;
 
 	if (loy_client_request_encode(q, &b) != 0 ||
-	    send_frame(cn->fd, cn->s, b.data, b.len, deadline) != 0 ||
-	    read_frame(cn->fd, cn->s, &body, &len, deadline) != 0 ||
+	    it_send_frame(cn->fd, cn->s, b.data, b.len, deadline) != 0 ||
+	    it_read_frame(cn->fd, cn->s, &body, &len, deadline) != 0 ||
 	    loy_client_response_decode(&r, body, len) != 0)
 		goto out;
 	code = (int)r.code;

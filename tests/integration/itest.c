@@ -12,9 +12,12 @@
 #include <unistd.h>
 
 #include "ledger/query_kinds.h"
+#include "node/peer.h"
+#include "node/serve_limit.h"
 #include "tests/integration/itest.h"
 #include "wire/crypto.h"
 #include "wire/error.h"
+#include "wire/sync.h"
 #include "wire/tx.h"
 
 static struct it_tally tally = {"itest", 0, 0};
@@ -363,6 +366,82 @@ static void test_hostile_bytes(void)
 	      "node 1 still answers after hostile input");
 }
 
+/* Whether node i's log has line (once the node has written it). */
+static bool log_has(int i, const char *line)
+{
+	char path[sizeof cl.nodes[0].dir + 16], buf[1024];
+	bool found = false;
+	FILE *f;
+
+	if (snprintf(path, sizeof path, "%s/loyd.log", cl.nodes[i - 1].dir) >=
+	    (int)sizeof path)
+		return false;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	while (!found && fgets(buf, sizeof buf, f) != NULL)
+		found = strstr(buf, line) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* A member that floods block-sync requests over its authenticated link
+ * gets a few answers at a time (node/serve_limit.h), not one 2 MiB answer
+ * per 20-byte request; the node says so in its log and keeps committing.
+ * The flood comes from the node with the smallest key, stopped, whose place
+ * the test takes: it is the one that dials every other (peer_link.c). */
+static void test_sync_flood(void)
+{
+	enum { FLOOD = 300 };
+	struct loy_sync_request q = {1, LOY_MAX_SYNC_BLOCKS};
+	struct loy_buf b = {0};
+	struct it_link *l;
+	int sent = 0, answers = 0, as = 1, to, other;
+	uint8_t ch, *msg, pk[32], least[32];
+	size_t len;
+	long h;
+
+	loy_seckey_pubkey(least, cl.sk[0]);
+	for (int i = 2; i <= cl.n; i++) {
+		loy_seckey_pubkey(pk, cl.sk[i - 1]);
+		if (memcmp(pk, least, 32) < 0) {
+			memcpy(least, pk, 32);
+			as = i;
+		}
+	}
+	to = as % cl.n + 1;
+	other = to % cl.n + 1;
+	CHECK(it_node_signal(&cl, as, SIGTERM) == 0, "stop node %d", as);
+	l = it_link_open(&cl, to, as, 5000);
+	CHECK(l != NULL, "a peer link to node %d with node %d's key", to, as);
+	if (l == NULL || loy_sync_request_encode(&q, &b) != 0)
+		goto out;
+	for (int i = 0; i < FLOOD; i++)
+		sent += it_link_send(l, LOY_CHAN_SYNC_REQ, b.data, b.len) == 0;
+	/* what comes back in 3 s: answers, and the node's own traffic */
+	for (double end = secs() + 3; secs() < end;) {
+		int ms = (int)((end - secs()) * 1000) + 1;
+		if (it_link_recv(l, &ch, &msg, &len, ms) != 0)
+			break;
+		answers += ch == LOY_CHAN_SYNC_RESP;
+		free(msg);
+	}
+	CHECK(sent == FLOOD, "%d sync requests sent in a burst", FLOOD);
+	CHECK(answers >= 1 && answers <= 3 * (int)SERVE_PER_PEER,
+	      "node %d answered %d of them (a few at a time, not %d)", to,
+	      answers, FLOOD);
+	CHECK(log_has(to, "asks for blocks faster than they are served"),
+	      "node %d logs the flood", to);
+out:
+	it_link_close(l);
+	loy_buf_free(&b);
+	CHECK(submit_batch(other, 20, 20000) == 20,
+	      "commits continue after the flood");
+	h = it_height(&cl, to, NULL);
+	CHECK(it_node_start(&cl, as) == 0, "restart node %d", as);
+	CHECK(it_wait_converged(&cl, h, 20000), "node %d back in step", as);
+}
+
 static void test_nothing_lost(void)
 {
 	size_t missing = 0;
@@ -437,6 +516,7 @@ int main(int argc, char **argv)
 	test_agree();
 	test_reads_own_writes();
 	test_hostile_bytes();
+	test_sync_flood();
 	test_kill9_and_catch_up();
 	test_leader_killed();
 	test_sigterm();

@@ -111,4 +111,19 @@ long it_height_inside(struct it_cluster *c, int i, char root[65]);
 /* Waits until every running node is at height >= h with equal roots. */
 bool it_wait_converged(struct it_cluster *c, long h, int timeout_ms);
 
+/* A peer link to node i made as node `as` (its validator key; that node
+ * must be stopped, as the link takes its place): handshake done, every
+ * frame sealed. NULL when it cannot be made in timeout_ms. */
+struct it_link;
+struct it_link *it_link_open(struct it_cluster *c, int i, int as,
+			     int timeout_ms);
+/* Sends msg on a channel (node/peer.h); 0 or -1. */
+int it_link_send(struct it_link *l, uint8_t channel, const uint8_t *msg,
+		 size_t len);
+/* The next message's channel and body (*msg: caller frees), or -1 when
+ * none came in timeout_ms or the node closed the link. */
+int it_link_recv(struct it_link *l, uint8_t *channel, uint8_t **msg,
+		 size_t *len, int timeout_ms);
+void it_link_close(struct it_link *l);
+
 #endif

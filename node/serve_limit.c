@@ -1,0 +1,50 @@
+/* Bounds the block-sync answers in preparation per peer (serve_limit.h). */
+#include "node/serve_limit.h"
+
+#include <string.h>
+
+void loy_serve_limit_init(struct loy_serve_limit *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+/* The peer's entry, added when there is room; -1: the shared one. */
+static int slot(struct loy_serve_limit *s, const uint8_t key[LOY_PUBKEY_SIZE],
+		bool add)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (memcmp(s->peer[i].key, key, LOY_PUBKEY_SIZE) == 0)
+			return (int)i;
+	if (!add || s->n == LOY_MAX_VALIDATORS)
+		return -1;
+	memcpy(s->peer[s->n].key, key, LOY_PUBKEY_SIZE);
+	s->peer[s->n].busy = 0;
+	s->peer[s->n].dropped = 0;
+	return (int)s->n++;
+}
+
+bool loy_serve_take(struct loy_serve_limit *s,
+		    const uint8_t key[LOY_PUBKEY_SIZE], uint64_t *dropped)
+{
+	int i = slot(s, key, true);
+	uint32_t *busy = i >= 0 ? &s->peer[i].busy : &s->other_busy;
+	uint64_t *drops = i >= 0 ? &s->peer[i].dropped : &s->other_dropped;
+
+	if (*busy >= SERVE_PER_PEER) {
+		*dropped = ++*drops;
+		return false;
+	}
+	++*busy;
+	*dropped = *drops;
+	return true;
+}
+
+void loy_serve_give(struct loy_serve_limit *s,
+		    const uint8_t key[LOY_PUBKEY_SIZE])
+{
+	int i = slot(s, key, false);
+	uint32_t *busy = i >= 0 ? &s->peer[i].busy : &s->other_busy;
+
+	if (*busy > 0)
+		--*busy;
+}

@@ -1,0 +1,43 @@
+/* How many block-sync answers this node is preparing for each peer. A peer
+ * that is behind has one or two requests out at a time (consensus/catchup.c
+ * asks for the next run when half of one is used); without a bound, a peer
+ * that floods requests would queue a read of up to 2 MiB per 20-byte
+ * request, on the ledger's thread for blocks not yet in data.mdb. A request
+ * over the bound is dropped: an honest asker asks again when its fetch
+ * times out. Loop thread only. */
+#ifndef LOY_NODE_SERVE_LIMIT_H
+#define LOY_NODE_SERVE_LIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wire/crypto.h"
+#include "wire/limits.h"
+
+#define SERVE_PER_PEER 4u
+
+struct loy_serve_limit {
+	uint32_t n;
+	struct {
+		uint8_t key[LOY_PUBKEY_SIZE];
+		uint32_t busy;    /* answers being prepared */
+		uint64_t dropped; /* requests dropped, ever */
+	} peer[LOY_MAX_VALIDATORS];
+	/* peers beyond the table (members that are not validators, more
+	 * than LOY_MAX_VALIDATORS in all) share one allowance */
+	uint32_t other_busy;
+	uint64_t other_dropped;
+};
+
+void loy_serve_limit_init(struct loy_serve_limit *s);
+/* Takes one of the peer's slots and returns true; or returns false when it
+ * has SERVE_PER_PEER answers in preparation already (drop the request),
+ * with the number of its requests dropped so far, this one included, in
+ * *dropped. */
+bool loy_serve_take(struct loy_serve_limit *s,
+		    const uint8_t key[LOY_PUBKEY_SIZE], uint64_t *dropped);
+/* Gives back a slot taken for this peer (its answer was sent or failed). */
+void loy_serve_give(struct loy_serve_limit *s,
+		    const uint8_t key[LOY_PUBKEY_SIZE]);
+
+#endif

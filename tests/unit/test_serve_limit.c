@@ -1,0 +1,94 @@
+/* The per-peer bound on block-sync answers in preparation: a peer that
+ * floods requests gets SERVE_PER_PEER at a time and the rest dropped and
+ * counted, while other peers are served as before. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node/serve_limit.h"
+
+static void key_of(uint8_t key[LOY_PUBKEY_SIZE], uint32_t i)
+{
+	memset(key, 0, LOY_PUBKEY_SIZE);
+	memcpy(key, &i, sizeof i);
+}
+
+static void test_flooder_is_bounded(void **state)
+{
+	struct loy_serve_limit *s = malloc(sizeof *s);
+	uint8_t flood[LOY_PUBKEY_SIZE], honest[LOY_PUBKEY_SIZE];
+	uint64_t dropped = 0;
+
+	(void)state;
+	assert_non_null(s);
+	loy_serve_limit_init(s);
+	key_of(flood, 1);
+	key_of(honest, 2);
+	for (uint32_t i = 0; i < SERVE_PER_PEER; i++) {
+		assert_true(loy_serve_take(s, flood, &dropped));
+		assert_int_equal(dropped, 0);
+	}
+	for (uint64_t i = 1; i <= 1000; i++) {
+		assert_false(loy_serve_take(s, flood, &dropped));
+		assert_int_equal(dropped, i);
+	}
+	/* another peer is not held up by the flood */
+	assert_true(loy_serve_take(s, honest, &dropped));
+	assert_int_equal(dropped, 0);
+	/* an answer sent frees one slot, and only one */
+	loy_serve_give(s, flood);
+	assert_true(loy_serve_take(s, flood, &dropped));
+	assert_int_equal(dropped, 1000);
+	assert_false(loy_serve_take(s, flood, &dropped));
+	/* a give with nothing taken does not add room */
+	loy_serve_give(s, honest);
+	loy_serve_give(s, honest);
+	for (uint32_t i = 0; i < SERVE_PER_PEER; i++)
+		assert_true(loy_serve_take(s, honest, &dropped));
+	assert_false(loy_serve_take(s, honest, &dropped));
+	free(s);
+}
+
+/* Past LOY_MAX_VALIDATORS distinct peers, the others share one allowance:
+ * the table cannot grow without bound, and the bound still holds. */
+static void test_table_full_shares(void **state)
+{
+	struct loy_serve_limit *s = malloc(sizeof *s);
+	uint8_t key[LOY_PUBKEY_SIZE];
+	uint64_t dropped;
+
+	(void)state;
+	assert_non_null(s);
+	loy_serve_limit_init(s);
+	for (uint32_t i = 0; i < LOY_MAX_VALIDATORS; i++) {
+		key_of(key, 100 + i);
+		assert_true(loy_serve_take(s, key, &dropped));
+	}
+	for (uint32_t i = 0; i < SERVE_PER_PEER; i++) {
+		key_of(key, 1000 + i); /* each a stranger to the table */
+		assert_true(loy_serve_take(s, key, &dropped));
+	}
+	key_of(key, 2000);
+	assert_false(loy_serve_take(s, key, &dropped));
+	assert_int_equal(dropped, 1);
+	loy_serve_give(s, key);
+	assert_true(loy_serve_take(s, key, &dropped));
+	/* the table's own peers keep their slots */
+	key_of(key, 100);
+	assert_true(loy_serve_take(s, key, &dropped));
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_flooder_is_bounded),
+	    cmocka_unit_test(test_table_full_shares),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
