@@ -127,10 +127,11 @@ static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
 	}
 	if ((flags & LOY_APPLY_GROUP) && !g->unlogged) {
 		/* the store's error codes are LMDB's here: say EIO */
-		return ldg_log_append(l, b->header.height, block, block_len,
-				      cert, cert_len) == 0
-			   ? 0
-			   : EIO;
+		if (ldg_log_append(l, b->header.height, block, block_len, cert,
+				   cert_len) != 0)
+			return EIO;
+		g->logged++;
+		return 0;
 	}
 	if (flags & LOY_APPLY_GROUP)
 		flags &= ~(unsigned)LOY_APPLY_NO_SYNC; /* durable, see above */
@@ -139,6 +140,7 @@ static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
 	g->blocks = 0;
 	g->txs = 0;
 	g->unlogged = false;
+	g->logged = 0;
 	if (mrc == 0 && !(flags & LOY_APPLY_NO_SYNC))
 		ldg_log_reset(l);
 	return mrc;

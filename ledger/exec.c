@@ -432,6 +432,7 @@ int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 		l->group.blocks = 0;
 		l->group.txs = 0;
 		l->group.unlogged = false;
+		l->group.logged = 0;
 		l->group.writes0 = l->writes;
 		/* the thread that writes now (the loop thread replays the
 		 * block log at start; the ledger thread writes after) */

@@ -98,6 +98,7 @@ struct ldg_group {
 	int log_fd;       /* blocks.wal, -1 until first used */
 	bool replaying;   /* the log is being read: no reset until done */
 	bool unlogged;    /* holds a block that is not in the log */
+	uint32_t logged;  /* of its blocks, those in the log */
 	uint64_t log_off; /* end of its last whole record */
 };
 

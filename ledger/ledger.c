@@ -379,23 +379,55 @@ void ldg_rend(struct ldg_txn *t)
 	t->txn = NULL;
 }
 
-int loy_ledger_flush(struct loy_ledger *l)
+/* Commits the group, durably unless nosync; only a durable commit empties
+ * the block log (nosync is only asked for groups with none of its blocks in
+ * it, but the log may still hold blocks of an earlier group whose durable
+ * commit failed). */
+static int group_commit(struct loy_ledger *l, bool nosync, bool *durable)
 {
 	int mrc;
 
 	if (l->group.txn == NULL)
 		return 0;
 	ldg_stage_drop(l);
-	mrc = mdb_txn_commit(l->group.txn);
+	if (nosync && !(l->flags & LOY_LEDGER_NOSYNC) &&
+	    mdb_env_set_flags(l->env, MDB_NOSYNC, 1) == 0) {
+		mrc = mdb_txn_commit(l->group.txn);
+		(void)mdb_env_set_flags(l->env, MDB_NOSYNC, 0);
+	} else {
+		nosync = false;
+		mrc = mdb_txn_commit(l->group.txn);
+	}
 	l->group.txn = NULL;
 	l->group.blocks = 0;
 	l->group.txs = 0;
 	l->group.unlogged = false;
+	l->group.logged = 0;
 	if (mrc != 0)
 		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: flush: %s",
 				mdb_strerror(mrc));
-	ldg_log_reset(l);
+	if (durable)
+		*durable = !nosync;
+	if (!nosync)
+		ldg_log_reset(l);
 	return 0;
+}
+
+int loy_ledger_flush(struct loy_ledger *l)
+{
+	return group_commit(l, false, NULL);
+}
+
+bool loy_ledger_group_unlogged_only(const struct loy_ledger *l)
+{
+	return l->group.txn != NULL && l->group.blocks > 0 &&
+	       l->group.unlogged && l->group.logged == 0;
+}
+
+int loy_ledger_flush_unsynced(struct loy_ledger *l, bool *durable)
+{
+	*durable = true;
+	return group_commit(l, loy_ledger_group_unlogged_only(l), durable);
 }
 
 void loy_ledger_group_size(const struct loy_ledger *l, uint32_t *blocks,

@@ -301,6 +301,20 @@ int loy_ledger_sync(struct loy_ledger *l) LOY_MUST_USE;
  * still holds the group's blocks). */
 int loy_ledger_flush(struct loy_ledger *l) LOY_MUST_USE;
 
+/* Whether the open group holds only blocks that are not in the block log
+ * (LOY_APPLY_UNLOGGED: caught up from peers), at least one. */
+bool loy_ledger_group_unlogged_only(const struct loy_ledger *l);
+
+/* Commits such a group to data.mdb without waiting for the disk: a process
+ * crash loses none of it (the kernel has the pages), a machine crash may
+ * leave data.mdb torn, so the caller must have made that detectable first
+ * (node/unsynced.h), and must make it durable (loy_ledger_sync, or any
+ * durable flush) before it counts on the blocks being on disk. A group that
+ * holds any logged block is flushed durably, as loy_ledger_flush does.
+ * Writer thread only. Returns 0, LOY_EIO or LOY_ENOMEM; *durable says which
+ * kind of commit was made (true when there was nothing to commit). */
+int loy_ledger_flush_unsynced(struct loy_ledger *l, bool *durable) LOY_MUST_USE;
+
 /* Blocks, transactions and record writes (puts and deletes, a bound on
  * the pages it holds in memory) in the open group (writer thread);
  * writes may be NULL. */

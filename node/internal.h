@@ -29,6 +29,7 @@ struct loy_node;
  * holds the block. */
 struct loy_flush_stat {
 	bool flushed; /* data.mdb holds the block */
+	bool durable; /* and the disk does (not a flush without fsync) */
 	uint32_t blocks, txs;
 	uint64_t ms;
 };
@@ -111,6 +112,8 @@ struct loy_node {
 	bool final_flush; /* queued as the node stops */
 	uv_timer_t group_timer;
 	uint64_t group_since_ms; /* ledger thread: the group's first block */
+	/* ledger thread: data_dir/unsynced is written (node_flush.c) */
+	bool unsynced_marked;
 
 	/* What the status command shows. */
 	uint64_t tip_height;

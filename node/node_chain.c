@@ -619,8 +619,9 @@ static void apply_done(struct loy_job *j)
 		loy_node_group_idle(n);
 	if (!a->already) {
 		if (a->fetched)
-			loy_node_fetched_applied(n, a->flush.flushed);
-		else if (a->flush.flushed)
+			loy_node_fetched_applied(n, a->flush.flushed &&
+							a->flush.durable);
+		else if (a->flush.flushed && a->flush.durable)
 			loy_node_group_flushed(n);
 		n->committed_txs += a->decoded.tx_count;
 		if (n->api && !a->acked)

@@ -467,6 +467,94 @@ static void test_unlogged_blocks(void **state)
 	fx_free(f);
 }
 
+/* A group of caught-up blocks only may be flushed without fsync: readers
+ * elsewhere see it at once, a process crash right after loses none of it,
+ * and a group that holds a logged block is flushed durably instead. */
+static void test_unsynced_flush(void **state)
+{
+	struct fx *f = fx_new(4, 0);
+	struct chain *ch = calloc(1, sizeof *ch);
+	struct fx *d = fx_new(4, 0);
+	bool durable = true;
+	uint64_t h;
+	uint8_t root[32];
+	pid_t pid;
+	int st;
+	(void)state;
+	build_chain(f, ch);
+
+	reopen_fresh(d);
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	assert_false(loy_ledger_group_unlogged_only(d->l)); /* no group */
+	for (h = 1; h <= 2; h++)
+		assert_int_equal(loy_ledger_apply_block(
+				     d->l, ch->block[h].data, ch->block[h].len,
+				     ch->cert[h].data, ch->cert[h].len,
+				     LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED,
+				     NULL),
+				 0);
+	assert_true(loy_ledger_group_unlogged_only(d->l));
+	assert_int_equal(loy_ledger_flush_unsynced(d->l, &durable), 0);
+	assert_false(durable);
+	assert_int_equal(tip_elsewhere(d->l), 2);
+	/* logged 3, then caught-up 4: not unlogged only, flushed durably */
+	assert_int_equal(
+	    loy_ledger_apply_block(d->l, ch->block[3].data, ch->block[3].len,
+				   ch->cert[3].data, ch->cert[3].len,
+				   LOY_APPLY_GROUP, NULL),
+	    0);
+	assert_false(loy_ledger_group_unlogged_only(d->l));
+	assert_int_equal(
+	    loy_ledger_apply_block(d->l, ch->block[4].data, ch->block[4].len,
+				   ch->cert[4].data, ch->cert[4].len,
+				   LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED, NULL),
+	    0);
+	assert_false(loy_ledger_group_unlogged_only(d->l));
+	assert_int_equal(loy_ledger_flush_unsynced(d->l, &durable), 0);
+	assert_true(durable);
+	assert_int_equal(tip_elsewhere(d->l), 4);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+
+	/* caught up 1-3, flushed without fsync, then the process dies */
+	reopen_fresh(d);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct loy_ledger *l;
+		bool dur = true;
+		if (loy_ledger_open(d->dir, LOY_LEDGER_GROUP, 64ull << 20, &l,
+				    NULL, 0) != 0)
+			_exit(2);
+		for (h = 1; h <= 3; h++)
+			if (loy_ledger_apply_block(
+				l, ch->block[h].data, ch->block[h].len,
+				ch->cert[h].data, ch->cert[h].len,
+				LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED,
+				NULL) != 0)
+				_exit(3);
+		if (loy_ledger_flush_unsynced(l, &dur) != 0 || dur)
+			_exit(4);
+		_exit(0); /* no sync, no close */
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
+	assert_int_equal(h, 3);
+	assert_memory_equal(root, ch->root[3], 32);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+
+	for (int i = 1; i <= NBLOCKS; i++) {
+		loy_buf_free(&ch->block[i]);
+		loy_buf_free(&ch->cert[i]);
+	}
+	free(ch);
+	fx_free(d);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +562,7 @@ int main(void)
 	    cmocka_unit_test(test_kill9_group_commit),
 	    cmocka_unit_test(test_block_log),
 	    cmocka_unit_test(test_unlogged_blocks),
+	    cmocka_unit_test(test_unsynced_flush),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
