@@ -100,6 +100,18 @@ int cons_verify_msg(struct loy_cons *c, const struct loy_cmsg *m,
 /* A certificate for the current height, checked as loy_cert_verify does
  * (signers in the set, strictly sorted so none twice, quorum, every
  * signature) but through the cache. */
+/* The vote each of a certificate's signatures covers (signer and signature
+ * left for the caller). */
+static void cert_vote(const struct loy_cert *cert, struct loy_vote *v)
+{
+	memset(v, 0, sizeof *v);
+	v->type = cert->type;
+	memcpy(v->chain_id, cert->chain_id, sizeof v->chain_id);
+	v->height = cert->height;
+	v->view = cert->view;
+	memcpy(v->block_hash, cert->block_hash, LOY_HASH_SIZE);
+}
+
 /* Verifies a certificate's signatures into the cache and nothing else:
  * which signers count, and whether they make a quorum, is decided when the
  * certificate is used (cons_verify_cert, against the set of its height).
@@ -112,12 +124,7 @@ void cons_warm_cert(struct loy_cons *c, const struct loy_cert *cert)
 	if (strcmp(cert->chain_id, c->cfg.chain_id) != 0 ||
 	    cert->sig_count > LOY_MAX_VALIDATORS)
 		return;
-	memset(&v, 0, sizeof v);
-	v.type = cert->type;
-	memcpy(v.chain_id, cert->chain_id, sizeof v.chain_id);
-	v.height = cert->height;
-	v.view = cert->view;
-	memcpy(v.block_hash, cert->block_hash, LOY_HASH_SIZE);
+	cert_vote(cert, &v);
 	for (uint32_t i = 0; i < cert->sig_count; i++) {
 		if (cons_index(c, cert->sigs[i].validator) < 0)
 			continue;
@@ -145,12 +152,7 @@ int cons_verify_cert(struct loy_cons *c, const struct loy_cert *cert,
 			   LOY_PUBKEY_SIZE) >= 0)
 			return LOY_EINVAL;
 	}
-	memset(&v, 0, sizeof v);
-	v.type = cert->type;
-	memcpy(v.chain_id, cert->chain_id, sizeof v.chain_id);
-	v.height = cert->height;
-	v.view = cert->view;
-	memcpy(v.block_hash, cert->block_hash, LOY_HASH_SIZE);
+	cert_vote(cert, &v);
 	for (uint32_t i = 0; i < cert->sig_count; i++) {
 		memcpy(v.validator, cert->sigs[i].validator, LOY_PUBKEY_SIZE);
 		memcpy(v.sig, cert->sigs[i].sig, LOY_SIG_SIZE);

@@ -478,6 +478,42 @@ static void fetched_chain(const struct keys *k, uint64_t n, struct loy_buf *blk,
 	}
 }
 
+/* The core told of n fetched blocks, of block h applied, of time passing. */
+static void fetched_step(struct loy_cons *c, const struct loy_cons_fetched *f,
+			 uint32_t n, struct loy_cons_update *up, uint64_t now)
+{
+	struct loy_cons_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_FETCHED;
+	ev.fetched.count = n;
+	ev.fetched.blocks = f;
+	assert_int_equal(step(c, &ev, up, now), 0);
+}
+
+static void applied_step(struct loy_cons *c, uint64_t h,
+			 const struct loy_valset *next,
+			 struct loy_cons_update *up, uint64_t now)
+{
+	struct loy_cons_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_APPLIED;
+	ev.applied.height = h;
+	ev.applied.next = next;
+	assert_int_equal(step(c, &ev, up, now), 0);
+}
+
+static void tick_step(struct loy_cons *c, struct loy_cons_update *up,
+		      uint64_t now)
+{
+	struct loy_cons_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_TICK;
+	assert_int_equal(step(c, &ev, up, now), 0);
+}
+
 static void test_catch_up_asks_ahead(void **state)
 {
 	enum { N = 40 };
@@ -485,7 +521,6 @@ static void test_catch_up_asks_ahead(void **state)
 	struct loy_cons_config cfg;
 	struct loy_cons_start st;
 	struct loy_cons *c;
-	struct loy_cons_event ev;
 	struct loy_cons_update up;
 	struct loy_buf blk[N + 1];
 	struct loy_cert cert[N + 1];
@@ -500,20 +535,12 @@ static void test_catch_up_asks_ahead(void **state)
 	start(&st, &k, 4, NULL);
 	next = st.valset;
 	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_FETCHED;
-	ev.fetched.count = N;
-	ev.fetched.blocks = f;
-	assert_int_equal(step(c, &ev, &up, 1000), 0);
+	fetched_step(c, f, N, &up, 1000);
 	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
 	assert_int_equal(up.commit.height, 1);
 	assert_false(up.flags & LOY_CONS_UPDATE_FETCH); /* 39 held */
 	for (uint64_t h = 1; h < N; h++) {
-		memset(&ev, 0, sizeof ev);
-		ev.type = LOY_CONS_APPLIED;
-		ev.applied.height = h;
-		ev.applied.next = &next;
-		assert_int_equal(step(c, &ev, &up, 1000 + h), 0);
+		applied_step(c, h, &next, &up, 1000 + h);
 		assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
 		assert_int_equal(up.commit.height, h + 1);
 		assert_true(up.commit.fetched);
@@ -541,7 +568,6 @@ static void test_catch_up_checks_next_while_applying(void **state)
 	struct loy_cons_config cfg;
 	struct loy_cons_start st;
 	struct loy_cons *c;
-	struct loy_cons_event ev;
 	struct loy_cons_update up;
 	struct loy_buf blk[N + 1];
 	struct loy_cert cert[N + 1];
@@ -556,49 +582,31 @@ static void test_catch_up_checks_next_while_applying(void **state)
 	start(&st, &k, 4, NULL);
 	next = st.valset;
 	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_FETCHED;
-	ev.fetched.count = N;
-	ev.fetched.blocks = f;
-	assert_int_equal(step(c, &ev, &up, 1000), 0);
+	fetched_step(c, f, N, &up, 1000);
 	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
 	assert_int_equal(up.commit.height, 1);
 	assert_true(up.flags & LOY_CONS_UPDATE_AGAIN);
 	checks = c->sig_checks;
 	assert_int_equal(checks, 3); /* block 1's certificate */
 
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_TICK;
-	assert_int_equal(step(c, &ev, &up, 1001), 0);
+	tick_step(c, &up, 1001);
 	assert_false(up.flags & LOY_CONS_UPDATE_COMMIT); /* 1 still applies */
 	assert_false(up.flags & LOY_CONS_UPDATE_AGAIN);
 	assert_int_equal(c->sig_checks, checks + 3); /* block 2's, now */
 	checks = c->sig_checks;
 
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_APPLIED;
-	ev.applied.height = 1;
-	ev.applied.next = &next;
-	assert_int_equal(step(c, &ev, &up, 1002), 0);
+	applied_step(c, 1, &next, &up, 1002);
 	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
 	assert_int_equal(up.commit.height, 2);
 	assert_int_equal(c->sig_checks, checks); /* nothing left to check */
 	assert_true(up.flags & LOY_CONS_UPDATE_AGAIN); /* block 3's, next */
 
 	/* the last block: nothing after it to check */
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_TICK;
-	assert_int_equal(step(c, &ev, &up, 1003), 0);
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_APPLIED;
-	ev.applied.height = 2;
-	ev.applied.next = &next;
-	assert_int_equal(step(c, &ev, &up, 1004), 0);
+	tick_step(c, &up, 1003);
+	applied_step(c, 2, &next, &up, 1004);
 	assert_int_equal(up.commit.height, 3);
 	checks = c->sig_checks;
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_TICK;
-	assert_int_equal(step(c, &ev, &up, 1005), 0);
+	tick_step(c, &up, 1005);
 	assert_int_equal(c->sig_checks, checks);
 	for (uint64_t h = 1; h <= N; h++)
 		loy_buf_free(&blk[h]);
