@@ -153,10 +153,16 @@ void loy_node_fetch(struct loy_node *n, uint64_t from,
 	loy_log_short(who, peer);
 	if (loy_peer_net_send(n->net, peer, LOY_CHAN_SYNC_REQ, out.data,
 			      out.len) == 0) {
-		if (!n->fetching || n->fetch_from != from)
+		/* once per height: a peer with nothing past it yet is asked
+		 * again every 50 ms for a while (consensus/catchup.c) */
+		if (n->fetch_from != from)
 			LOG_INFO(&n->log, "sync",
 				 "behind: fetching blocks from %llu from %s",
 				 (unsigned long long)from, who);
+		else
+			LOG_DEBUG(&n->log, "sync",
+				  "asking %s again for blocks from %llu", who,
+				  (unsigned long long)from);
 		n->fetching = true;
 		n->fetch_from = from;
 	} else {
