@@ -20,13 +20,27 @@ struct write_req {
 	uint8_t data[];
 };
 
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+void loy_client_conn_unref(struct conn *c)
+{
+	c->refs--;
+	if (c->paused && !c->closing && c->refs <= MAX_CLIENT_REFS / 2) {
+		c->paused = false;
+		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) !=
+		    0)
+			loy_client_conn_close(c);
+	}
+}
+
 static void on_written(uv_write_t *w, int status)
 {
 	struct write_req *wr = (struct write_req *)w;
 	struct conn *c = wr->c;
 
 	c->queued -= wr->len;
-	c->refs--;
+	loy_client_conn_unref(c);
 	free(wr);
 	if (status != 0 || c->closing)
 		loy_client_conn_close(c);
@@ -110,7 +124,7 @@ static void query_reply(void *data, uint64_t request_id, int code,
 {
 	struct conn *c = data;
 
-	c->refs--;
+	loy_client_conn_unref(c);
 	if (!c->closing)
 		loy_client_send_response(c, request_id, code, msg, payload);
 	else
@@ -262,7 +276,7 @@ static void run_parked(struct loy_client_api *a, bool release)
 		struct parked *next = p->next;
 		struct conn *c = p->conn;
 		c->n_parked--;
-		c->refs--;
+		loy_client_conn_unref(c);
 		if (release && !c->closing)
 			handle_request(c, p->data, p->len, true);
 		else if (c->closing)
@@ -373,6 +387,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (off > 0) {
 		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 		c->rlen -= off;
+	}
+	if (!c->closing && !c->paused && c->refs >= MAX_CLIENT_REFS) {
+		/* TCP holds the rest back: the client waits, not the node */
+		c->paused = true;
+		uv_read_stop(s);
+		LOG_DEBUG(&c->api->node->log, "client",
+			  "%s has %u requests and answers in progress; not "
+			  "reading from it until half are done",
+			  c->peer, c->refs);
 	}
 	/* Do not hold a big buffer for an idle connection. */
 	if (c->rlen == 0 && c->rcap > (1u << 20)) {

@@ -11,7 +11,12 @@
 
 #define WAIT_TIMEOUT_MS   30000
 #define MAX_CLIENT_QUEUED (64u << 20)
-#define WAITER_BUCKETS    65536u
+/* Work in progress for one connection (queries, admissions, held requests,
+ * answers not yet written out): past this the node stops reading from it
+ * until half is done, so a client that pipelines requests without reading
+ * the answers holds a bounded part of the node, not MAX_CLIENT_QUEUED. */
+#define MAX_CLIENT_REFS 256u
+#define WAITER_BUCKETS  65536u
 
 struct conn;
 
@@ -57,6 +62,7 @@ struct conn {
 	struct pending *pendings;
 	bool closing;
 	unsigned refs;     /* async work holding a pointer to this conn */
+	bool paused;       /* reading stopped at MAX_CLIENT_REFS */
 	unsigned n_parked; /* requests held back (in order behind them) */
 	bool subscribed;
 	uint8_t sub_filter;
@@ -103,6 +109,10 @@ void loy_client_conn_close(struct conn *c);
 
 /* client_submit.c */
 void loy_client_handle_submit(struct conn *c, struct loy_client_request *q);
+/* Drops one of c->refs; reading resumes when a paused connection's work
+ * is down to half of MAX_CLIENT_REFS. */
+void loy_client_conn_unref(struct conn *c);
+
 /* Unlinks and frees a pending submission. */
 void loy_client_pending_free(struct pending *p);
 /* Answers a pending submission (with timeout_msg: as timed out) and frees

@@ -118,7 +118,7 @@ static void admitted_all(void *data)
 	struct pending *p = data;
 	struct conn *c = p->conn;
 
-	c->refs--;
+	loy_client_conn_unref(c);
 	p->admitted = true;
 	if (c->closing) {
 		loy_client_pending_free(p);

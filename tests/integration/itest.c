@@ -2,6 +2,8 @@
  * kill -9, SIGTERM, a killed leader and a wiped data directory, refuse
  * hostile bytes, and lose no acknowledged transaction. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -451,6 +453,139 @@ out:
 	CHECK(it_wait_converged(&cl, h, 20000), "node %d back in step", as);
 }
 
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* N status requests in one stream, as frames. */
+static uint8_t *status_burst(uint32_t n, size_t *len)
+{
+	struct loy_client_request q;
+	size_t cap = (size_t)n * 32, used = 0;
+	uint8_t *b = malloc(cap);
+
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_STATUS;
+	for (uint32_t i = 0; b != NULL && i < n; i++) {
+		struct loy_buf one;
+		q.request_id = i + 1;
+		if (loy_client_request_encode(&q, &one) != 0 ||
+		    used + LOY_FRAME_HEADER_SIZE + one.len > cap ||
+		    loy_frame_header(b + used, one.len) != 0) {
+			free(b);
+			return NULL;
+		}
+		memcpy(b + used + LOY_FRAME_HEADER_SIZE, one.data, one.len);
+		used += LOY_FRAME_HEADER_SIZE + one.len;
+		loy_buf_free(&one);
+	}
+	*len = used;
+	return b;
+}
+
+/* A client that pipelines requests and does not read the answers: node 1
+ * stops reading from it (TCP holds the client back) instead of keeping
+ * every answer, up to 64 MiB a connection; read later, every answer is
+ * there, in order, and other clients are served all along. */
+static void test_pipelining_client(void)
+{
+	enum { N = 100000 };
+	size_t len = 0, off = 0, rlen = 0, rcap = 1u << 20;
+	uint8_t *burst = status_burst(N, &len), *rbuf = malloc(rcap);
+	struct sockaddr_in a = {0};
+	uint32_t answers = 0, in_order = 1;
+	long rss0, rss1;
+	double end;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)cl.nodes[0].client_port);
+	a.sin_addr.s_addr = htonl(0x7f000001);
+	if (burst == NULL || rbuf == NULL || fd < 0 ||
+	    (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 &&
+	     errno != EINPROGRESS)) {
+		CHECK(0, "pipelining client: cannot set up");
+		goto out;
+	}
+	rss0 = rss_kb(cl.nodes[0].pid);
+	/* write what the node takes in 3 s, reading nothing */
+	for (end = secs() + 3; off < len && secs() < end;) {
+		struct pollfd p = {fd, POLLOUT, 0};
+		ssize_t w;
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		w = write(fd, burst + off, len - off);
+		if (w > 0)
+			off += (size_t)w;
+	}
+	usleep(500000);
+	rss1 = rss_kb(cl.nodes[0].pid);
+	fprintf(stderr,
+		"itest: a client not reading its answers: %zu of %zu request "
+		"bytes taken, node 1 grew %ld KiB\n",
+		off, len, rss1 - rss0);
+	CHECK(rss0 > 0 && rss1 - rss0 < 16 * 1024,
+	      "a client not reading %u pipelined answers holds %ld KiB of "
+	      "node 1 (bound: 16 MiB)",
+	      N, rss1 - rss0);
+	CHECK(it_height(&cl, 1, NULL) >= 0,
+	      "node 1 answers other clients meanwhile");
+	/* now read everything, writing the rest as the node takes it */
+	for (end = secs() + 60; answers < N && secs() < end;) {
+		struct pollfd p = {
+		    fd, (short)(POLLIN | (off < len ? POLLOUT : 0)), 0};
+		ssize_t r;
+		size_t used = 0, body;
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		if ((p.revents & POLLOUT) && off < len) {
+			ssize_t w = write(fd, burst + off, len - off);
+			if (w > 0)
+				off += (size_t)w;
+		}
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		r = read(fd, rbuf + rlen, rcap - rlen);
+		if (r <= 0)
+			break; /* closed on us */
+		rlen += (size_t)r;
+		while (loy_frame_peek(rbuf + used, rlen - used, LOY_MAX_FRAME,
+				      &body) == LOY_FRAME_READY) {
+			struct loy_client_response resp;
+			if (loy_client_response_decode(
+				&resp, rbuf + used + LOY_FRAME_HEADER_SIZE,
+				body) == 0) {
+				answers++;
+				in_order &= resp.request_id == answers;
+				loy_client_response_free(&resp);
+			}
+			used += LOY_FRAME_HEADER_SIZE + body;
+		}
+		memmove(rbuf, rbuf + used, rlen - used);
+		rlen -= used;
+	}
+	CHECK(answers == N && in_order,
+	      "all %u answers arrive once read, in order (got %u)", N, answers);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(burst);
+	free(rbuf);
+}
+
 static void test_nothing_lost(void)
 {
 	size_t missing = 0;
@@ -526,6 +661,7 @@ int main(int argc, char **argv)
 	test_reads_own_writes();
 	test_hostile_bytes();
 	test_sync_flood();
+	test_pipelining_client();
 	test_kill9_and_catch_up();
 	test_leader_killed();
 	test_sigterm();
