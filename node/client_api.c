@@ -286,6 +286,15 @@ static void run_parked(struct loy_client_api *a, bool release)
 	}
 }
 
+void loy_client_api_counts(const struct loy_client_api *a, uint32_t *open,
+			   uint32_t *paused)
+{
+	*open = a->n_conns;
+	*paused = 0;
+	for (const struct conn *c = a->conns; c; c = c->next)
+		*paused += c->paused && !c->closing;
+}
+
 void loy_client_api_release(struct loy_client_api *a)
 {
 	if (a->parked_head && !loy_node_behind_acks(a->node))

@@ -214,6 +214,10 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 /* The ledger caught up with what clients were told: runs the requests held
  * back meanwhile (loy_node_behind_acks). */
 void loy_client_api_release(struct loy_client_api *a);
+/* Client connections open, and those not read from for now (too much in
+ * progress: MAX_CLIENT_REFS), for status. */
+void loy_client_api_counts(const struct loy_client_api *a, uint32_t *open,
+			   uint32_t *paused);
 /* Whether clients were told of a commit, or the node applied a block
  * (caught up from peers, say), that is not in data.mdb yet: what a
  * client's read would miss. */

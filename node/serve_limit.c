@@ -48,3 +48,12 @@ void loy_serve_give(struct loy_serve_limit *s,
 	if (*busy > 0)
 		--*busy;
 }
+
+uint64_t loy_serve_dropped(const struct loy_serve_limit *s)
+{
+	uint64_t d = s->other_dropped;
+
+	for (uint32_t i = 0; i < s->n; i++)
+		d += s->peer[i].dropped;
+	return d;
+}

@@ -36,6 +36,8 @@ void loy_serve_limit_init(struct loy_serve_limit *s);
  * *dropped. */
 bool loy_serve_take(struct loy_serve_limit *s,
 		    const uint8_t key[LOY_PUBKEY_SIZE], uint64_t *dropped);
+/* Requests dropped so far, all peers together. */
+uint64_t loy_serve_dropped(const struct loy_serve_limit *s);
 /* Gives back a slot taken for this peer (its answer was sent or failed). */
 void loy_serve_give(struct loy_serve_limit *s,
 		    const uint8_t key[LOY_PUBKEY_SIZE]);

@@ -650,6 +650,15 @@ int it_peers(struct it_cluster *c, int i)
 	return n;
 }
 
+long it_status_num(struct it_cluster *c, int i, const char *key)
+{
+	char *js = status_json(c, i, false);
+	long v = js ? json_num(js, key) : -1;
+
+	free(js);
+	return v;
+}
+
 long it_height(struct it_cluster *c, int i, char root[65])
 {
 	return height(c, i, false, root);

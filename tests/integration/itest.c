@@ -410,7 +410,7 @@ static void test_sync_flood(void)
 	int sent = 0, answers = 0, as = 1, to, other;
 	uint8_t ch, *msg, pk[32], least[32];
 	size_t len;
-	long h;
+	long h, dropped;
 
 	loy_seckey_pubkey(least, cl.sk[0]);
 	for (int i = 2; i <= cl.n; i++) {
@@ -443,6 +443,13 @@ static void test_sync_flood(void)
 	      answers, FLOOD);
 	CHECK(log_has(to, "asks for blocks faster than they are served"),
 	      "node %d logs the flood", to);
+	dropped = it_status_num(&cl, to, "sync_requests_dropped");
+	/* each request was answered or dropped (an answer may still be on
+	 * its way) */
+	CHECK(dropped >= sent - 3 * (long)SERVE_PER_PEER &&
+		  dropped <= sent - answers,
+	      "node %d's status counts the requests it dropped (%ld)", to,
+	      dropped);
 out:
 	it_link_close(l);
 	loy_buf_free(&b);
@@ -543,6 +550,8 @@ static void test_pipelining_client(void)
 	      N, rss1 - rss0);
 	CHECK(it_height(&cl, 1, NULL) >= 0,
 	      "node 1 answers other clients meanwhile");
+	CHECK(it_status_num(&cl, 1, "clients_paused") >= 1,
+	      "node 1's status shows that client not read from");
 	/* now read everything, writing the rest as the node takes it */
 	for (end = secs() + 60; answers < N && secs() < end;) {
 		struct pollfd p = {
@@ -579,6 +588,8 @@ static void test_pipelining_client(void)
 	}
 	CHECK(answers == N && in_order,
 	      "all %u answers arrive once read, in order (got %u)", N, answers);
+	CHECK(it_status_num(&cl, 1, "clients_paused") == 0,
+	      "and it is read from again");
 out:
 	if (fd >= 0)
 		close(fd);

@@ -101,6 +101,8 @@ void it_acked_free(struct it_acked *a);
 int it_submit_registrations(struct it_cluster *c, int i, uint32_t count,
 			    int timeout_ms, struct it_acked *a);
 
+/* A number from node i's status ("clients_paused"...), or -1. */
+long it_status_num(struct it_cluster *c, int i, const char *key);
 /* Height and state root (hex) of node i, or -1. */
 long it_height(struct it_cluster *c, int i, char root[65]);
 /* Node i's count of connected peers (status), or -1. */
