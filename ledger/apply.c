@@ -76,27 +76,6 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	return 0;
 }
 
-/* Commits a block's transaction, durably unless LOY_APPLY_NO_SYNC (and
- * the store is not already NOSYNC). A durable
- * commit's fsync also flushes what earlier non-durable commits left in the
- * page cache. */
-static int commit_maybe_sync(struct loy_ledger *l, MDB_txn *txn, unsigned flags)
-{
-	unsigned f = (flags & LOY_APPLY_NO_SYNC) ? MDB_NOSYNC : 0;
-	int mrc;
-
-	if (f == 0 || (l->flags & LOY_LEDGER_NOSYNC))
-		return mdb_txn_commit(txn);
-	mrc = mdb_env_set_flags(l->env, f, 1);
-	if (mrc != 0) {
-		mdb_txn_abort(txn);
-		return mrc;
-	}
-	mrc = mdb_txn_commit(txn);
-	(void)mdb_env_set_flags(l->env, f, 0);
-	return mrc;
-}
-
 /* Commits a block's transaction. In group mode (LOY_LEDGER_GROUP) txn is
  * a child of the group: it joins the group, whose tip is kept; then
  * LOY_APPLY_GROUP appends the block to the block log, and any other flags
@@ -111,7 +90,7 @@ static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
 	int mrc;
 
 	if (!(l->flags & LOY_LEDGER_GROUP) || g->txn == NULL)
-		return commit_maybe_sync(l, txn, flags);
+		return ldg_commit(l, txn, flags & LOY_APPLY_NO_SYNC, NULL);
 	mrc = mdb_txn_commit(txn);
 	if (mrc != 0)
 		return mrc;
@@ -135,7 +114,7 @@ static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
 	}
 	if (flags & LOY_APPLY_GROUP)
 		flags &= ~(unsigned)LOY_APPLY_NO_SYNC; /* durable, see above */
-	mrc = commit_maybe_sync(l, g->txn, flags);
+	mrc = ldg_commit(l, g->txn, flags & LOY_APPLY_NO_SYNC, NULL);
 	g->txn = NULL;
 	g->blocks = 0;
 	g->txs = 0;

@@ -558,6 +558,10 @@ const char *ldg_why(const struct loy_ledger *l, int rc);
 
 /* Begins a write transaction, with what in the error message. */
 int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn);
+/* Commits txn; without fsync when nosync (a store opened NOSYNC never
+ * syncs), falling back to a durable commit if the flag cannot be set.
+ * *durable (may be NULL) says which it was. Returns LMDB's code. */
+int ldg_commit(struct loy_ledger *l, MDB_txn *txn, bool nosync, bool *durable);
 /* Fails "ledger: WHAT block HEIGHT: why: what the store said" (the
  * message of the failed call, unless the damage message says it all). */
 int ldg_fail_in(struct loy_ledger *l, int rc, const char *what,

@@ -379,25 +379,36 @@ void ldg_rend(struct ldg_txn *t)
 	t->txn = NULL;
 }
 
+int ldg_commit(struct loy_ledger *l, MDB_txn *txn, bool nosync, bool *durable)
+{
+	int mrc;
+
+	if (nosync && !(l->flags & LOY_LEDGER_NOSYNC) &&
+	    mdb_env_set_flags(l->env, MDB_NOSYNC, 1) == 0) {
+		mrc = mdb_txn_commit(txn);
+		(void)mdb_env_set_flags(l->env, MDB_NOSYNC, 0);
+	} else {
+		nosync = false;
+		mrc = mdb_txn_commit(txn);
+	}
+	if (durable)
+		*durable = !nosync;
+	return mrc;
+}
+
 /* Commits the group, durably unless nosync; only a durable commit empties
  * the block log (nosync is only asked for groups with none of its blocks in
  * it, but the log may still hold blocks of an earlier group whose durable
  * commit failed). */
 static int group_commit(struct loy_ledger *l, bool nosync, bool *durable)
 {
+	bool synced = true;
 	int mrc;
 
 	if (l->group.txn == NULL)
 		return 0;
 	ldg_stage_drop(l);
-	if (nosync && !(l->flags & LOY_LEDGER_NOSYNC) &&
-	    mdb_env_set_flags(l->env, MDB_NOSYNC, 1) == 0) {
-		mrc = mdb_txn_commit(l->group.txn);
-		(void)mdb_env_set_flags(l->env, MDB_NOSYNC, 0);
-	} else {
-		nosync = false;
-		mrc = mdb_txn_commit(l->group.txn);
-	}
+	mrc = ldg_commit(l, l->group.txn, nosync, &synced);
 	l->group.txn = NULL;
 	l->group.blocks = 0;
 	l->group.txs = 0;
@@ -407,8 +418,8 @@ static int group_commit(struct loy_ledger *l, bool nosync, bool *durable)
 		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: flush: %s",
 				mdb_strerror(mrc));
 	if (durable)
-		*durable = !nosync;
-	if (!nosync)
+		*durable = synced;
+	if (synced)
 		ldg_log_reset(l);
 	return 0;
 }
@@ -445,7 +456,7 @@ int loy_ledger_sync(struct loy_ledger *l)
 
 	/* Without MDB_WRITEMAP, mdb_env_sync() is fdatasync() of this fd
 	 * (which a non-durable commit also wrote its meta page through); doing
-	 * it directly avoids reading env flags that commit_maybe_sync toggles
+	 * it directly avoids reading env flags that ldg_commit toggles
 	 * on the writer's thread. */
 	if (mdb_env_get_fd(l->env, &fd) != 0)
 		return LOY_EIO;

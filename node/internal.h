@@ -121,8 +121,7 @@ struct loy_node {
 	uint8_t tip_root[LOY_HASH_SIZE];
 	struct loy_valset valset; /* of tip_height + 1 */
 	uint64_t committed_txs;
-	bool fetching;
-	uint64_t fetch_from;
+	uint64_t fetch_from; /* last logged "behind: fetching" height */
 	struct loy_serve_limit serving; /* sync answers per asking peer */
 
 	bool stopping;

@@ -163,7 +163,6 @@ void loy_node_fetch(struct loy_node *n, uint64_t from,
 			LOG_DEBUG(&n->log, "sync",
 				  "asking %s again for blocks from %llu", who,
 				  (unsigned long long)from);
-		n->fetching = true;
 		n->fetch_from = from;
 	} else {
 		/* no link to that peer now: any connected peer will do */
@@ -182,7 +181,7 @@ void loy_node_on_sync_response(struct loy_node *n,
 	struct loy_block *blocks = NULL;
 	struct loy_cert *certs = NULL;
 	struct loy_cons_event ev = {.type = LOY_CONS_FETCHED};
-	uint32_t k = 0, served;
+	uint32_t k = 0;
 	char who[9];
 
 	loy_log_short(who, peer);
@@ -191,7 +190,6 @@ void loy_node_on_sync_response(struct loy_node *n,
 			 "peer %s sent a malformed sync response", who);
 		return;
 	}
-	served = resp.count;
 	LOG_DEBUG(&n->log, "sync", "peer %s served %u blocks (%zu bytes)", who,
 		  resp.count, len);
 	if (resp.count == 0) {
@@ -229,6 +227,4 @@ out:
 	free(blocks);
 	free(certs);
 	loy_sync_response_free(&resp);
-	if (n->fetching && served == 0)
-		n->fetching = false;
 }

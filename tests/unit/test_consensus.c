@@ -514,12 +514,33 @@ static void tick_step(struct loy_cons *c, struct loy_cons_update *up,
 	assert_int_equal(step(c, &ev, up, now), 0);
 }
 
-static void test_catch_up_asks_ahead(void **state)
+/* Validator 0 of 4, told of blocks 1..n served by a peer (see
+ * fetched_chain): the core and its update; *next is the set every block
+ * keeps. */
+static struct loy_cons *catching_up(uint64_t n, struct loy_buf *blk,
+				    struct loy_cert *cert,
+				    struct loy_cons_fetched *f,
+				    struct loy_valset *next,
+				    struct loy_cons_update *up)
 {
-	enum { N = 40 };
 	struct keys k;
 	struct loy_cons_config cfg;
 	struct loy_cons_start st;
+	struct loy_cons *c;
+
+	make_keys(&k, 4);
+	fetched_chain(&k, n, blk, cert, f);
+	config(&cfg, k.sk[0]);
+	start(&st, &k, 4, NULL);
+	*next = st.valset;
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	fetched_step(c, f, (uint32_t)n, up, 1000);
+	return c;
+}
+
+static void test_catch_up_asks_ahead(void **state)
+{
+	enum { N = 40 };
 	struct loy_cons *c;
 	struct loy_cons_update up;
 	struct loy_buf blk[N + 1];
@@ -529,13 +550,7 @@ static void test_catch_up_asks_ahead(void **state)
 	uint32_t asked = 0;
 
 	(void)state;
-	make_keys(&k, 4);
-	fetched_chain(&k, N, blk, cert, f);
-	config(&cfg, k.sk[0]);
-	start(&st, &k, 4, NULL);
-	next = st.valset;
-	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
-	fetched_step(c, f, N, &up, 1000);
+	c = catching_up(N, blk, cert, f, &next, &up);
 	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
 	assert_int_equal(up.commit.height, 1);
 	assert_false(up.flags & LOY_CONS_UPDATE_FETCH); /* 39 held */
@@ -564,9 +579,6 @@ static void test_catch_up_asks_ahead(void **state)
 static void test_catch_up_checks_next_while_applying(void **state)
 {
 	enum { N = 3 };
-	struct keys k;
-	struct loy_cons_config cfg;
-	struct loy_cons_start st;
 	struct loy_cons *c;
 	struct loy_cons_update up;
 	struct loy_buf blk[N + 1];
@@ -576,13 +588,7 @@ static void test_catch_up_checks_next_while_applying(void **state)
 	uint64_t checks;
 
 	(void)state;
-	make_keys(&k, 4);
-	fetched_chain(&k, N, blk, cert, f);
-	config(&cfg, k.sk[0]);
-	start(&st, &k, 4, NULL);
-	next = st.valset;
-	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
-	fetched_step(c, f, N, &up, 1000);
+	c = catching_up(N, blk, cert, f, &next, &up);
 	assert_true(up.flags & LOY_CONS_UPDATE_COMMIT);
 	assert_int_equal(up.commit.height, 1);
 	assert_true(up.flags & LOY_CONS_UPDATE_AGAIN);

@@ -218,6 +218,24 @@ static uint64_t tip_elsewhere(struct loy_ledger *l)
 	return r.tip;
 }
 
+/* Applies block h of ch with flags; the ledger's return code. */
+static int apply_h(struct loy_ledger *l, const struct chain *ch, uint64_t h,
+		   unsigned flags)
+{
+	return loy_ledger_apply_block(l, ch->block[h].data, ch->block[h].len,
+				      ch->cert[h].data, ch->cert[h].len, flags,
+				      NULL);
+}
+
+static void chain_free(struct chain *ch)
+{
+	for (int i = 1; i <= NBLOCKS; i++) {
+		loy_buf_free(&ch->block[i]);
+		loy_buf_free(&ch->cert[i]);
+	}
+	free(ch);
+}
+
 /* Applies blocks 1..n into a group of a fresh store in group mode, then
  * "crashes" (the handle is dropped unflushed in a child). Returns the
  * store's directory owner. */
@@ -371,11 +389,7 @@ static void test_block_log(void **state)
 	loy_ledger_close(d->l);
 	d->l = NULL;
 
-	for (int i = 1; i <= NBLOCKS; i++) {
-		loy_buf_free(&ch->block[i]);
-		loy_buf_free(&ch->cert[i]);
-	}
-	free(ch);
+	chain_free(ch);
 	fx_free(d);
 	fx_free(f);
 }
@@ -458,11 +472,7 @@ static void test_unlogged_blocks(void **state)
 	loy_ledger_close(d->l);
 	d->l = NULL;
 
-	for (int i = 1; i <= NBLOCKS; i++) {
-		loy_buf_free(&ch->block[i]);
-		loy_buf_free(&ch->cert[i]);
-	}
-	free(ch);
+	chain_free(ch);
 	fx_free(d);
 	fx_free(f);
 }
@@ -487,28 +497,18 @@ static void test_unsynced_flush(void **state)
 	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
 	assert_false(loy_ledger_group_unlogged_only(d->l)); /* no group */
 	for (h = 1; h <= 2; h++)
-		assert_int_equal(loy_ledger_apply_block(
-				     d->l, ch->block[h].data, ch->block[h].len,
-				     ch->cert[h].data, ch->cert[h].len,
-				     LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED,
-				     NULL),
-				 0);
+		assert_int_equal(
+		    apply_h(d->l, ch, h, LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED),
+		    0);
 	assert_true(loy_ledger_group_unlogged_only(d->l));
 	assert_int_equal(loy_ledger_flush_unsynced(d->l, &durable), 0);
 	assert_false(durable);
 	assert_int_equal(tip_elsewhere(d->l), 2);
 	/* logged 3, then caught-up 4: not unlogged only, flushed durably */
-	assert_int_equal(
-	    loy_ledger_apply_block(d->l, ch->block[3].data, ch->block[3].len,
-				   ch->cert[3].data, ch->cert[3].len,
-				   LOY_APPLY_GROUP, NULL),
-	    0);
+	assert_int_equal(apply_h(d->l, ch, 3, LOY_APPLY_GROUP), 0);
 	assert_false(loy_ledger_group_unlogged_only(d->l));
 	assert_int_equal(
-	    loy_ledger_apply_block(d->l, ch->block[4].data, ch->block[4].len,
-				   ch->cert[4].data, ch->cert[4].len,
-				   LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED, NULL),
-	    0);
+	    apply_h(d->l, ch, 4, LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED), 0);
 	assert_false(loy_ledger_group_unlogged_only(d->l));
 	assert_int_equal(loy_ledger_flush_unsynced(d->l, &durable), 0);
 	assert_true(durable);
@@ -527,11 +527,8 @@ static void test_unsynced_flush(void **state)
 				    NULL, 0) != 0)
 			_exit(2);
 		for (h = 1; h <= 3; h++)
-			if (loy_ledger_apply_block(
-				l, ch->block[h].data, ch->block[h].len,
-				ch->cert[h].data, ch->cert[h].len,
-				LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED,
-				NULL) != 0)
+			if (apply_h(l, ch, h,
+				    LOY_APPLY_GROUP | LOY_APPLY_UNLOGGED) != 0)
 				_exit(3);
 		if (loy_ledger_flush_unsynced(l, &dur) != 0 || dur)
 			_exit(4);
@@ -546,11 +543,7 @@ static void test_unsynced_flush(void **state)
 	loy_ledger_close(d->l);
 	d->l = NULL;
 
-	for (int i = 1; i <= NBLOCKS; i++) {
-		loy_buf_free(&ch->block[i]);
-		loy_buf_free(&ch->cert[i]);
-	}
-	free(ch);
+	chain_free(ch);
 	fx_free(d);
 	fx_free(f);
 }
