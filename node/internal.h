@@ -33,7 +33,15 @@ struct loy_flush_stat {
 	uint32_t blocks, txs;
 	uint64_t ms;
 };
-int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
+/* What the flush schedule knows of the block just applied. */
+struct loy_flush_when {
+	bool fetched;    /* caught up from a peer */
+	bool validator;  /* this node is in the set of the next height */
+	bool slot;       /* the height is its flush slot (flush_slot.h) */
+	bool leads_next; /* it is the view-0 leader of the next height */
+};
+int loy_node_group_after_apply(struct loy_node *n,
+			       const struct loy_flush_when *w,
 			       struct loy_flush_stat *st);
 void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st);
 /* Queues a flush of the group (loop thread). */

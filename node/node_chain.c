@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ledger/query.h"
+#include "node/flush_slot.h"
 #include "wire/error.h"
 #include "wire/tx.h"
 
@@ -569,10 +570,18 @@ static void apply_run(struct loy_job *j)
 		    loy_node_member_peers(n, a->peers, LOY_MAX_VALIDATORS);
 	if (joined) {
 		/* the view-0 leader of the next height (consensus/core.c) */
-		bool leads = a->next.n > 0 &&
-			     memcmp(a->next.keys[(a->height + 1) % a->next.n],
-				    n->pk, LOY_PUBKEY_SIZE) == 0;
-		a->rv = loy_node_group_after_apply(n, leads, &a->flush);
+		struct loy_flush_when w = {.fetched = a->fetched != 0};
+
+		for (uint32_t i = 0; i < a->next.n; i++) {
+			if (memcmp(a->next.keys[i], n->pk, LOY_PUBKEY_SIZE) !=
+			    0)
+				continue;
+			w.validator = true;
+			w.slot = loy_flush_slot(a->height, a->next.n, i);
+			/* the view-0 leader (consensus/core.c) */
+			w.leads_next = (a->height + 1) % a->next.n == i;
+		}
+		a->rv = loy_node_group_after_apply(n, &w, &a->flush);
 		a->visible = a->flush.flushed;
 		if (a->rv != 0)
 			snprintf(a->err, sizeof a->err, "%s",

@@ -18,8 +18,11 @@
  * in memory until the flush: at most 64 MiB of leaves. */
 #define GROUP_MAX_WRITES 16384u
 #define GROUP_MAX_BLOCKS 64u
-#define GROUP_MAX_MS     100u  /* from the group's first block */
-#define GROUP_IDLE_MS    1000u /* no block applied for this long */
+#define GROUP_MAX_MS     100u /* from the group's first block */
+/* A validator flushes at its slot (flush_slot.h), or at this age if its
+ * slot is late (heights slower than 25 ms) */
+#define SLOT_WAIT_MS  500u
+#define GROUP_IDLE_MS 1000u /* no block applied for this long */
 /* Not larger for a node catching up, though fewer flushes would speed it
  * (1.3-1.5x at 4x these limits): LMDB reuses a freed page only two commits
  * later, so data.mdb keeps about twice the largest group's pages as slack
@@ -59,11 +62,12 @@ static int flush_group(struct loy_node *n, bool asked,
 	return rv;
 }
 
-int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
+int loy_node_group_after_apply(struct loy_node *n,
+			       const struct loy_flush_when *w,
 			       struct loy_flush_stat *st)
 {
-	bool asked;
-	uint64_t now = loy_node_now_ms(), writes;
+	bool asked, due;
+	uint64_t now = loy_node_now_ms(), writes, age, wait;
 	int rv;
 
 	memset(st, 0, sizeof *st);
@@ -74,14 +78,18 @@ int loy_node_group_after_apply(struct loy_node *n, bool leads_next,
 		return 0;
 	if (st->blocks == 1)
 		n->group_since_ms = now;
-	/* A flush holds the ledger thread: the next height's leader, who
-	 * must build its block, puts it off by a block unless the group is
-	 * at its limits or clients wait. */
+	/* A flush holds the ledger thread. A validator taking part in
+	 * consensus flushes at its slot, when the others make the quorum
+	 * without it; a node catching up, which votes on nothing, when its
+	 * group is old. Either puts off a flush by age while it must build
+	 * the next block. The group's limits and a client waiting to read
+	 * flush it at once. */
+	age = now - n->group_since_ms;
+	wait = !w->fetched && w->validator ? SLOT_WAIT_MS : GROUP_MAX_MS;
+	due = (w->slot && !w->fetched) || age >= 2 * wait ||
+	      (age >= wait && !w->leads_next);
 	if (st->txs < GROUP_MAX_TXS && st->blocks < GROUP_MAX_BLOCKS &&
-	    writes < GROUP_MAX_WRITES &&
-	    now - n->group_since_ms < 2 * GROUP_MAX_MS &&
-	    !atomic_load(&n->flush_wanted) &&
-	    (leads_next || now - n->group_since_ms < GROUP_MAX_MS))
+	    writes < GROUP_MAX_WRITES && !atomic_load(&n->flush_wanted) && !due)
 		return 0;
 	asked = atomic_exchange(&n->flush_wanted, false);
 	st->flushed = true;
