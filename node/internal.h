@@ -30,6 +30,9 @@ struct loy_node;
 struct loy_flush_stat {
 	bool flushed; /* data.mdb holds the block */
 	bool durable; /* and the disk does (not a flush without fsync) */
+	/* due at the slot only: flushed by a job of its own, queued once
+	 * consensus has heard of the apply (loy_node_flush_queue) */
+	bool deferred;
 	uint32_t blocks, txs;
 	uint64_t ms;
 };
@@ -44,8 +47,10 @@ int loy_node_group_after_apply(struct loy_node *n,
 			       const struct loy_flush_when *w,
 			       struct loy_flush_stat *st);
 void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st);
-/* Queues a flush of the group (loop thread). */
+/* Queues a flush of the group (loop thread); _soon also has an apply
+ * under way flush it. */
 void loy_node_flush_soon(struct loy_node *n);
+void loy_node_flush_queue(struct loy_node *n);
 /* Writes the core's record before what it allows leaves (node_persist.c). */
 void loy_node_persist_request(struct loy_node *n,
 			      const struct loy_cons_persist *rec, uint64_t seq);

@@ -650,6 +650,8 @@ static void apply_done(struct loy_job *j)
 	ev.applied.next = &a->next;
 	ev.applied.pending_txs = (uint32_t)loy_mempool_count(n->mempool);
 	loy_node_cons_event(n, &ev);
+	if (a->flush.deferred && !n->stopping)
+		loy_node_flush_queue(n); /* after the check it may have asked */
 out:
 	loy_block_free(&a->decoded);
 	loy_buf_free(&a->block);

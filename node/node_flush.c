@@ -86,11 +86,16 @@ int loy_node_group_after_apply(struct loy_node *n,
 	 * flush it at once. */
 	age = now - n->group_since_ms;
 	wait = !w->fetched && w->validator ? SLOT_WAIT_MS : GROUP_MAX_MS;
-	due = (w->slot && !w->fetched) || age >= 2 * wait ||
-	      (age >= wait && !w->leads_next);
+	due = age >= 2 * wait || (age >= wait && !w->leads_next);
 	if (st->txs < GROUP_MAX_TXS && st->blocks < GROUP_MAX_BLOCKS &&
-	    writes < GROUP_MAX_WRITES && !atomic_load(&n->flush_wanted) && !due)
+	    writes < GROUP_MAX_WRITES && !atomic_load(&n->flush_wanted) &&
+	    !due) {
+		/* At its slot, the node first lets consensus know of the
+		 * apply, so that it can check the next block (and tell its
+		 * clients when that commits) before the flush holds it. */
+		st->deferred = w->slot && !w->fetched;
 		return 0;
+	}
 	asked = atomic_exchange(&n->flush_wanted, false);
 	st->flushed = true;
 	rv = flush_group(n, asked, st);
@@ -159,9 +164,14 @@ static void flush_done(struct loy_job *j)
 
 void loy_node_flush_soon(struct loy_node *n)
 {
+	atomic_store(&n->flush_wanted, true); /* an apply under way flushes */
+	loy_node_flush_queue(n);
+}
+
+void loy_node_flush_queue(struct loy_node *n)
+{
 	struct flush_job *f;
 
-	atomic_store(&n->flush_wanted, true); /* an apply under way flushes */
 	if (n->flush_queued || !n->worker_started)
 		return;
 	f = calloc(1, sizeof *f);
