@@ -67,28 +67,31 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		cli_print_json(c, p);
 	} else {
-		fprintf(
-		    c->out,
-		    "node          %s (%s)\nchain         %s\nmember       "
-		    " %s\n"
-		    "height        %lld (deciding %lld, view %lld, %lld "
-		    "view changes)\n"
-		    "block hash    %s\nstate root    %s\nleader        %s\n"
-		    "validators    %lld, peers connected %zu\nmempool      "
-		    " %lld\n"
-		    "committed txs %lld\n"
-		    "clients       %lld (%lld not read from: too much in "
-		    "progress)\n"
-		    "sync dropped  %lld requests (a peer asking too fast)\n",
-		    sval(p, "name"), c->node, sval(p, "chain_id"),
-		    sval(p, "member"), ival(p, "height"), ival(p, "deciding"),
-		    ival(p, "view"), ival(p, "view_changes"),
-		    sval(p, "block_hash"), sval(p, "state_root"),
-		    sval(p, "leader"), ival(p, "validators"),
-		    json_array_size(json_object_get(p, "peers")),
-		    ival(p, "mempool"), ival(p, "committed_txs"),
-		    ival(p, "clients"), ival(p, "clients_paused"),
-		    ival(p, "sync_requests_dropped"));
+		fprintf(c->out,
+			"node          %s (%s)\nchain         %s\nmember       "
+			" %s\n"
+			"height        %lld (deciding %lld, view %lld, %lld "
+			"view changes)\n"
+			"block hash    %s\nstate root    %s\nleader        %s\n"
+			"validators    %lld, peers connected %zu\nmempool      "
+			" %lld\n"
+			"committed txs %lld\n"
+			"clients       %lld (%lld not read from: too much in "
+			"progress), %lld submits waiting for commits\n"
+			"sync dropped  %lld requests (a peer asking too fast), "
+			"%lld answers (not asked for)\n",
+			sval(p, "name"), c->node, sval(p, "chain_id"),
+			sval(p, "member"), ival(p, "height"),
+			ival(p, "deciding"), ival(p, "view"),
+			ival(p, "view_changes"), sval(p, "block_hash"),
+			sval(p, "state_root"), sval(p, "leader"),
+			ival(p, "validators"),
+			json_array_size(json_object_get(p, "peers")),
+			ival(p, "mempool"), ival(p, "committed_txs"),
+			ival(p, "clients"), ival(p, "clients_paused"),
+			ival(p, "submits_waiting"),
+			ival(p, "sync_requests_dropped"),
+			ival(p, "sync_answers_unasked"));
 	}
 	json_decref(p);
 	return CLI_OK;

@@ -22,16 +22,29 @@ struct write_req {
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_resume(uv_timer_t *t);
+
+void loy_client_conn_maybe_resume(struct conn *c)
+{
+	if (c->paused && !c->closing &&
+	    c->refs + c->waiting <= MAX_CLIENT_REFS / 2) {
+		c->paused = false;
+		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) !=
+		    0) {
+			loy_client_conn_close(c);
+			return;
+		}
+		/* frames read before the pause run from the loop, not from
+		 * inside whatever callback freed the work */
+		if (c->rlen > 0 && !c->api->closing)
+			uv_timer_start(&c->api->resume, on_resume, 0, 0);
+	}
+}
 
 void loy_client_conn_unref(struct conn *c)
 {
 	c->refs--;
-	if (c->paused && !c->closing && c->refs <= MAX_CLIENT_REFS / 2) {
-		c->paused = false;
-		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) !=
-		    0)
-			loy_client_conn_close(c);
-	}
+	loy_client_conn_maybe_resume(c);
 }
 
 static void on_written(uv_write_t *w, int status)
@@ -287,12 +300,15 @@ static void run_parked(struct loy_client_api *a, bool release)
 }
 
 void loy_client_api_counts(const struct loy_client_api *a, uint32_t *open,
-			   uint32_t *paused)
+			   uint32_t *paused, uint64_t *waiting)
 {
 	*open = a->n_conns;
 	*paused = 0;
-	for (const struct conn *c = a->conns; c; c = c->next)
+	*waiting = 0;
+	for (const struct conn *c = a->conns; c; c = c->next) {
 		*paused += c->paused && !c->closing;
+		*waiting += c->waiting;
+	}
 }
 
 void loy_client_api_release(struct loy_client_api *a)
@@ -367,18 +383,14 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = c->rcap - c->rlen;
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* Runs the whole frames in c's buffer, up to MAX_CLIENT_REFS of work in
+ * progress: the rest waits in the buffer, and reading stops, until half
+ * of that work is done (loy_client_conn_maybe_resume). */
+static void conn_process(struct conn *c)
 {
-	struct conn *c = s->data;
 	size_t off = 0;
 
-	(void)buf;
-	if (nread < 0) {
-		loy_client_conn_close(c);
-		return;
-	}
-	c->rlen += (size_t)nread;
-	while (!c->closing) {
+	while (!c->closing && c->refs + c->waiting < MAX_CLIENT_REFS) {
 		size_t body;
 		enum loy_frame_state st = loy_frame_peek(
 		    c->rbuf + off, c->rlen - off, LOY_MAX_FRAME, &body);
@@ -397,14 +409,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 		c->rlen -= off;
 	}
-	if (!c->closing && !c->paused && c->refs >= MAX_CLIENT_REFS) {
+	if (!c->closing && !c->paused &&
+	    c->refs + c->waiting >= MAX_CLIENT_REFS) {
 		/* TCP holds the rest back: the client waits, not the node */
 		c->paused = true;
-		uv_read_stop(s);
+		uv_read_stop((uv_stream_t *)&c->tcp);
 		LOG_DEBUG(&c->api->node->log, "client",
 			  "%s has %u requests and answers in progress; not "
 			  "reading from it until half are done",
-			  c->peer, c->refs);
+			  c->peer, c->refs + c->waiting);
 	}
 	/* Do not hold a big buffer for an idle connection. */
 	if (c->rlen == 0 && c->rcap > (1u << 20)) {
@@ -412,6 +425,28 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		c->rbuf = NULL;
 		c->rcap = 0;
 	}
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+
+	(void)buf;
+	if (nread < 0) {
+		loy_client_conn_close(c);
+		return;
+	}
+	c->rlen += (size_t)nread;
+	conn_process(c);
+}
+
+static void on_resume(uv_timer_t *t)
+{
+	struct loy_client_api *a = t->data;
+
+	for (struct conn *c = a->conns; c; c = c->next)
+		if (!c->closing && !c->paused && c->rlen > 0)
+			conn_process(c);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -549,6 +584,9 @@ int loy_client_api_start(struct loy_node *n, struct loy_client_api **out,
 	a->sweep.data = a;
 	a->open_handles++;
 	uv_timer_start(&a->sweep, on_sweep, 1000, 1000);
+	uv_timer_init(n->loop, &a->resume);
+	a->resume.data = a;
+	a->open_handles++;
 	*out = a;
 	return 0;
 }
@@ -575,6 +613,8 @@ void loy_client_api_close(struct loy_client_api *a, void (*done)(void *),
 	a->closed_data = data;
 	uv_timer_stop(&a->sweep);
 	uv_close((uv_handle_t *)&a->sweep, on_api_handle_closed);
+	uv_timer_stop(&a->resume);
+	uv_close((uv_handle_t *)&a->resume, on_api_handle_closed);
 	uv_close((uv_handle_t *)&a->listener, on_api_handle_closed);
 	run_parked(a, false);
 	for (struct conn *c = a->conns; c; c = c->next)

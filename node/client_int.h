@@ -12,9 +12,11 @@
 #define WAIT_TIMEOUT_MS   30000
 #define MAX_CLIENT_QUEUED (64u << 20)
 /* Work in progress for one connection (queries, admissions, held requests,
- * answers not yet written out): past this the node stops reading from it
- * until half is done, so a client that pipelines requests without reading
- * the answers holds a bounded part of the node, not MAX_CLIENT_QUEUED. */
+ * answers not yet written out, submits waiting for their commits): past
+ * this the node stops reading from it until half is done, so a client that
+ * pipelines requests without reading the answers holds a bounded part of
+ * the node, not MAX_CLIENT_QUEUED (nor, while the cluster cannot commit,
+ * a waiter per request for WAIT_TIMEOUT_MS). */
 #define MAX_CLIENT_REFS 256u
 #define WAITER_BUCKETS  65536u
 
@@ -37,6 +39,7 @@ struct pending {
 	uint64_t deadline;
 	bool wait;
 	bool admitted; /* admission finished */
+	bool counted;  /* in its conn's waiting */
 	uint32_t count;
 	uint32_t outstanding;   /* commits still awaited */
 	json_t *results;        /* array, one object per tx */
@@ -62,6 +65,7 @@ struct conn {
 	struct pending *pendings;
 	bool closing;
 	unsigned refs;     /* async work holding a pointer to this conn */
+	unsigned waiting;  /* submits admitted, waiting for their commits */
 	bool paused;       /* reading stopped at MAX_CLIENT_REFS */
 	unsigned n_parked; /* requests held back (in order behind them) */
 	bool subscribed;
@@ -79,6 +83,8 @@ struct loy_client_api {
 	struct loy_node *node;
 	uv_tcp_t listener;
 	uv_timer_t sweep;
+	/* runs the frames that resumed connections still hold */
+	uv_timer_t resume;
 	struct conn *conns;
 	uint32_t n_conns;
 	struct waiter *buckets[WAITER_BUCKETS];
@@ -112,6 +118,8 @@ void loy_client_handle_submit(struct conn *c, struct loy_client_request *q);
 /* Drops one of c->refs; reading resumes when a paused connection's work
  * is down to half of MAX_CLIENT_REFS. */
 void loy_client_conn_unref(struct conn *c);
+/* Resumes reading from a paused connection whose work is down to half. */
+void loy_client_conn_maybe_resume(struct conn *c);
 
 /* Unlinks and frees a pending submission. */
 void loy_client_pending_free(struct pending *p);

@@ -48,6 +48,10 @@ void loy_client_pending_free(struct pending *p)
 {
 	struct conn *c = p->conn;
 
+	if (p->counted) {
+		c->waiting--;
+		loy_client_conn_maybe_resume(c);
+	}
 	for (uint32_t i = 0; p->waiters && i < p->count; i++)
 		waiter_unlink(c->api, &p->waiters[i]);
 	if (p->prev)
@@ -118,15 +122,23 @@ static void admitted_all(void *data)
 	struct pending *p = data;
 	struct conn *c = p->conn;
 
-	loy_client_conn_unref(c);
 	p->admitted = true;
 	if (c->closing) {
+		loy_client_conn_unref(c);
 		loy_client_pending_free(p);
 		loy_client_conn_close(c);
 		return;
 	}
-	if (!p->wait || p->outstanding == 0)
+	if (!p->wait || p->outstanding == 0) {
+		loy_client_conn_unref(c);
 		loy_client_pending_answer(p, NULL);
+		return;
+	}
+	/* still work in progress on this connection: it counts against
+	 * MAX_CLIENT_REFS until answered */
+	p->counted = true;
+	c->waiting++;
+	loy_client_conn_unref(c);
 }
 
 void loy_client_handle_submit(struct conn *c, struct loy_client_request *q)

@@ -136,6 +136,8 @@ struct loy_node {
 	uint64_t committed_txs;
 	uint64_t fetch_from; /* last logged "behind: fetching" height */
 	struct loy_serve_limit serving; /* sync answers per asking peer */
+	struct loy_serve_limit asked;   /* sync requests out per peer */
+	uint64_t sync_unasked;          /* answers dropped: not asked for */
 
 	bool stopping;
 	bool damage_logged; /* the ledger's damage was logged (once) */
@@ -226,10 +228,11 @@ void loy_client_api_on_commit(struct loy_client_api *a, uint64_t height,
 /* The ledger caught up with what clients were told: runs the requests held
  * back meanwhile (loy_node_behind_acks). */
 void loy_client_api_release(struct loy_client_api *a);
-/* Client connections open, and those not read from for now (too much in
- * progress: MAX_CLIENT_REFS), for status. */
+/* Client connections open, those not read from for now (too much in
+ * progress: MAX_CLIENT_REFS), and submits waiting for commits, for
+ * status. */
 void loy_client_api_counts(const struct loy_client_api *a, uint32_t *open,
-			   uint32_t *paused);
+			   uint32_t *paused, uint64_t *waiting);
 /* Whether clients were told of a commit, or the node applied a block
  * (caught up from peers, say), that is not in data.mdb yet: what a
  * client's read would miss. */

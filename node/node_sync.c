@@ -146,6 +146,7 @@ void loy_node_fetch(struct loy_node *n, uint64_t from,
 {
 	struct loy_sync_request q = {from, LOY_MAX_SYNC_BLOCKS};
 	struct loy_buf out;
+	uint64_t dropped;
 	char who[9];
 
 	if (n->net == NULL || loy_sync_request_encode(&q, &out) != 0)
@@ -153,6 +154,7 @@ void loy_node_fetch(struct loy_node *n, uint64_t from,
 	loy_log_short(who, peer);
 	if (loy_peer_net_send(n->net, peer, LOY_CHAN_SYNC_REQ, out.data,
 			      out.len) == 0) {
+		(void)loy_serve_take(&n->asked, peer, &dropped);
 		/* once per height: a peer with nothing past it yet is asked
 		 * again every 50 ms for a while (consensus/catchup.c) */
 		if (n->fetch_from != from)
@@ -168,6 +170,11 @@ void loy_node_fetch(struct loy_node *n, uint64_t from,
 		/* no link to that peer now: any connected peer will do */
 		loy_peer_net_broadcast(n->net, LOY_CHAN_SYNC_REQ, out.data,
 				       out.len);
+		for (uint32_t i = 0; i < n->valset.n; i++)
+			if (memcmp(n->valset.keys[i], n->pk, LOY_PUBKEY_SIZE) !=
+			    0)
+				(void)loy_serve_take(
+				    &n->asked, n->valset.keys[i], &dropped);
 	}
 	loy_buf_free(&out);
 }
@@ -185,6 +192,18 @@ void loy_node_on_sync_response(struct loy_node *n,
 	char who[9];
 
 	loy_log_short(who, peer);
+	if (!loy_serve_give(&n->asked, peer)) {
+		/* not decoded: blocks nobody asked for would cost a decode
+		 * and certificate checks each (logged at the 1st, 2nd, 4th...
+		 * of all such answers) */
+		uint64_t u = ++n->sync_unasked;
+		if ((u & (u - 1)) == 0)
+			LOG_WARN(&n->log, "sync",
+				 "peer %s sent blocks this node did not ask "
+				 "for: dropped (%llu such answers so far)",
+				 who, (unsigned long long)u);
+		return;
+	}
 	if (loy_sync_response_decode(&resp, msg, len) != 0) {
 		LOG_WARN(&n->log, "sync",
 			 "peer %s sent a malformed sync response", who);

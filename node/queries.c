@@ -654,12 +654,16 @@ json_t *loy_node_status_json(struct loy_node *n)
 		/* load shed: what node/serve_limit.h and MAX_CLIENT_REFS held
 		 * back (a flood shows here before it shows anywhere else) */
 		uint32_t open = 0, paused = 0;
+		uint64_t waiting = 0;
 		if (n->api)
-			loy_client_api_counts(n->api, &open, &paused);
+			loy_client_api_counts(n->api, &open, &paused, &waiting);
 		json_object_set_new(o, "clients", json_integer(open));
 		json_object_set_new(o, "clients_paused", json_integer(paused));
+		json_object_set_new(o, "submits_waiting", u64_json(waiting));
 		json_object_set_new(o, "sync_requests_dropped",
 				    u64_json(loy_serve_dropped(&n->serving)));
+		json_object_set_new(o, "sync_answers_unasked",
+				    u64_json(n->sync_unasked));
 	}
 	return o;
 }

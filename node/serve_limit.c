@@ -3,9 +3,10 @@
 
 #include <string.h>
 
-void loy_serve_limit_init(struct loy_serve_limit *s)
+void loy_serve_limit_init(struct loy_serve_limit *s, uint32_t per_peer)
 {
 	memset(s, 0, sizeof *s);
+	s->per_peer = per_peer;
 }
 
 /* The peer's entry, added when there is room; -1: the shared one. */
@@ -30,7 +31,7 @@ bool loy_serve_take(struct loy_serve_limit *s,
 	uint32_t *busy = i >= 0 ? &s->peer[i].busy : &s->other_busy;
 	uint64_t *drops = i >= 0 ? &s->peer[i].dropped : &s->other_dropped;
 
-	if (*busy >= SERVE_PER_PEER) {
+	if (*busy >= s->per_peer) {
 		*dropped = ++*drops;
 		return false;
 	}
@@ -39,14 +40,16 @@ bool loy_serve_take(struct loy_serve_limit *s,
 	return true;
 }
 
-void loy_serve_give(struct loy_serve_limit *s,
+bool loy_serve_give(struct loy_serve_limit *s,
 		    const uint8_t key[LOY_PUBKEY_SIZE])
 {
 	int i = slot(s, key, false);
 	uint32_t *busy = i >= 0 ? &s->peer[i].busy : &s->other_busy;
 
-	if (*busy > 0)
-		--*busy;
+	if (*busy == 0)
+		return false;
+	--*busy;
+	return true;
 }
 
 uint64_t loy_serve_dropped(const struct loy_serve_limit *s)

@@ -17,6 +17,7 @@
 #define SERVE_PER_PEER 4u
 
 struct loy_serve_limit {
+	uint32_t per_peer; /* slots of each peer */
 	uint32_t n;
 	struct {
 		uint8_t key[LOY_PUBKEY_SIZE];
@@ -29,17 +30,23 @@ struct loy_serve_limit {
 	uint64_t other_dropped;
 };
 
-void loy_serve_limit_init(struct loy_serve_limit *s);
+/* per_peer: SERVE_PER_PEER for the answers this node prepares. The same
+ * table counts the sync requests this node has out with each peer
+ * (ASKED_PER_PEER), so that an answer nobody asked for is dropped before
+ * it is decoded: a member replaying committed blocks at a node would
+ * otherwise have it decode them and check their certificates. */
+#define ASKED_PER_PEER 8u
+void loy_serve_limit_init(struct loy_serve_limit *s, uint32_t per_peer);
 /* Takes one of the peer's slots and returns true; or returns false when it
- * has SERVE_PER_PEER answers in preparation already (drop the request),
- * with the number of its requests dropped so far, this one included, in
- * *dropped. */
+ * has per_peer slots taken already (drop the request), with the number of
+ * its requests dropped so far, this one included, in *dropped. */
 bool loy_serve_take(struct loy_serve_limit *s,
 		    const uint8_t key[LOY_PUBKEY_SIZE], uint64_t *dropped);
 /* Requests dropped so far, all peers together. */
 uint64_t loy_serve_dropped(const struct loy_serve_limit *s);
-/* Gives back a slot taken for this peer (its answer was sent or failed). */
-void loy_serve_give(struct loy_serve_limit *s,
+/* Gives back a slot taken for this peer (its answer was sent or failed).
+ * Returns false, changing nothing, when it held none. */
+bool loy_serve_give(struct loy_serve_limit *s,
 		    const uint8_t key[LOY_PUBKEY_SIZE]);
 
 #endif

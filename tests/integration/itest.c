@@ -399,13 +399,15 @@ static bool log_has(int i, const char *line)
 /* A member that floods block-sync requests over its authenticated link
  * gets a few answers at a time (node/serve_limit.h), not one 2 MiB answer
  * per 20-byte request; the node says so in its log and keeps committing.
+ * Answers sent back to it that it never asked for (a replay of its own,
+ * blocks and certificates real) are dropped before they are decoded.
  * The flood comes from the node with the smallest key, stopped, whose place
  * the test takes: it is the one that dials every other (peer_link.c). */
 static void test_sync_flood(void)
 {
-	enum { FLOOD = 300 };
+	enum { FLOOD = 300, REPLAY = 50 };
 	struct loy_sync_request q = {1, LOY_MAX_SYNC_BLOCKS};
-	struct loy_buf b = {0};
+	struct loy_buf b = {0}, answer = {0};
 	struct it_link *l;
 	int sent = 0, answers = 0, as = 1, to, other;
 	uint8_t ch, *msg, pk[32], least[32];
@@ -435,6 +437,8 @@ static void test_sync_flood(void)
 		if (it_link_recv(l, &ch, &msg, &len, ms) != 0)
 			break;
 		answers += ch == LOY_CHAN_SYNC_RESP;
+		if (ch == LOY_CHAN_SYNC_RESP && answer.len == 0)
+			(void)loy_buf_copy(&answer, msg, len);
 		free(msg);
 	}
 	CHECK(sent == FLOOD, "%d sync requests sent in a burst", FLOOD);
@@ -450,9 +454,27 @@ static void test_sync_flood(void)
 		  dropped <= sent - answers,
 	      "node %d's status counts the requests it dropped (%ld)", to,
 	      dropped);
+	sent = 0;
+	for (int i = 0; answer.len > 0 && i < REPLAY; i++)
+		sent += it_link_send(l, LOY_CHAN_SYNC_RESP, answer.data,
+				     answer.len) == 0;
+	CHECK(sent == REPLAY, "%d of its own answers sent back to node %d",
+	      REPLAY, to);
+	for (double end = secs() + 5; secs() < end;) {
+		dropped = it_status_num(&cl, to, "sync_answers_unasked");
+		if (dropped >= REPLAY)
+			break;
+		usleep(50 * 1000);
+	}
+	CHECK(dropped == REPLAY,
+	      "node %d dropped the %d answers it did not ask for (%ld)", to,
+	      REPLAY, dropped);
+	CHECK(log_has(to, "sent blocks this node did not ask for"),
+	      "node %d logs them", to);
 out:
 	it_link_close(l);
 	loy_buf_free(&b);
+	loy_buf_free(&answer);
 	CHECK(submit_batch(other, 20, 20000) == 20,
 	      "commits continue after the flood");
 	h = it_height(&cl, to, NULL);
@@ -597,6 +619,131 @@ out:
 	free(rbuf);
 }
 
+/* While the cluster cannot commit (two of four nodes stopped), a client
+ * pipelines one pending transaction in many waiting submits, reading no
+ * answer: each would hold a waiter for WAIT_TIMEOUT_MS; node 1 stops
+ * reading from it once MAX_CLIENT_REFS (256) wait. When the cluster
+ * commits again, every request is answered. */
+static void test_waiting_submits_bounded(void)
+{
+	enum { N = 2000 };
+	struct loy_client_request q;
+	struct loy_tx tx;
+	struct loy_buf one = {0};
+	uint8_t pk[32], sk[64], *burst = NULL, *rbuf = malloc(1u << 20);
+	size_t len = 0, off = 0, rlen = 0, cap = 1u << 20;
+	struct sockaddr_in a = {0};
+	uint32_t answers = 0;
+	long waiting = -1, paused = -1;
+	double end;
+	int fd = -1;
+
+	memset(&tx, 0, sizeof tx);
+	loy_keypair(pk, sk);
+	tx.kind = LOY_TX_CUSTOMER_REGISTER;
+	snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
+	tx.nonce = 1;
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_SUBMIT;
+	q.submit.wait = true;
+	q.submit.tx_count = 1;
+	if (rbuf == NULL || loy_tx_sign(&tx, sk) != 0 ||
+	    loy_tx_encode(&tx, &one) != 0) {
+		CHECK(0, "waiting submits: cannot set up");
+		goto out;
+	}
+	q.submit.txs = &one;
+	burst = malloc((size_t)N * (one.len + 64));
+	for (uint32_t i = 0; burst != NULL && i < N; i++) {
+		struct loy_buf f;
+		q.request_id = i + 1;
+		if (loy_client_request_encode(&q, &f) != 0 ||
+		    f.len > one.len + 64 - LOY_FRAME_HEADER_SIZE ||
+		    loy_frame_header(burst + len, f.len) != 0)
+			abort();
+		memcpy(burst + len + LOY_FRAME_HEADER_SIZE, f.data, f.len);
+		len += LOY_FRAME_HEADER_SIZE + f.len;
+		loy_buf_free(&f);
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)cl.nodes[0].client_port);
+	a.sin_addr.s_addr = htonl(0x7f000001);
+	if (burst == NULL || fd < 0 ||
+	    (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 &&
+	     errno != EINPROGRESS)) {
+		CHECK(0, "waiting submits: cannot connect");
+		goto out;
+	}
+	/* SIGSTOP, not it_node_signal (which waits for an exit) */
+	CHECK(cl.nodes[2].pid > 0 && cl.nodes[3].pid > 0 &&
+		  kill(cl.nodes[2].pid, SIGSTOP) == 0 &&
+		  kill(cl.nodes[3].pid, SIGSTOP) == 0,
+	      "stop nodes 3 and 4 (no quorum)");
+	for (end = secs() + 2; off < len && secs() < end;) {
+		struct pollfd p = {fd, POLLOUT, 0};
+		ssize_t w;
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		w = write(fd, burst + off, len - off);
+		if (w > 0)
+			off += (size_t)w;
+	}
+	usleep(500000);
+	waiting = it_status_num(&cl, 1, "submits_waiting");
+	paused = it_status_num(&cl, 1, "clients_paused");
+	fprintf(stderr,
+		"itest: %d waiting submits pipelined without a quorum: node 1 "
+		"holds %ld of them\n",
+		N, waiting);
+	CHECK(waiting >= 1 && waiting <= 256,
+	      "node 1 holds at most 256 of %d waiting submits (%ld)", N,
+	      waiting);
+	CHECK(paused >= 1, "and does not read that client meanwhile");
+	CHECK(cl.nodes[2].pid > 0 && cl.nodes[3].pid > 0 &&
+		  kill(cl.nodes[2].pid, SIGCONT) == 0 &&
+		  kill(cl.nodes[3].pid, SIGCONT) == 0,
+	      "continue nodes 3 and 4");
+	/* the transaction commits; the rest of the requests are answered at
+	 * once (its nonce is used) */
+	for (end = secs() + 60; answers < N && secs() < end;) {
+		struct pollfd p = {
+		    fd, (short)(POLLIN | (off < len ? POLLOUT : 0)), 0};
+		size_t used = 0, body;
+		ssize_t r;
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		if ((p.revents & POLLOUT) && off < len) {
+			ssize_t w = write(fd, burst + off, len - off);
+			if (w > 0)
+				off += (size_t)w;
+		}
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		r = read(fd, rbuf + rlen, cap - rlen);
+		if (r <= 0)
+			break;
+		rlen += (size_t)r;
+		while (loy_frame_peek(rbuf + used, rlen - used, LOY_MAX_FRAME,
+				      &body) == LOY_FRAME_READY) {
+			answers++;
+			used += LOY_FRAME_HEADER_SIZE + body;
+		}
+		memmove(rbuf, rbuf + used, rlen - used);
+		rlen -= used;
+	}
+	CHECK(answers == N, "all %d waiting submits answered (got %u)", N,
+	      answers);
+	CHECK(it_status_num(&cl, 1, "submits_waiting") == 0,
+	      "none left waiting");
+out:
+	if (fd >= 0)
+		close(fd);
+	loy_buf_free(&one);
+	free(burst);
+	free(rbuf);
+}
+
 static void test_nothing_lost(void)
 {
 	size_t missing = 0;
@@ -673,6 +820,7 @@ int main(int argc, char **argv)
 	test_hostile_bytes();
 	test_sync_flood();
 	test_pipelining_client();
+	test_waiting_submits_bounded();
 	test_kill9_and_catch_up();
 	test_leader_killed();
 	test_sigterm();

@@ -26,7 +26,7 @@ static void test_flooder_is_bounded(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	loy_serve_limit_init(s);
+	loy_serve_limit_init(s, SERVE_PER_PEER);
 	key_of(flood, 1);
 	key_of(honest, 2);
 	for (uint32_t i = 0; i < SERVE_PER_PEER; i++) {
@@ -45,9 +45,9 @@ static void test_flooder_is_bounded(void **state)
 	assert_true(loy_serve_take(s, flood, &dropped));
 	assert_int_equal(dropped, 1000);
 	assert_false(loy_serve_take(s, flood, &dropped));
-	/* a give with nothing taken does not add room */
-	loy_serve_give(s, honest);
-	loy_serve_give(s, honest);
+	/* a give with nothing taken does not add room, and says so */
+	assert_true(loy_serve_give(s, honest));
+	assert_false(loy_serve_give(s, honest));
 	for (uint32_t i = 0; i < SERVE_PER_PEER; i++)
 		assert_true(loy_serve_take(s, honest, &dropped));
 	assert_false(loy_serve_take(s, honest, &dropped));
@@ -64,7 +64,7 @@ static void test_table_full_shares(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	loy_serve_limit_init(s);
+	loy_serve_limit_init(s, SERVE_PER_PEER);
 	for (uint32_t i = 0; i < LOY_MAX_VALIDATORS; i++) {
 		key_of(key, 100 + i);
 		assert_true(loy_serve_take(s, key, &dropped));
@@ -84,11 +84,44 @@ static void test_table_full_shares(void **state)
 	free(s);
 }
 
+/* The same table counts the requests this node has out with each peer:
+ * an answer is taken only against a request, so a peer that sends answers
+ * nobody asked for has them refused, and its answers to real requests
+ * still go through. */
+static void test_answers_only_to_requests(void **state)
+{
+	struct loy_serve_limit *s = malloc(sizeof *s);
+	uint8_t asked[LOY_PUBKEY_SIZE], other[LOY_PUBKEY_SIZE];
+	uint64_t dropped;
+
+	(void)state;
+	assert_non_null(s);
+	loy_serve_limit_init(s, ASKED_PER_PEER);
+	key_of(asked, 1);
+	key_of(other, 2);
+	assert_false(loy_serve_give(s, asked)); /* nothing asked yet */
+	for (int i = 0; i < 2; i++)
+		assert_true(loy_serve_take(s, asked, &dropped));
+	assert_false(loy_serve_give(s, other)); /* asked someone else */
+	assert_true(loy_serve_give(s, asked));
+	assert_true(loy_serve_give(s, asked));
+	for (int i = 0; i < 100; i++) /* a replay of the same answers */
+		assert_false(loy_serve_give(s, asked));
+	/* past ASKED_PER_PEER unanswered, the count stays at the bound */
+	for (uint32_t i = 0; i < ASKED_PER_PEER + 5; i++)
+		(void)loy_serve_take(s, asked, &dropped);
+	for (uint32_t i = 0; i < ASKED_PER_PEER; i++)
+		assert_true(loy_serve_give(s, asked));
+	assert_false(loy_serve_give(s, asked));
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flooder_is_bounded),
 	    cmocka_unit_test(test_table_full_shares),
+	    cmocka_unit_test(test_answers_only_to_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
