@@ -37,7 +37,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # Integration and chaos programs share the process harness.
-HARNESS_OBJS := $(BUILD)/rel/tests/integration/harness.o $(BUILD)/rel/tests/integration/link.o $(BUILD)/rel/tests/integration/netns.o
+HARNESS_OBJS := $(BUILD)/rel/tests/integration/harness.o $(BUILD)/rel/tests/integration/link.o $(BUILD)/rel/tests/integration/netns.o $(BUILD)/rel/tests/integration/pipeline.o
 ITEST_BIN := $(BUILD)/bin/itest
 CHAOS_SRCS := $(sort $(wildcard tests/chaos/*.c))
 CHAOS_BIN := $(if $(CHAOS_SRCS),$(BUILD)/bin/chaos)

@@ -569,7 +569,6 @@ static void apply_run(struct loy_job *j)
 		a->n_peers =
 		    loy_node_member_peers(n, a->peers, LOY_MAX_VALIDATORS);
 	if (joined) {
-		/* the view-0 leader of the next height (consensus/core.c) */
 		struct loy_flush_when w = {.fetched = a->fetched != 0};
 
 		for (uint32_t i = 0; i < a->next.n; i++) {

@@ -20,7 +20,7 @@
 #define GROUP_MAX_BLOCKS 64u
 #define GROUP_MAX_MS     100u /* from the group's first block */
 /* A validator flushes at its slot (flush_slot.h), or at this age if its
- * slot is late (heights slower than 25 ms) */
+ * slot is late (with 4 validators: heights slower than 25 ms) */
 #define SLOT_WAIT_MS  500u
 #define GROUP_IDLE_MS 1000u /* no block applied for this long */
 /* Not larger for a node catching up, though fewer flushes would speed it

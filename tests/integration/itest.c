@@ -529,37 +529,37 @@ static uint8_t *status_burst(uint32_t n, size_t *len)
  * stops reading from it (TCP holds the client back) instead of keeping
  * every answer, up to 64 MiB a connection; read later, every answer is
  * there, in order, and other clients are served all along. */
+struct in_order {
+	uint32_t answers, in_order;
+};
+
+static void count_in_order(void *d, const uint8_t *body, size_t len)
+{
+	struct in_order *o = d;
+	struct loy_client_response resp;
+
+	if (loy_client_response_decode(&resp, body, len) == 0) {
+		o->answers++;
+		o->in_order &= resp.request_id == o->answers;
+		loy_client_response_free(&resp);
+	}
+}
+
 static void test_pipelining_client(void)
 {
 	enum { N = 100000 };
-	size_t len = 0, off = 0, rlen = 0, rcap = 1u << 20;
-	uint8_t *burst = status_burst(N, &len), *rbuf = malloc(rcap);
-	struct sockaddr_in a = {0};
-	uint32_t answers = 0, in_order = 1;
+	size_t len = 0, off;
+	uint8_t *burst = status_burst(N, &len);
+	struct it_pipe *p = it_pipe_open(&cl, 1, burst, len);
+	struct in_order o = {0, 1};
 	long rss0, rss1;
-	double end;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)cl.nodes[0].client_port);
-	a.sin_addr.s_addr = htonl(0x7f000001);
-	if (burst == NULL || rbuf == NULL || fd < 0 ||
-	    (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 &&
-	     errno != EINPROGRESS)) {
+	if (p == NULL) {
 		CHECK(0, "pipelining client: cannot set up");
-		goto out;
+		return;
 	}
 	rss0 = rss_kb(cl.nodes[0].pid);
-	/* write what the node takes in 3 s, reading nothing */
-	for (end = secs() + 3; off < len && secs() < end;) {
-		struct pollfd p = {fd, POLLOUT, 0};
-		ssize_t w;
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		w = write(fd, burst + off, len - off);
-		if (w > 0)
-			off += (size_t)w;
-	}
+	off = it_pipe_push(p, 3000); /* what the node takes, reading none */
 	usleep(500000);
 	rss1 = rss_kb(cl.nodes[0].pid);
 	fprintf(stderr,
@@ -575,48 +575,13 @@ static void test_pipelining_client(void)
 	CHECK(it_status_num(&cl, 1, "clients_paused") >= 1,
 	      "node 1's status shows that client not read from");
 	/* now read everything, writing the rest as the node takes it */
-	for (end = secs() + 60; answers < N && secs() < end;) {
-		struct pollfd p = {
-		    fd, (short)(POLLIN | (off < len ? POLLOUT : 0)), 0};
-		ssize_t r;
-		size_t used = 0, body;
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		if ((p.revents & POLLOUT) && off < len) {
-			ssize_t w = write(fd, burst + off, len - off);
-			if (w > 0)
-				off += (size_t)w;
-		}
-		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		r = read(fd, rbuf + rlen, rcap - rlen);
-		if (r <= 0)
-			break; /* closed on us */
-		rlen += (size_t)r;
-		while (loy_frame_peek(rbuf + used, rlen - used, LOY_MAX_FRAME,
-				      &body) == LOY_FRAME_READY) {
-			struct loy_client_response resp;
-			if (loy_client_response_decode(
-				&resp, rbuf + used + LOY_FRAME_HEADER_SIZE,
-				body) == 0) {
-				answers++;
-				in_order &= resp.request_id == answers;
-				loy_client_response_free(&resp);
-			}
-			used += LOY_FRAME_HEADER_SIZE + body;
-		}
-		memmove(rbuf, rbuf + used, rlen - used);
-		rlen -= used;
-	}
-	CHECK(answers == N && in_order,
-	      "all %u answers arrive once read, in order (got %u)", N, answers);
+	(void)it_pipe_drain(p, N, 60000, count_in_order, &o);
+	CHECK(o.answers == N && o.in_order,
+	      "all %u answers arrive once read, in order (got %u)", N,
+	      o.answers);
 	CHECK(it_status_num(&cl, 1, "clients_paused") == 0,
 	      "and it is read from again");
-out:
-	if (fd >= 0)
-		close(fd);
-	free(burst);
-	free(rbuf);
+	it_pipe_close(p);
 }
 
 /* While the cluster cannot commit (two of four nodes stopped), a client
@@ -630,13 +595,11 @@ static void test_waiting_submits_bounded(void)
 	struct loy_client_request q;
 	struct loy_tx tx;
 	struct loy_buf one = {0};
-	uint8_t pk[32], sk[64], *burst = NULL, *rbuf = malloc(1u << 20);
-	size_t len = 0, off = 0, rlen = 0, cap = 1u << 20;
-	struct sockaddr_in a = {0};
-	uint32_t answers = 0;
-	long waiting = -1, paused = -1;
-	double end;
-	int fd = -1;
+	uint8_t pk[32], sk[64], *burst = NULL;
+	size_t len = 0;
+	struct it_pipe *p = NULL;
+	uint32_t answers;
+	long waiting;
 
 	memset(&tx, 0, sizeof tx);
 	loy_keypair(pk, sk);
@@ -647,13 +610,9 @@ static void test_waiting_submits_bounded(void)
 	q.kind = LOY_CLIENT_SUBMIT;
 	q.submit.wait = true;
 	q.submit.tx_count = 1;
-	if (rbuf == NULL || loy_tx_sign(&tx, sk) != 0 ||
-	    loy_tx_encode(&tx, &one) != 0) {
-		CHECK(0, "waiting submits: cannot set up");
-		goto out;
-	}
 	q.submit.txs = &one;
-	burst = malloc((size_t)N * (one.len + 64));
+	if (loy_tx_sign(&tx, sk) == 0 && loy_tx_encode(&tx, &one) == 0)
+		burst = malloc((size_t)N * (one.len + 64));
 	for (uint32_t i = 0; burst != NULL && i < N; i++) {
 		struct loy_buf f;
 		q.request_id = i + 1;
@@ -665,33 +624,18 @@ static void test_waiting_submits_bounded(void)
 		len += LOY_FRAME_HEADER_SIZE + f.len;
 		loy_buf_free(&f);
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)cl.nodes[0].client_port);
-	a.sin_addr.s_addr = htonl(0x7f000001);
-	if (burst == NULL || fd < 0 ||
-	    (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 &&
-	     errno != EINPROGRESS)) {
-		CHECK(0, "waiting submits: cannot connect");
+	p = it_pipe_open(&cl, 1, burst, len);
+	if (p == NULL || cl.nodes[2].pid <= 0 || cl.nodes[3].pid <= 0) {
+		CHECK(0, "waiting submits: cannot set up");
 		goto out;
 	}
 	/* SIGSTOP, not it_node_signal (which waits for an exit) */
-	CHECK(cl.nodes[2].pid > 0 && cl.nodes[3].pid > 0 &&
-		  kill(cl.nodes[2].pid, SIGSTOP) == 0 &&
+	CHECK(kill(cl.nodes[2].pid, SIGSTOP) == 0 &&
 		  kill(cl.nodes[3].pid, SIGSTOP) == 0,
 	      "stop nodes 3 and 4 (no quorum)");
-	for (end = secs() + 2; off < len && secs() < end;) {
-		struct pollfd p = {fd, POLLOUT, 0};
-		ssize_t w;
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		w = write(fd, burst + off, len - off);
-		if (w > 0)
-			off += (size_t)w;
-	}
+	(void)it_pipe_push(p, 2000);
 	usleep(500000);
 	waiting = it_status_num(&cl, 1, "submits_waiting");
-	paused = it_status_num(&cl, 1, "clients_paused");
 	fprintf(stderr,
 		"itest: %d waiting submits pipelined without a quorum: node 1 "
 		"holds %ld of them\n",
@@ -699,49 +643,21 @@ static void test_waiting_submits_bounded(void)
 	CHECK(waiting >= 1 && waiting <= 256,
 	      "node 1 holds at most 256 of %d waiting submits (%ld)", N,
 	      waiting);
-	CHECK(paused >= 1, "and does not read that client meanwhile");
-	CHECK(cl.nodes[2].pid > 0 && cl.nodes[3].pid > 0 &&
-		  kill(cl.nodes[2].pid, SIGCONT) == 0 &&
+	CHECK(it_status_num(&cl, 1, "clients_paused") >= 1,
+	      "and does not read that client meanwhile");
+	CHECK(kill(cl.nodes[2].pid, SIGCONT) == 0 &&
 		  kill(cl.nodes[3].pid, SIGCONT) == 0,
 	      "continue nodes 3 and 4");
 	/* the transaction commits; the rest of the requests are answered at
 	 * once (its nonce is used) */
-	for (end = secs() + 60; answers < N && secs() < end;) {
-		struct pollfd p = {
-		    fd, (short)(POLLIN | (off < len ? POLLOUT : 0)), 0};
-		size_t used = 0, body;
-		ssize_t r;
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		if ((p.revents & POLLOUT) && off < len) {
-			ssize_t w = write(fd, burst + off, len - off);
-			if (w > 0)
-				off += (size_t)w;
-		}
-		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		r = read(fd, rbuf + rlen, cap - rlen);
-		if (r <= 0)
-			break;
-		rlen += (size_t)r;
-		while (loy_frame_peek(rbuf + used, rlen - used, LOY_MAX_FRAME,
-				      &body) == LOY_FRAME_READY) {
-			answers++;
-			used += LOY_FRAME_HEADER_SIZE + body;
-		}
-		memmove(rbuf, rbuf + used, rlen - used);
-		rlen -= used;
-	}
+	answers = it_pipe_drain(p, N, 60000, NULL, NULL);
 	CHECK(answers == N, "all %d waiting submits answered (got %u)", N,
 	      answers);
 	CHECK(it_status_num(&cl, 1, "submits_waiting") == 0,
 	      "none left waiting");
 out:
-	if (fd >= 0)
-		close(fd);
+	it_pipe_close(p);
 	loy_buf_free(&one);
-	free(burst);
-	free(rbuf);
 }
 
 static void test_nothing_lost(void)

@@ -128,4 +128,20 @@ int it_link_recv(struct it_link *l, uint8_t *channel, uint8_t **msg,
 		 size_t *len, int timeout_ms);
 void it_link_close(struct it_link *l);
 
+/* A client that pipelines a burst of request frames without reading the
+ * answers (pipeline.c): it_pipe_open connects to node i's client port and
+ * takes burst (malloc'd); it_pipe_push writes what the node takes within
+ * ms, reading nothing, and returns the bytes written so far; it_pipe_drain
+ * reads answers (writing the rest as the node takes it) until n came or
+ * ms passed, calling each with every answer's body, and returns how many
+ * came. NULL from it_pipe_open: no memory or no connection. */
+struct it_pipe;
+struct it_pipe *it_pipe_open(const struct it_cluster *c, int i, uint8_t *burst,
+			     size_t len);
+size_t it_pipe_push(struct it_pipe *p, int ms);
+uint32_t it_pipe_drain(struct it_pipe *p, uint32_t n, int ms,
+		       void (*each)(void *, const uint8_t *, size_t),
+		       void *data);
+void it_pipe_close(struct it_pipe *p);
+
 #endif
