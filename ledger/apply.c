@@ -91,9 +91,11 @@ static int commit_block(struct loy_ledger *l, MDB_txn *txn, unsigned flags,
 
 	if (!(l->flags & LOY_LEDGER_GROUP) || g->txn == NULL)
 		return ldg_commit(l, txn, flags & LOY_APPLY_NO_SYNC, NULL);
-	mrc = mdb_txn_commit(txn);
-	if (mrc != 0)
-		return mrc;
+	if (txn != g->txn) { /* a child; else applied in the group itself */
+		mrc = mdb_txn_commit(txn);
+		if (mrc != 0)
+			return mrc;
+	}
 	g->blocks++;
 	g->txs += b->tx_count;
 	g->height = b->header.height;
@@ -216,6 +218,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	uint8_t bhash[LOY_HASH_SIZE], root[LOY_HASH_SIZE], kb[8], tip[80];
 	uint32_t bad = 0;
 	unsigned long long ht;
+	bool direct = false, wrote = false;
 	int rc, mrc;
 
 	c = malloc(sizeof *c);
@@ -259,7 +262,12 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 				  cert_len, flags, res);
 		goto out_res;
 	}
-	rc = ldg_begin(l, "apply block", &t.txn);
+	/* A block joining the group goes straight into it (see
+	 * ldg_begin_in_group): the node halts on a block that does not
+	 * apply, and restarts from the last flush and the block log. */
+	direct = (l->flags & LOY_LEDGER_GROUP) && (flags & LOY_APPLY_GROUP);
+	rc = direct ? ldg_begin_in_group(l, "apply block", &t.txn)
+		    : ldg_begin(l, "apply block", &t.txn);
 	if (rc != 0)
 		goto out_res;
 	ldg_ws_init(&ws);
@@ -272,6 +280,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	rc = check_block(l, &t, &tp, &b, c, bhash, flags);
 	if (rc != 0)
 		goto abort;
+	wrote = true;
 	rc = ldg_run_block(
 	    &t, &tp, b.txs, b.tx_count, b.header.time_ms,
 	    (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS : 0, res,
@@ -318,7 +327,10 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	}
 	goto out_ws;
 abort:
-	mdb_txn_abort(t.txn);
+	if (!direct)
+		mdb_txn_abort(t.txn);
+	else if (wrote)
+		ldg_group_drop(l); /* halts: the block is half in the group */
 out_ws:
 	ldg_ws_free(&ws);
 out_res:

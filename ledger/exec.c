@@ -405,7 +405,8 @@ int ldg_fail_in(struct loy_ledger *l, int rc, const char *what, uint64_t height)
 			ctx[0] ? ": " : "", ctx);
 }
 
-int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
+/* The checks of every writer call, and the group opened (in group mode). */
+static int writable(struct loy_ledger *l, const char *what)
 {
 	int mrc;
 	l->errmsg[0] = '\0';
@@ -415,8 +416,8 @@ int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 				loy_ledger_damage(l));
 	if (l->halted)
 		return ldg_fail(l, LOY_ESTATE,
-				"ledger: %s: halted after a "
-				"divergence",
+				"ledger: %s: halted after a block that "
+				"did not apply (restart the node)",
 				what);
 	if (l->flags & LOY_LEDGER_RDONLY)
 		return ldg_fail(l, LOY_ESTATE, "ledger: %s: read-only", what);
@@ -442,11 +443,47 @@ int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
 			atomic_store(&l->writer_known, true);
 		}
 	}
+	return 0;
+}
+
+int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn)
+{
+	int mrc, rc = writable(l, what);
+
+	if (rc != 0)
+		return rc;
 	mrc = mdb_txn_begin(l->env, l->group.txn, 0, txn);
 	if (mrc != 0)
 		return ldg_fail(l, ldg_mdb_err(mrc), "ledger: %s: %s", what,
 				mdb_strerror(mrc));
 	return 0;
+}
+
+int ldg_begin_in_group(struct loy_ledger *l, const char *what, MDB_txn **txn)
+{
+	int rc;
+
+	if (!(l->flags & LOY_LEDGER_GROUP))
+		return ldg_fail(l, LOY_EINVAL, "ledger: %s: not in group mode",
+				what);
+	rc = writable(l, what);
+	if (rc == 0)
+		*txn = l->group.txn;
+	return rc;
+}
+
+void ldg_group_drop(struct loy_ledger *l)
+{
+	if (l->group.txn == NULL)
+		return;
+	ldg_stage_drop(l);
+	mdb_txn_abort(l->group.txn);
+	l->group.txn = NULL;
+	l->group.blocks = 0;
+	l->group.txs = 0;
+	l->group.unlogged = false;
+	l->group.logged = 0;
+	l->halted = true;
 }
 
 /* Keeps t's open transaction as the stage of the block made of the

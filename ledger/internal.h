@@ -558,6 +558,15 @@ const char *ldg_why(const struct loy_ledger *l, int rc);
 
 /* Begins a write transaction, with what in the error message. */
 int ldg_begin(struct loy_ledger *l, const char *what, MDB_txn **txn);
+/* The same checks, then *txn is the group's own transaction (group mode
+ * only): a block applied straight into it saves the child's copies of the
+ * pages the group has dirtied already, and merging them back (a fifth of a
+ * catch-up's apply time). It cannot be undone alone: a failure after a
+ * write must drop the whole group (ldg_group_drop). */
+int ldg_begin_in_group(struct loy_ledger *l, const char *what, MDB_txn **txn);
+/* Aborts the group and halts the ledger: data.mdb keeps the last flush,
+ * and the block log the blocks after it, for the next start. */
+void ldg_group_drop(struct loy_ledger *l);
 /* Commits txn; without fsync when nosync (a store opened NOSYNC never
  * syncs), falling back to a durable commit if the flag cannot be set.
  * *durable (may be NULL) says which it was. Returns LMDB's code. */

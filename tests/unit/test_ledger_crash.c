@@ -548,6 +548,60 @@ static void test_unsynced_flush(void **state)
 	fx_free(f);
 }
 
+/* Blocks go straight into the group (no child transaction): one that
+ * fails half-way, here for a full map, drops the whole group and halts the
+ * ledger. Reopened, data.mdb holds the last flush and the block log the
+ * blocks after it; the chain goes on from there with the same roots. */
+static void test_group_drop_on_failure(void **state)
+{
+	struct fx *f = fx_new(4, 0);
+	struct chain *ch = calloc(1, sizeof *ch);
+	struct fx *d = fx_new(4, 0);
+	struct loy_ledger *l;
+	uint32_t replayed = 0;
+	uint64_t h, failed = 0;
+	uint8_t root[32];
+	(void)state;
+	build_chain(f, ch);
+
+	reopen_fresh(d);
+	/* LMDB grows a map smaller than the file to the file's size: the
+	 * store then has little room left */
+	assert_int_equal(
+	    loy_ledger_open(d->dir, LOY_LEDGER_GROUP, 1u << 20, &l, NULL, 0),
+	    0);
+	for (h = 1; h <= NBLOCKS && failed == 0; h++) {
+		if (apply_h(l, ch, h, LOY_APPLY_GROUP) != 0)
+			failed = h;
+		else if (h == 2)
+			assert_int_equal(loy_ledger_flush(l), 0);
+	}
+	assert_true(failed > 3); /* the group held logged blocks 3.. */
+	assert_int_equal(apply_h(l, ch, failed, LOY_APPLY_GROUP), LOY_ESTATE);
+	assert_int_equal(loy_ledger_tip(l, &h, NULL, NULL, NULL), 0);
+	assert_int_equal(h, 2); /* the group is gone, data.mdb is as flushed */
+	loy_ledger_close(l);
+
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	assert_int_equal(loy_ledger_replay_log(d->l, &replayed), 0);
+	assert_int_equal(replayed, failed - 3);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
+	assert_int_equal(h, failed - 1);
+	assert_memory_equal(root, ch->root[failed - 1], 32);
+	for (h = failed; h <= NBLOCKS; h++)
+		assert_int_equal(apply_h(d->l, ch, h, LOY_APPLY_GROUP), 0);
+	assert_int_equal(loy_ledger_flush(d->l), 0);
+	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
+	assert_int_equal(h, NBLOCKS);
+	assert_memory_equal(root, ch->root[NBLOCKS], 32);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+
+	chain_free(ch);
+	fx_free(d);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,6 +610,7 @@ int main(void)
 	    cmocka_unit_test(test_block_log),
 	    cmocka_unit_test(test_unlogged_blocks),
 	    cmocka_unit_test(test_unsynced_flush),
+	    cmocka_unit_test(test_group_drop_on_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
