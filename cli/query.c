@@ -79,7 +79,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			"clients       %lld (%lld not read from: too much in "
 			"progress), %lld submits waiting for commits\n"
 			"sync dropped  %lld requests (a peer asking too fast), "
-			"%lld answers (not asked for)\n",
+			"%lld answers (not asked for)\n"
+			"gossip dropped %lld batches (a peer sending too "
+			"fast)\n",
 			sval(p, "name"), c->node, sval(p, "chain_id"),
 			sval(p, "member"), ival(p, "height"),
 			ival(p, "deciding"), ival(p, "view"),
@@ -91,7 +93,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			ival(p, "clients"), ival(p, "clients_paused"),
 			ival(p, "submits_waiting"),
 			ival(p, "sync_requests_dropped"),
-			ival(p, "sync_answers_unasked"));
+			ival(p, "sync_answers_unasked"),
+			ival(p, "gossip_batches_dropped"));
 	}
 	json_decref(p);
 	return CLI_OK;

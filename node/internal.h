@@ -135,9 +135,10 @@ struct loy_node {
 	struct loy_valset valset; /* of tip_height + 1 */
 	uint64_t committed_txs;
 	uint64_t fetch_from; /* last logged "behind: fetching" height */
-	struct loy_serve_limit serving; /* sync answers per asking peer */
-	struct loy_serve_limit asked;   /* sync requests out per peer */
-	uint64_t sync_unasked;          /* answers dropped: not asked for */
+	struct loy_serve_limit serving;   /* sync answers per asking peer */
+	struct loy_serve_limit asked;     /* sync requests out per peer */
+	struct loy_serve_limit gossiping; /* KiB of gossip being checked */
+	uint64_t sync_unasked;            /* answers dropped: not asked for */
 
 	bool stopping;
 	bool damage_logged; /* the ledger's damage was logged (once) */

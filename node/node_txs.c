@@ -34,6 +34,9 @@ struct admit_job {
 	uint32_t count;
 	struct admit_item *items;
 	int gossip;
+	/* from a peer: its key, and the KiB held in n->gossiping */
+	uint8_t source[LOY_PUBKEY_SIZE];
+	uint32_t held_kib;
 	loy_admit_cb cb;
 	void *data;
 	void (*all_done)(void *data);
@@ -257,6 +260,8 @@ static void admit_finish(struct admit_job *a)
 		  added, a->count, a->gossip ? "a client" : "a peer",
 		  (unsigned long long)(a->t_run - a->t_queued),
 		  (unsigned long long)(a->t_ran - a->t_run));
+	if (a->held_kib)
+		(void)loy_serve_give_n(&n->gossiping, a->source, a->held_kib);
 	if (a->all_done)
 		a->all_done(a->data);
 	if (added && !n->stopping) {
@@ -294,15 +299,47 @@ static void precheck(struct loy_node *n, struct admit_item *it)
 	loy_tx_free(&tx);
 }
 
+/* Whether a peer's batch may wait for its checks (GOSSIP_KIB_PER_PEER);
+ * *kib: what it holds. */
+static bool gossip_take(struct loy_node *n, const uint8_t *source,
+			const struct loy_buf *txs, uint32_t count,
+			uint32_t *kib)
+{
+	uint64_t bytes = 0, dropped;
+	char who[9];
+
+	for (uint32_t i = 0; i < count; i++)
+		bytes += txs[i].len;
+	*kib = (uint32_t)(bytes / 1024 + 1);
+	if (loy_serve_take_n(&n->gossiping, source, *kib, &dropped))
+		return true;
+	/* logged at the 1st, 2nd, 4th... drop of that peer */
+	if ((dropped & (dropped - 1)) == 0) {
+		loy_log_short(who, source);
+		LOG_WARN(&n->log, "txs",
+			 "peer %s gossips transactions faster than they are "
+			 "checked (%u KiB waiting): dropped %llu batches so "
+			 "far",
+			 who, GOSSIP_KIB_PER_PEER, (unsigned long long)dropped);
+	}
+	return false;
+}
+
 void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,
 		    uint32_t count, const uint8_t *source, loy_admit_cb cb,
 		    void *data, void (*all_done)(void *data))
 {
-	struct admit_job *a = calloc(1, sizeof *a);
+	struct admit_job *a;
+	uint32_t kib = 0;
 
+	if (source != NULL && !gossip_take(n, source, txs, count, &kib))
+		return; /* a peer's batch: no callbacks */
+	a = calloc(1, sizeof *a);
 	if (a == NULL ||
 	    (a->items = calloc(count ? count : 1, sizeof *a->items)) == NULL) {
 		free(a);
+		if (kib)
+			(void)loy_serve_give_n(&n->gossiping, source, kib);
 		for (uint32_t i = 0; i < count && cb; i++)
 			cb(data, i, LOY_ENOMEM,
 			   (const uint8_t[LOY_HASH_SIZE]){0}, "out of memory");
@@ -312,6 +349,10 @@ void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,
 	}
 	a->count = count;
 	a->gossip = source == NULL;
+	if (source != NULL) {
+		memcpy(a->source, source, LOY_PUBKEY_SIZE);
+		a->held_kib = kib;
+	}
 	a->cb = cb;
 	a->data = data;
 	a->all_done = all_done;

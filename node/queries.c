@@ -664,6 +664,8 @@ json_t *loy_node_status_json(struct loy_node *n)
 				    u64_json(loy_serve_dropped(&n->serving)));
 		json_object_set_new(o, "sync_answers_unasked",
 				    u64_json(n->sync_unasked));
+		json_object_set_new(o, "gossip_batches_dropped",
+				    u64_json(loy_serve_dropped(&n->gossiping)));
 	}
 	return o;
 }

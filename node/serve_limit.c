@@ -24,32 +24,46 @@ static int slot(struct loy_serve_limit *s, const uint8_t key[LOY_PUBKEY_SIZE],
 	return (int)s->n++;
 }
 
-bool loy_serve_take(struct loy_serve_limit *s,
-		    const uint8_t key[LOY_PUBKEY_SIZE], uint64_t *dropped)
+bool loy_serve_take_n(struct loy_serve_limit *s,
+		      const uint8_t key[LOY_PUBKEY_SIZE], uint32_t n,
+		      uint64_t *dropped)
 {
 	int i = slot(s, key, true);
 	uint32_t *busy = i >= 0 ? &s->peer[i].busy : &s->other_busy;
 	uint64_t *drops = i >= 0 ? &s->peer[i].dropped : &s->other_dropped;
 
-	if (*busy >= s->per_peer) {
+	/* one item goes when nothing is held, however large */
+	if (*busy > 0 && (*busy >= s->per_peer || n > s->per_peer - *busy)) {
 		*dropped = ++*drops;
 		return false;
 	}
-	++*busy;
+	*busy = n > UINT32_MAX - *busy ? UINT32_MAX : *busy + n;
 	*dropped = *drops;
 	return true;
 }
 
-bool loy_serve_give(struct loy_serve_limit *s,
-		    const uint8_t key[LOY_PUBKEY_SIZE])
+bool loy_serve_take(struct loy_serve_limit *s,
+		    const uint8_t key[LOY_PUBKEY_SIZE], uint64_t *dropped)
+{
+	return loy_serve_take_n(s, key, 1, dropped);
+}
+
+bool loy_serve_give_n(struct loy_serve_limit *s,
+		      const uint8_t key[LOY_PUBKEY_SIZE], uint32_t n)
 {
 	int i = slot(s, key, false);
 	uint32_t *busy = i >= 0 ? &s->peer[i].busy : &s->other_busy;
 
 	if (*busy == 0)
 		return false;
-	--*busy;
+	*busy = n > *busy ? 0 : *busy - n;
 	return true;
+}
+
+bool loy_serve_give(struct loy_serve_limit *s,
+		    const uint8_t key[LOY_PUBKEY_SIZE])
+{
+	return loy_serve_give_n(s, key, 1);
 }
 
 uint64_t loy_serve_dropped(const struct loy_serve_limit *s)

@@ -36,12 +36,25 @@ struct loy_serve_limit {
  * it is decoded: a member replaying committed blocks at a node would
  * otherwise have it decode them and check their certificates. */
 #define ASKED_PER_PEER 8u
+/* And the transactions each peer gossiped that wait for their signature
+ * checks, in KiB: a member that gossips faster than they are checked has
+ * the excess dropped, not queued without bound (an honest peer has a few
+ * hundred KiB waiting at the most). */
+#define GOSSIP_KIB_PER_PEER 8192u
 void loy_serve_limit_init(struct loy_serve_limit *s, uint32_t per_peer);
 /* Takes one of the peer's slots and returns true; or returns false when it
  * has per_peer slots taken already (drop the request), with the number of
  * its requests dropped so far, this one included, in *dropped. */
 bool loy_serve_take(struct loy_serve_limit *s,
 		    const uint8_t key[LOY_PUBKEY_SIZE], uint64_t *dropped);
+/* The same for n units at once (n >= 1): taken when the peer's units in
+ * use stay within per_peer, or when it holds none (one item larger than
+ * the bound still goes). */
+bool loy_serve_take_n(struct loy_serve_limit *s,
+		      const uint8_t key[LOY_PUBKEY_SIZE], uint32_t n,
+		      uint64_t *dropped);
+bool loy_serve_give_n(struct loy_serve_limit *s,
+		      const uint8_t key[LOY_PUBKEY_SIZE], uint32_t n);
 /* Requests dropped so far, all peers together. */
 uint64_t loy_serve_dropped(const struct loy_serve_limit *s);
 /* Gives back a slot taken for this peer (its answer was sent or failed).

@@ -396,6 +396,58 @@ static bool log_has(int i, const char *line)
 	return found;
 }
 
+/* The same member gossips 100 batches of 1,000 transactions with a bad
+ * signature (15 MB of checks that all fail) in one burst: the node checks
+ * 8 MiB of them at a time and drops the rest, says so, and counts them. */
+static void gossip_flood(struct it_link *l, int to)
+{
+	enum { BATCHES = 100, PER = 1000 };
+	struct loy_client_request q;
+	struct loy_buf one = {0}, frame = {0}, *txs = NULL;
+	struct loy_tx tx;
+	uint8_t pk[32], sk[64];
+	int sent = 0;
+	long dropped = -1;
+
+	memset(&tx, 0, sizeof tx);
+	loy_keypair(pk, sk);
+	tx.kind = LOY_TX_CUSTOMER_REGISTER;
+	snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
+	tx.nonce = 1;
+	memset(&q, 0, sizeof q);
+	q.kind = LOY_CLIENT_SUBMIT;
+	q.submit.tx_count = PER;
+	txs = calloc(PER, sizeof *txs);
+	if (txs == NULL || loy_tx_sign(&tx, sk) != 0)
+		goto out;
+	tx.nonce = 2; /* the signature no longer matches */
+	if (loy_tx_encode(&tx, &one) != 0)
+		goto out;
+	for (int i = 0; i < PER; i++)
+		txs[i] = one; /* shallow: encoded once */
+	q.submit.txs = txs;
+	if (loy_client_request_encode(&q, &frame) != 0)
+		goto out;
+	for (int i = 0; i < BATCHES; i++)
+		sent +=
+		    it_link_send(l, LOY_CHAN_TXS, frame.data, frame.len) == 0;
+	for (double end = secs() + 10; secs() < end; usleep(100 * 1000)) {
+		dropped = it_status_num(&cl, to, "gossip_batches_dropped");
+		if (dropped > 0)
+			break;
+	}
+out:
+	CHECK(sent == BATCHES, "%d batches of %d badly signed txs gossiped",
+	      BATCHES, PER);
+	CHECK(dropped > 0 && dropped < BATCHES,
+	      "node %d checked some and dropped %ld of them", to, dropped);
+	CHECK(log_has(to, "gossips transactions faster than they are checked"),
+	      "node %d logs the gossip flood", to);
+	loy_buf_free(&one);
+	loy_buf_free(&frame);
+	free(txs);
+}
+
 /* A member that floods block-sync requests over its authenticated link
  * gets a few answers at a time (node/serve_limit.h), not one 2 MiB answer
  * per 20-byte request; the node says so in its log and keeps committing.
@@ -471,6 +523,7 @@ static void test_sync_flood(void)
 	      REPLAY, dropped);
 	CHECK(log_has(to, "sent blocks this node did not ask for"),
 	      "node %d logs them", to);
+	gossip_flood(l, to);
 out:
 	it_link_close(l);
 	loy_buf_free(&b);

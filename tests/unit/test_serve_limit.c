@@ -116,12 +116,46 @@ static void test_answers_only_to_requests(void **state)
 	free(s);
 }
 
+/* Units (KiB of gossip): a peer's batches are taken while they fit in
+ * per_peer together; one larger than the bound goes alone; given back,
+ * they make room again. */
+static void test_units(void **state)
+{
+	struct loy_serve_limit *s = malloc(sizeof *s);
+	uint8_t peer[LOY_PUBKEY_SIZE], other[LOY_PUBKEY_SIZE];
+	uint64_t dropped;
+
+	(void)state;
+	assert_non_null(s);
+	loy_serve_limit_init(s, 100);
+	key_of(peer, 1);
+	key_of(other, 2);
+	assert_true(loy_serve_take_n(s, peer, 60, &dropped));
+	assert_true(loy_serve_take_n(s, peer, 40, &dropped));
+	assert_false(loy_serve_take_n(s, peer, 1, &dropped));
+	assert_int_equal(dropped, 1);
+	assert_true(loy_serve_take_n(s, other, 100, &dropped));
+	assert_true(loy_serve_give_n(s, peer, 60));
+	assert_false(loy_serve_take_n(s, peer, 61, &dropped));
+	assert_true(loy_serve_take_n(s, peer, 60, &dropped));
+	assert_true(loy_serve_give_n(s, peer, 100));
+	assert_false(loy_serve_give_n(s, peer, 1)); /* none held */
+	/* one batch over the bound goes when nothing is held, alone */
+	assert_true(loy_serve_take_n(s, peer, 500, &dropped));
+	assert_false(loy_serve_take_n(s, peer, 1, &dropped));
+	assert_true(loy_serve_give_n(s, peer, 500));
+	assert_true(loy_serve_take_n(s, peer, 1, &dropped));
+	assert_int_equal(dropped, 3); /* the three refused above */
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flooder_is_bounded),
 	    cmocka_unit_test(test_table_full_shares),
 	    cmocka_unit_test(test_answers_only_to_requests),
+	    cmocka_unit_test(test_units),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
