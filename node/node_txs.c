@@ -332,8 +332,16 @@ void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,
 	struct admit_job *a;
 	uint32_t kib = 0;
 
-	if (source != NULL && !gossip_take(n, source, txs, count, &kib))
-		return; /* a peer's batch: no callbacks */
+	if (source != NULL && !gossip_take(n, source, txs, count, &kib)) {
+		for (uint32_t i = 0; i < count && cb; i++)
+			cb(data, i, LOY_ETOOBIG,
+			   (const uint8_t[LOY_HASH_SIZE]){0},
+			   "dropped: the peer gossips faster than its "
+			   "transactions are checked");
+		if (all_done)
+			all_done(data);
+		return;
+	}
 	a = calloc(1, sizeof *a);
 	if (a == NULL ||
 	    (a->items = calloc(count ? count : 1, sizeof *a->items)) == NULL) {
