@@ -396,6 +396,23 @@ static bool log_has(int i, const char *line)
 	return found;
 }
 
+/* A customer registration signed by a new key, and the request frame
+ * template for submitting it (the caller sets the batch). */
+static void new_registration(struct loy_tx *tx, struct loy_client_request *q)
+{
+	uint8_t pk[32], sk[64];
+
+	memset(tx, 0, sizeof *tx);
+	loy_keypair(pk, sk);
+	tx->kind = LOY_TX_CUSTOMER_REGISTER;
+	snprintf(tx->chain_id, sizeof tx->chain_id, "%s", cl.chain_id);
+	tx->nonce = 1;
+	if (loy_tx_sign(tx, sk) != 0)
+		abort();
+	memset(q, 0, sizeof *q);
+	q->kind = LOY_CLIENT_SUBMIT;
+}
+
 /* The same member gossips 100 batches of 1,000 transactions with a bad
  * signature (15 MB of checks that all fail) in one burst: the node checks
  * 8 MiB of them at a time and drops the rest, says so, and counts them. */
@@ -405,20 +422,13 @@ static void gossip_flood(struct it_link *l, int to)
 	struct loy_client_request q;
 	struct loy_buf one = {0}, frame = {0}, *txs = NULL;
 	struct loy_tx tx;
-	uint8_t pk[32], sk[64];
 	int sent = 0;
 	long dropped = -1;
 
-	memset(&tx, 0, sizeof tx);
-	loy_keypair(pk, sk);
-	tx.kind = LOY_TX_CUSTOMER_REGISTER;
-	snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
-	tx.nonce = 1;
-	memset(&q, 0, sizeof q);
-	q.kind = LOY_CLIENT_SUBMIT;
+	new_registration(&tx, &q);
 	q.submit.tx_count = PER;
 	txs = calloc(PER, sizeof *txs);
-	if (txs == NULL || loy_tx_sign(&tx, sk) != 0)
+	if (txs == NULL)
 		goto out;
 	tx.nonce = 2; /* the signature no longer matches */
 	if (loy_tx_encode(&tx, &one) != 0)
@@ -648,23 +658,17 @@ static void test_waiting_submits_bounded(void)
 	struct loy_client_request q;
 	struct loy_tx tx;
 	struct loy_buf one = {0};
-	uint8_t pk[32], sk[64], *burst = NULL;
+	uint8_t *burst = NULL;
 	size_t len = 0;
 	struct it_pipe *p = NULL;
 	uint32_t answers;
 	long waiting;
 
-	memset(&tx, 0, sizeof tx);
-	loy_keypair(pk, sk);
-	tx.kind = LOY_TX_CUSTOMER_REGISTER;
-	snprintf(tx.chain_id, sizeof tx.chain_id, "%s", cl.chain_id);
-	tx.nonce = 1;
-	memset(&q, 0, sizeof q);
-	q.kind = LOY_CLIENT_SUBMIT;
+	new_registration(&tx, &q);
 	q.submit.wait = true;
 	q.submit.tx_count = 1;
 	q.submit.txs = &one;
-	if (loy_tx_sign(&tx, sk) == 0 && loy_tx_encode(&tx, &one) == 0)
+	if (loy_tx_encode(&tx, &one) == 0)
 		burst = malloc((size_t)N * (one.len + 64));
 	for (uint32_t i = 0; burst != NULL && i < N; i++) {
 		struct loy_buf f;
