@@ -113,7 +113,7 @@ $(BUILD)/tests/nosan_%: $(BUILD)/rel/tests/nosan/%.o $(BUILD)/rel/libloy.a
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS_ALL) -lcmocka
 
 # Integration tests: a driver that starts real loyd processes.
-$(BUILD)/bin/itest: $(BUILD)/rel/tests/integration/itest.o $(HARNESS_OBJS) $(BUILD)/rel/libloy.a
+$(BUILD)/bin/itest: $(BUILD)/rel/tests/integration/itest.o $(BUILD)/rel/tests/integration/itest_shed.o $(HARNESS_OBJS) $(BUILD)/rel/libloy.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(REL_CFLAGS) -pie -o $@ $^ $(LDLIBS_ALL)
