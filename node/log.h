@@ -3,6 +3,9 @@
 #ifndef LOY_NODE_LOG_H
 #define LOY_NODE_LOG_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "node/config.h"
 
 struct loy_log {
@@ -23,5 +26,11 @@ void loy_logf(const struct loy_log *l, int level, const char *area,
 
 /* Short hex of a key or hash for log lines: 8 hex digits, NUL-terminated. */
 void loy_log_short(char out[9], const uint8_t *bytes);
+/* Whether the k-th occurrence (k >= 1) of a repeated event is logged: the
+ * 1st, 2nd, 4th, 8th..., so that a flood cannot flood the log too. */
+static inline bool loy_log_nth(uint64_t k)
+{
+	return (k & (k - 1)) == 0;
+}
 
 #endif

@@ -116,7 +116,7 @@ void loy_node_on_sync_request(struct loy_node *n,
 	if (!loy_serve_take(&n->serving, peer, &dropped)) {
 		/* logged at the 1st, 2nd, 4th, 8th... drop: a flood cannot
 		 * flood the log either */
-		if ((dropped & (dropped - 1)) == 0)
+		if (loy_log_nth(dropped))
 			LOG_WARN(&n->log, "sync",
 				 "peer %s asks for blocks faster than they are "
 				 "served (%u answers in preparation): dropped "
@@ -197,7 +197,7 @@ void loy_node_on_sync_response(struct loy_node *n,
 		 * and certificate checks each (logged at the 1st, 2nd, 4th...
 		 * of all such answers) */
 		uint64_t u = ++n->sync_unasked;
-		if ((u & (u - 1)) == 0)
+		if (loy_log_nth(u))
 			LOG_WARN(&n->log, "sync",
 				 "peer %s sent blocks this node did not ask "
 				 "for: dropped (%llu such answers so far)",

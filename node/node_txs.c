@@ -314,7 +314,7 @@ static bool gossip_take(struct loy_node *n, const uint8_t *source,
 	if (loy_serve_take_n(&n->gossiping, source, *kib, &dropped))
 		return true;
 	/* logged at the 1st, 2nd, 4th... drop of that peer */
-	if ((dropped & (dropped - 1)) == 0) {
+	if (loy_log_nth(dropped)) {
 		loy_log_short(who, source);
 		LOG_WARN(&n->log, "txs",
 			 "peer %s gossips transactions faster than they are "

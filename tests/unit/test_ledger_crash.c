@@ -236,6 +236,29 @@ static void chain_free(struct chain *ch)
 	free(ch);
 }
 
+/* Asserts l's tip is block want of ch, with its state root. */
+static void assert_tip(struct loy_ledger *l, const struct chain *ch,
+		       uint64_t want)
+{
+	uint64_t h;
+	uint8_t root[32];
+
+	assert_int_equal(loy_ledger_tip(l, &h, NULL, root, NULL), 0);
+	assert_int_equal(h, want);
+	assert_memory_equal(root, ch->root[want], 32);
+}
+
+/* Closes d's ledger if open and frees a test's fixtures. */
+static void teardown(struct fx *f, struct chain *ch, struct fx *d)
+{
+	if (d->l)
+		loy_ledger_close(d->l);
+	d->l = NULL;
+	chain_free(ch);
+	fx_free(d);
+	fx_free(f);
+}
+
 /* Applies blocks 1..n into a group of a fresh store in group mode, then
  * "crashes" (the handle is dropped unflushed in a child). Returns the
  * store's directory owner. */
@@ -386,12 +409,7 @@ static void test_block_log(void **state)
 				   ch->cert[5].data, ch->cert[5].len, 0, NULL),
 	    0);
 	assert_int_equal(tip_elsewhere(d->l), 5);
-	loy_ledger_close(d->l);
-	d->l = NULL;
-
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
+	teardown(f, ch, d);
 }
 
 static uint64_t tip_after_open(struct fx *d)
@@ -467,14 +485,8 @@ static void test_unlogged_blocks(void **state)
 	    0);
 	assert_int_equal(loy_ledger_flush(d->l), 0);
 	assert_int_equal(tip_elsewhere(d->l), 3);
-	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
-	assert_memory_equal(root, ch->root[3], 32);
-	loy_ledger_close(d->l);
-	d->l = NULL;
-
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
+	assert_tip(d->l, ch, 3);
+	teardown(f, ch, d);
 }
 
 /* A group of caught-up blocks only may be flushed without fsync: readers
@@ -487,7 +499,6 @@ static void test_unsynced_flush(void **state)
 	struct fx *d = fx_new(4, 0);
 	bool durable = true;
 	uint64_t h;
-	uint8_t root[32];
 	pid_t pid;
 	int st;
 	(void)state;
@@ -537,15 +548,8 @@ static void test_unsynced_flush(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
-	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
-	assert_int_equal(h, 3);
-	assert_memory_equal(root, ch->root[3], 32);
-	loy_ledger_close(d->l);
-	d->l = NULL;
-
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
+	assert_tip(d->l, ch, 3);
+	teardown(f, ch, d);
 }
 
 /* Blocks go straight into the group (no child transaction): one that
@@ -560,7 +564,6 @@ static void test_group_drop_on_failure(void **state)
 	struct loy_ledger *l;
 	uint32_t replayed = 0;
 	uint64_t h, failed = 0;
-	uint8_t root[32];
 	(void)state;
 	build_chain(f, ch);
 
@@ -585,21 +588,12 @@ static void test_group_drop_on_failure(void **state)
 	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
 	assert_int_equal(loy_ledger_replay_log(d->l, &replayed), 0);
 	assert_int_equal(replayed, failed - 3);
-	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
-	assert_int_equal(h, failed - 1);
-	assert_memory_equal(root, ch->root[failed - 1], 32);
+	assert_tip(d->l, ch, failed - 1);
 	for (h = failed; h <= NBLOCKS; h++)
 		assert_int_equal(apply_h(d->l, ch, h, LOY_APPLY_GROUP), 0);
 	assert_int_equal(loy_ledger_flush(d->l), 0);
-	assert_int_equal(loy_ledger_tip(d->l, &h, NULL, root, NULL), 0);
-	assert_int_equal(h, NBLOCKS);
-	assert_memory_equal(root, ch->root[NBLOCKS], 32);
-	loy_ledger_close(d->l);
-	d->l = NULL;
-
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
+	assert_tip(d->l, ch, NBLOCKS);
+	teardown(f, ch, d);
 }
 
 int main(void)
