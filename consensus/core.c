@@ -635,10 +635,14 @@ static int resume(struct loy_cons *c, const struct loy_cons_persist *p)
 	c->view = p->view;
 	if (c->me < 0)
 		return 0;
-	if (p->voted_prepare)
+	/* A recorded PREPARE may name a block that was never checked (see
+	 * cons_try_prepare): it binds this view to that block, and the vote
+	 * is signed once the block is back and checked. A COMMIT follows our
+	 * own PREPARE of a checked block, so both are signed again at once. */
+	if (p->voted_commit) {
 		cons_sign_vote(c, LOY_VOTE_PREPARE, p->prepare_hash);
-	if (p->voted_commit)
 		cons_sign_vote(c, LOY_VOTE_COMMIT, p->commit_hash);
+	}
 	if (p->in_view_change) {
 		memset(&m, 0, sizeof m);
 		m.kind = LOY_CMSG_VIEW_CHANGE;

@@ -164,19 +164,44 @@ void cons_on_vote(struct loy_cons *c, const struct loy_cmsg *m)
 		cons_try_decide(c, v.view, v.block_hash);
 }
 
+/* Whether our PREPARE of this view is signed (the slot is emptied at each
+ * new view and height). */
+static int prepare_signed(const struct loy_cons *c)
+{
+	return c->mine[MINE_PREPARE].len > 0;
+}
+
+/* PREPARE for the proposal. The record that binds this node to the
+ * proposal at this height and view (voted_prepare) is written as soon as
+ * the proposal is taken, while the node checks the block, instead of after
+ * the check: the vote, queued behind the record, leaves once the check has
+ * passed and the record is durable, so the disk write no longer adds to
+ * every height. A record written for a block whose check then fails binds
+ * the node to that block for this view only, which costs nothing: another
+ * block of the same leader and view is equivocation, never voted for, and
+ * the next view clears the record. Because such a record may name a block
+ * never checked, a restart signs its PREPARE again only after checking the
+ * block again (resume). */
 void cons_try_prepare(struct loy_cons *c)
 {
 	struct cons_cand *k;
 
 	if (c->me < 0 || c->applying || c->rec.in_view_change ||
-	    !c->has_proposal || c->rec.voted_prepare)
+	    !c->has_proposal || prepare_signed(c))
 		return;
+	if (c->rec.voted_prepare &&
+	    memcmp(c->rec.prepare_hash, c->prop_hash, LOY_HASH_SIZE) != 0)
+		return; /* bound to another block at this view */
 	k = cons_cand_find(c, c->prop_hash);
-	if (k == NULL || k->check != CHECK_VALID)
+	if (k == NULL || k->check == CHECK_INVALID)
 		return;
-	c->rec.voted_prepare = 1;
-	memcpy(c->rec.prepare_hash, c->prop_hash, LOY_HASH_SIZE);
-	cons_mark_persist(c);
+	if (!c->rec.voted_prepare) {
+		c->rec.voted_prepare = 1;
+		memcpy(c->rec.prepare_hash, c->prop_hash, LOY_HASH_SIZE);
+		cons_mark_persist(c);
+	}
+	if (k->check != CHECK_VALID)
+		return;
 	cons_sign_vote(c, LOY_VOTE_PREPARE, c->prop_hash);
 	cons_try_commit_vote(c);
 }
@@ -187,7 +212,7 @@ void cons_try_commit_vote(struct loy_cons *c)
 	struct loy_cert cert;
 
 	if (c->me < 0 || c->applying || c->rec.in_view_change ||
-	    !c->rec.voted_prepare || c->rec.voted_commit)
+	    !prepare_signed(c) || c->rec.voted_commit)
 		return;
 	if (cons_count(c, LOY_VOTE_PREPARE, c->view, c->rec.prepare_hash) <
 	    c->quorum)

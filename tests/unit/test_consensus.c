@@ -183,9 +183,112 @@ static void test_single_node_chain(void **state)
 	}
 }
 
-/* Replica 2 of 4 votes PREPARE only after its node validated the block
- * and the vote is persisted; restarted from that record it re-sends the
- * same vote and never votes for another block at that height and view. */
+/* Feeds one signed consensus message to c. */
+static void deliver(struct loy_cons *c, const struct loy_cmsg *m,
+		    struct loy_cons_update *up, uint64_t now)
+{
+	struct loy_cons_event ev;
+	struct loy_buf enc;
+
+	assert_int_equal(loy_cmsg_encode(m, &enc), 0);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_RECEIVE;
+	ev.receive.data = enc.data;
+	ev.receive.len = enc.len;
+	assert_int_equal(step(c, &ev, up, now), 0);
+	loy_buf_free(&enc);
+}
+
+static void checked(struct loy_cons *c, const uint8_t hash[32], int ok,
+		    struct loy_cons_update *up, uint64_t now)
+{
+	struct loy_cons_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_BLOCK_CHECKED;
+	memcpy(ev.checked.hash, hash, 32);
+	ev.checked.ok = ok;
+	assert_int_equal(step(c, &ev, up, now), 0);
+}
+
+static void persisted(struct loy_cons *c, uint64_t seq,
+		      struct loy_cons_update *up, uint64_t now)
+{
+	struct loy_cons_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_PERSISTED;
+	ev.persisted.seq = seq;
+	assert_int_equal(step(c, &ev, up, now), 0);
+}
+
+/* Replica 2 of 4 writes the record that binds it to a proposal while its
+ * node checks the block, and its PREPARE leaves only once both the check
+ * has passed and the record is durable, in either order. */
+static void test_prepare_after_check_and_record(void **state)
+{
+	struct keys k;
+	struct loy_cons_config cfg;
+	struct loy_cons_start st;
+	struct loy_cons *c;
+	struct loy_cons_update up;
+	struct loy_buf blk;
+	uint8_t hash[32];
+	struct loy_cmsg m;
+	uint64_t seq;
+
+	(void)state;
+	make_keys(&k, 4);
+	config(&cfg, k.sk[2]);
+	block1(&blk, hash, k.pk[1], "a", 1000);
+	memset(&m, 0, sizeof m);
+	m.kind = LOY_CMSG_PROPOSE;
+	strcpy(m.chain_id, CHAIN);
+	m.height = 1;
+	m.block = blk;
+	assert_int_equal(loy_cmsg_sign(&m, hash, k.sk[1]), 0);
+
+	/* the record is durable first, then the check passes */
+	start(&st, &k, 4, NULL);
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	deliver(c, &m, &up, 1001);
+	assert_int_equal(up.n_checks, 1);
+	assert_true(up.flags & LOY_CONS_UPDATE_PERSIST);
+	assert_true(up.persist->voted_prepare);
+	assert_memory_equal(up.persist->prepare_hash, hash, 32);
+	seq = up.persist_seq;
+	persisted(c, seq, &up, 1002);
+	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
+	checked(c, hash, 1, &up, 1003);
+	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, hash), 1);
+	assert_false(up.flags & LOY_CONS_UPDATE_PERSIST); /* no second write */
+	loy_cons_free(c);
+
+	/* the check passes first, then the record is durable */
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	deliver(c, &m, &up, 1001);
+	seq = up.persist_seq;
+	checked(c, hash, 1, &up, 1002);
+	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
+	persisted(c, seq, &up, 1003);
+	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, hash), 1);
+	loy_cons_free(c);
+
+	/* a block that fails its check never gets a PREPARE */
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	deliver(c, &m, &up, 1001);
+	seq = up.persist_seq;
+	checked(c, hash, 0, &up, 1002);
+	persisted(c, seq, &up, 1003);
+	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
+	loy_cons_free(c);
+	loy_buf_free(&blk);
+}
+
+/* Restarted from a record written before its block's check completed,
+ * replica 2 signs nothing until the block is back and checked again, then
+ * sends the same PREPARE; it never votes for another block at that height
+ * and view. A record with a COMMIT is re-sent at once. */
 static void test_persist_before_send_and_restart(void **state)
 {
 	struct keys k;
@@ -195,9 +298,9 @@ static void test_persist_before_send_and_restart(void **state)
 	struct loy_cons_event ev;
 	struct loy_cons_update up;
 	struct loy_cons_persist rec;
-	struct loy_buf blk, blk2, enc;
+	struct loy_buf blk, blk2;
 	uint8_t hash[32], hash2[32];
-	struct loy_cmsg m;
+	struct loy_cmsg m, m2;
 
 	(void)state;
 	make_keys(&k, 4);
@@ -212,47 +315,50 @@ static void test_persist_before_send_and_restart(void **state)
 	m.height = 1;
 	m.block = blk;
 	assert_int_equal(loy_cmsg_sign(&m, hash, k.sk[1]), 0);
-	assert_int_equal(loy_cmsg_encode(&m, &enc), 0);
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_RECEIVE;
-	ev.receive.data = enc.data;
-	ev.receive.len = enc.len;
-	assert_int_equal(step(c, &ev, &up, 1001), 0);
+	deliver(c, &m, &up, 1001);
 	assert_int_equal(up.n_checks, 1);
 	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_BLOCK_CHECKED;
-	memcpy(ev.checked.hash, hash, 32);
-	ev.checked.ok = 1;
-	assert_int_equal(step(c, &ev, &up, 1002), 0);
 	assert_true(up.flags & LOY_CONS_UPDATE_PERSIST);
-	assert_int_equal(up.n_sends, 0); /* held until durable */
 	rec = *up.persist;
 	assert_true(rec.voted_prepare);
 	assert_memory_equal(rec.prepare_hash, hash, 32);
-	loy_buf_free(&enc);
+	checked(c, hash, 1, &up, 1002);
+	assert_int_equal(up.n_sends, 0); /* held until durable */
 	loy_cons_free(c); /* crash before the persist completed: no vote out */
 
-	/* restart from the record */
+	/* restart from the record: no vote before the block is checked */
+	start(&st, &k, 4, &rec);
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	memset(&ev, 0, sizeof ev);
+	ev.type = LOY_CONS_TICK;
+	assert_int_equal(step(c, &ev, &up, 1003), 0);
+	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
+	/* a conflicting block from the same leader and view gets no vote */
+	block1(&blk2, hash2, k.pk[1], "b", 1000);
+	m2 = m;
+	m2.block = blk2;
+	assert_int_equal(loy_cmsg_sign(&m2, hash2, k.sk[1]), 0);
+	deliver(c, &m2, &up, 1004);
+	assert_int_equal(up.n_checks, 0);
+	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
+	/* the leader re-sends its proposal: checked again, then voted */
+	deliver(c, &m, &up, 1005);
+	assert_int_equal(up.n_checks, 1);
+	assert_false(up.flags & LOY_CONS_UPDATE_PERSIST); /* already bound */
+	checked(c, hash, 1, &up, 1006);
+	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, hash), 1);
+	loy_cons_free(c);
+
+	/* a record with a COMMIT: both votes leave again at once */
+	rec.voted_commit = 1;
+	memcpy(rec.commit_hash, hash, 32);
 	start(&st, &k, 4, &rec);
 	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
 	memset(&ev, 0, sizeof ev);
 	ev.type = LOY_CONS_TICK;
 	assert_int_equal(step(c, &ev, &up, 1003), 0);
 	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, hash), 1);
-	/* a conflicting block from the same leader and view gets no vote */
-	block1(&blk2, hash2, k.pk[1], "b", 1000);
-	m.block = blk2;
-	assert_int_equal(loy_cmsg_sign(&m, hash2, k.sk[1]), 0);
-	assert_int_equal(loy_cmsg_encode(&m, &enc), 0);
-	memset(&ev, 0, sizeof ev);
-	ev.type = LOY_CONS_RECEIVE;
-	ev.receive.data = enc.data;
-	ev.receive.len = enc.len;
-	assert_int_equal(step(c, &ev, &up, 1004), 0);
-	assert_int_equal(up.n_checks, 0);
-	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, hash2), 0);
-	loy_buf_free(&enc);
+	assert_int_equal(count_kind(&up, LOY_CMSG_COMMIT, hash), 1);
 	loy_buf_free(&blk);
 	loy_buf_free(&blk2);
 	loy_cons_free(c);
@@ -684,6 +790,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_single_node_chain),
+	    cmocka_unit_test(test_prepare_after_check_and_record),
 	    cmocka_unit_test(test_persist_before_send_and_restart),
 	    cmocka_unit_test(test_equivocation_is_evidence),
 	    cmocka_unit_test(test_catch_up_checks_certificates),
