@@ -52,12 +52,48 @@ static int one_id(struct cli *c, int argc, char **argv,
 	return 0;
 }
 
+/* Stage timings of status (node/timing.h): one line per stage. */
+static void print_timing(FILE *out, const json_t *t)
+{
+	static const struct {
+		const char *key, *what;
+	} st[] = {
+	    {"height", "one block applied to the next"},
+	    {"propose", "the leader gathers, builds and sends the block"},
+	    {"check", "this node executes the proposal"},
+	    {"vote", "vote records written, PREPARE and COMMIT rounds"},
+	    {"apply", "decided to applied here"},
+	    {"admit", "a batch's signature checks (last batches)"},
+	    {"flush", "a group written to data.mdb (last flushes)"},
+	};
+
+	if (!json_is_object(t))
+		return;
+	fprintf(out, "timing        ms p50 / p90 / p99 (samples), of the "
+		     "last heights here\n");
+	for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+		char key[32];
+		const json_t *s;
+
+		snprintf(key, sizeof key, "%s_us", st[i].key);
+		s = json_object_get(t, key);
+		fprintf(out, "  %-8s %7.1f / %6.1f / %6.1f (%lld)  %s\n",
+			st[i].key, (double)ival(s, "p50") / 1000,
+			(double)ival(s, "p90") / 1000,
+			(double)ival(s, "p99") / 1000, ival(s, "n"),
+			st[i].what);
+	}
+}
+
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
 	    "loyctl status",
-	    "The node's name, chain, height, view, leader, state root, peers "
-	    "and mempool.",
+	    "The node's name, chain, height, view, leader, state root, peers, "
+	    "mempool,\nload it sheds, and where its time goes: p50/p90/p99 of "
+	    "each stage of\nits last 256 heights (propose, check, vote, "
+	    "apply), "
+	    "of admission and of\nflushes.",
 	    NULL, "  loyctl status --node 127.0.0.1:7202\n"};
 	json_t *p;
 	int np, rv = cli_parse(c, argc, argv, NULL, NULL, 0, &np, &u);
@@ -95,6 +131,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			ival(p, "sync_requests_dropped"),
 			ival(p, "sync_answers_unasked"),
 			ival(p, "gossip_batches_dropped"));
+		print_timing(c->out, json_object_get(p, "timing"));
 	}
 	json_decref(p);
 	return CLI_OK;

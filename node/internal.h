@@ -17,6 +17,7 @@
 #include "node/persist.h"
 #include "node/reach.h"
 #include "node/serve_limit.h"
+#include "node/timing.h"
 #include "node/vcache.h"
 #include "node/worker.h"
 #include "wire/block.h"
@@ -139,6 +140,7 @@ struct loy_node {
 	struct loy_serve_limit asked;     /* sync requests out per peer */
 	struct loy_serve_limit gossiping; /* KiB of gossip being checked */
 	uint64_t sync_unasked;            /* answers dropped: not asked for */
+	struct loy_timing timing;         /* stages of the last heights */
 
 	bool stopping;
 	bool damage_logged; /* the ledger's damage was logged (once) */

@@ -516,6 +516,7 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 		goto fail;
 	}
 	loy_reach_init(&n->reach, loy_node_now_ms());
+	loy_timing_init(&n->timing);
 	loy_serve_limit_init(&n->serving, SERVE_PER_PEER);
 	loy_serve_limit_init(&n->asked, ASKED_PER_PEER);
 	loy_serve_limit_init(&n->gossiping, GOSSIP_KIB_PER_PEER);

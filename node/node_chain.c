@@ -240,6 +240,11 @@ static void build_done(struct loy_job *j)
 		staged_keep(n, b->staged);
 		b->staged = NULL;
 	}
+	if (b->rv == 0) {
+		uint64_t now = loy_timing_now_us();
+		loy_timing_proposed(&n->timing, b->height, now);
+		loy_timing_checked(&n->timing, b->height, now);
+	}
 	ev.built.height = b->height;
 	ev.built.view = b->view;
 	ev.built.data = b->rv == 0 ? b->block.data : NULL;
@@ -428,6 +433,8 @@ static void check_done(struct loy_job *j)
 		staged_keep(n, c->staged);
 		c->staged = NULL;
 	}
+	if (c->ok)
+		loy_timing_checked(&n->timing, c->height, loy_timing_now_us());
 	memcpy(ev.checked.hash, c->hash, LOY_HASH_SIZE);
 	ev.checked.ok = c->ok;
 	loy_node_cons_event(n, &ev);
@@ -473,6 +480,7 @@ void loy_node_check(struct loy_node *n, const struct loy_cons_check *chk)
 	}
 	c->height = chk->height;
 	c->t_queued = loy_node_now_ms();
+	loy_timing_proposed(&n->timing, c->height, loy_timing_now_us());
 	memcpy(c->hash, chk->hash, LOY_HASH_SIZE);
 	mark_known(n, c);
 	c->job.run = check_run;
@@ -645,6 +653,7 @@ static void apply_done(struct loy_job *j)
 		  (unsigned long long)(a->t_ran - a->t_run));
 	if (n->api)
 		loy_client_api_release(n->api);
+	loy_timing_applied(&n->timing, a->height, loy_timing_now_us());
 	ev.applied.height = a->height;
 	ev.applied.next = &a->next;
 	ev.applied.pending_txs = (uint32_t)loy_mempool_count(n->mempool);
@@ -707,6 +716,7 @@ void loy_node_commit(struct loy_node *n, const struct loy_cons_update *up)
 	a->height = up->commit.height;
 	a->fetched = up->commit.fetched;
 	a->t_queued = loy_node_now_ms();
+	loy_timing_decided(&n->timing, a->height, loy_timing_now_us());
 	a->job.run = apply_run;
 	a->job.done = apply_done;
 	loy_node_ledger_job(n, &a->job);

@@ -105,10 +105,12 @@ int loy_node_group_after_apply(struct loy_node *n,
 
 void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st)
 {
-	if (st->flushed && st->blocks > 0)
+	if (st->flushed && st->blocks > 0) {
+		loy_timing_add(&n->timing, LOY_T_FLUSH, st->ms * 1000u);
 		LOG_DEBUG(&n->log, "chain",
 			  "wrote %u blocks (%u txs) to data.mdb in %llu ms",
 			  st->blocks, st->txs, (unsigned long long)st->ms);
+	}
 }
 
 struct flush_job {

@@ -31,6 +31,7 @@ struct admit_job {
 	uint32_t parts_left;
 	struct loy_node *node;
 	uint64_t t_queued, t_run, t_ran;
+	uint64_t t_queued_us; /* for the node's admission timing */
 	uint32_t count;
 	struct admit_item *items;
 	int gossip;
@@ -253,6 +254,9 @@ static void admit_finish(struct admit_job *a)
 	}
 	if (a->gossip && added && n->net && !n->stopping)
 		gossip(n, a);
+	if (a->t_queued_us != 0)
+		loy_timing_add(&n->timing, LOY_T_ADMIT,
+			       loy_timing_now_us() - a->t_queued_us);
 	for (uint32_t i = 0; i < a->count; i++)
 		loy_buf_free(&a->items[i].bytes);
 	LOG_DEBUG(&n->log, "txs",
@@ -375,6 +379,7 @@ void loy_node_admit(struct loy_node *n, const struct loy_buf *txs,
 	}
 	a->node = n;
 	a->t_queued = loy_node_now_ms();
+	a->t_queued_us = loy_timing_now_us();
 	a->parts_left = (count + ADMIT_PART - 1) / ADMIT_PART;
 	if (a->parts_left == 0) {
 		a->parts_left = 1;

@@ -615,6 +615,28 @@ void loy_node_query(struct loy_node *n, uint64_t request_id,
 	loy_node_pool_job(n, &j->job);
 }
 
+/* Percentiles of each stage of the last heights (node/timing.h), in us. */
+static json_t *timing_json(const struct loy_timing *t)
+{
+	json_t *o = json_object();
+
+	for (int s = 0; s < LOY_T_COUNT && o; s++) {
+		struct loy_timing_pct p;
+		char key[32];
+
+		loy_timing_pct(t, (enum loy_timing_stage)s, &p);
+		snprintf(key, sizeof key, "%s_us",
+			 loy_timing_name((enum loy_timing_stage)s));
+		json_object_set_new(
+		    o, key,
+		    json_pack("{s:I, s:I, s:I, s:I, s:I}", "n", (json_int_t)p.n,
+			      "p50", (json_int_t)p.p50_us, "p90",
+			      (json_int_t)p.p90_us, "p99", (json_int_t)p.p99_us,
+			      "max", (json_int_t)p.max_us));
+	}
+	return o;
+}
+
 json_t *loy_node_status_json(struct loy_node *n);
 json_t *loy_node_status_json(struct loy_node *n)
 {
@@ -666,6 +688,7 @@ json_t *loy_node_status_json(struct loy_node *n)
 				    u64_json(n->sync_unasked));
 		json_object_set_new(o, "gossip_batches_dropped",
 				    u64_json(loy_serve_dropped(&n->gossiping)));
+		json_object_set_new(o, "timing", timing_json(&n->timing));
 	}
 	return o;
 }

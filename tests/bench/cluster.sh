@@ -59,6 +59,17 @@ half_tps=$(echo "$half_json" | num committed_tx_per_s)
 printf '50%% of peak (%s tx/s offered, %.0f committed): latency p50 %.1f ms, p99 %.1f ms (goal < 50)\n' \
 	"$half" "$half_tps" "$half_p50" "$half_p99"
 echo "  each transaction's send and commit time: $out/half-latency.txt (loyctl bench --latency-log)"
+# Where node 1's time went over its last heights of that run (loyctl status).
+"$bin/loyctl" --json --node "127.0.0.1:$((base + 100))" status >"$out/half-status.json" 2>/dev/null || true
+stage() { # stage name, percentile: ms (0 when absent)
+	awk -v k="\"$1_us\":" -v f="\"$2\":" '$1 == k {s = 1} s && $1 == f {gsub(",", "", $2); printf "%.1f", $2 / 1000; found = 1; exit} END {if (!found) print 0}' "$out/half-status.json"
+}
+for st in height propose check vote apply admit flush; do
+	for pc in p50 p99; do eval "t_${st}_$pc=$(stage $st $pc)"; done
+done
+printf '  node 1, its last heights of that run (loyctl status): height p50 %s ms, p99 %s = propose %s + check %s + vote %s + apply %s (p50s; p99s %s, %s, %s, %s)\n' \
+	"$t_height_p50" "$t_height_p99" "$t_propose_p50" "$t_check_p50" "$t_vote_p50" "$t_apply_p50" "$t_propose_p99" "$t_check_p99" "$t_vote_p99" "$t_apply_p99"
+printf '  admission of a batch p50 %s ms, p99 %s; data.mdb flushes p50 %s ms, p99 %s\n' "$t_admit_p50" "$t_admit_p99" "$t_flush_p50" "$t_flush_p99"
 
 # Catch-up: wipe node 4 and time its return to the others' height.
 h=$(height 1)
@@ -97,7 +108,8 @@ cat >"$out/cluster.json" <<JSON
 {"limit": {"verify_per_s_one_core": $one, "verify_per_s_all_cores": $all, "cluster_tx_per_s": $limit},
  "peak": {"committed_tx_per_s": $peak, "p50_ms": $peak_p50, "p99_ms": $peak_p99, "ratio_to_limit": $(echo "$peak $limit" | awk '{print $1/$2}')},
  "low_load": {"rate": 100, "p50_ms": $low_p50, "p99_ms": $low_p99},
- "half_peak": {"rate": $half, "committed_tx_per_s": $half_tps, "p50_ms": $half_p50, "p99_ms": $half_p99},
+ "half_peak": {"rate": $half, "committed_tx_per_s": $half_tps, "p50_ms": $half_p50, "p99_ms": $half_p99,
+   "node1_stage_ms": {"height": [$t_height_p50, $t_height_p99], "propose": [$t_propose_p50, $t_propose_p99], "check": [$t_check_p50, $t_check_p99], "vote": [$t_vote_p50, $t_vote_p99], "apply": [$t_apply_p50, $t_apply_p99], "admit": [$t_admit_p50, $t_admit_p99], "flush": [$t_flush_p50, $t_flush_p99]}},
  "catch_up": {"blocks": $h, "blocks_per_s": $catch, "cluster_blocks_per_s": $made, "ratio": $(echo "$catch $made" | awk '{print $1 / ($2 > 0 ? $2 : 1)}')},
  "disk_kib_per_tx_per_node": $kb_per_tx,
  "rss_mib": [$rss], "private_mib": [$priv]}

@@ -63,7 +63,11 @@ sample_start() {
 				p=$(eval echo "\$pid$i")
 				kb=$(awk '$1 == "RssAnon:" {print $2}' "/proc/$p/status" 2>/dev/null)
 				m=$(cat "$net/anon$i" 2>/dev/null || echo 0)
-				[ -n "$kb" ] && [ "$kb" -gt "$m" ] && echo "$kb" >"$net/anon$i"
+				# a rename, so that sample_stop never leaves a
+				# half-written file behind
+				[ -n "$kb" ] && [ "$kb" -gt "$m" ] &&
+					echo "$kb" >"$net/anon$i.new" &&
+					mv "$net/anon$i.new" "$net/anon$i"
 			done
 			sleep 0.2
 		done

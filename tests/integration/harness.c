@@ -650,6 +650,11 @@ int it_peers(struct it_cluster *c, int i)
 	return n;
 }
 
+char *it_status_json(struct it_cluster *c, int i)
+{
+	return status_json(c, i, false);
+}
+
 long it_status_num(struct it_cluster *c, int i, const char *key)
 {
 	char *js = status_json(c, i, false);

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ledger/query_kinds.h"
 #include "node/peer.h"
 #include "node/serve_limit.h"
@@ -74,6 +76,45 @@ static int leader_index(void)
 	return idx;
 }
 
+/* After the agreement run, status splits node 1's last heights into
+ * stages that add up: each stage's median at most the height's p99, the
+ * height's median at least the largest stage median it is made of. */
+static void check_timing(void)
+{
+	static const char *const parts[] = {"propose_us", "check_us", "vote_us",
+					    "apply_us"};
+	char *js = it_status_json(&cl, 1);
+	json_t *o = js ? json_loads(js, 0, NULL) : NULL;
+	json_t *t = json_object_get(o, "timing");
+	json_t *h = json_object_get(t, "height_us");
+	double hp50 = json_number_value(json_object_get(h, "p50")) / 1000;
+	double hp99 = json_number_value(json_object_get(h, "p99")) / 1000;
+	double sum = 0;
+	bool ok = json_integer_value(json_object_get(h, "n")) >= 10 &&
+		  hp50 > 0 && hp99 >= hp50;
+
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		json_t *s = json_object_get(t, parts[i]);
+		double p50 =
+		    json_number_value(json_object_get(s, "p50")) / 1000;
+		ok = ok && json_integer_value(json_object_get(s, "n")) > 0 &&
+		     p50 <= hp99;
+		sum += p50;
+	}
+	ok = ok && json_integer_value(json_object_get(
+		       json_object_get(t, "admit_us"), "n")) > 0;
+	CHECK(ok,
+	      "status times node 1's heights by stage (height p50 %.1f ms, "
+	      "p99 %.1f; stage medians sum to %.1f)",
+	      hp50, hp99, sum);
+	fprintf(stderr,
+		"itest: node 1's heights: p50 %.1f ms, p99 %.1f ms; stage "
+		"medians sum to %.1f ms\n",
+		hp50, hp99, sum);
+	json_decref(o);
+	free(js);
+}
+
 static void test_agree(void)
 {
 	double t0 = secs();
@@ -89,6 +130,7 @@ static void test_agree(void)
 	CHECK(it_wait_converged(&cl, 1, 10000),
 	      "four nodes agree on height and state root");
 	fprintf(stderr, "itest: agreement: 2000 txs in %.2f s\n", secs() - t0);
+	check_timing();
 }
 
 /* A client told that its transaction committed reads it back at once from

@@ -103,6 +103,8 @@ int it_submit_registrations(struct it_cluster *c, int i, uint32_t count,
 
 /* A number from node i's status ("clients_paused"...), or -1. */
 long it_status_num(struct it_cluster *c, int i, const char *key);
+/* Node i's STATUS answer as JSON text (malloc'd), or NULL. */
+char *it_status_json(struct it_cluster *c, int i);
 /* Height and state root (hex) of node i, or -1. */
 long it_height(struct it_cluster *c, int i, char root[65]);
 /* Node i's count of connected peers (status), or -1. */
