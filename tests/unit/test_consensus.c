@@ -183,6 +183,20 @@ static void test_single_node_chain(void **state)
 	}
 }
 
+/* A PROPOSE of a height-1 block by validator 1, the leader of (1, 0) (memo
+ * tells blocks apart); blk holds the block's bytes, which m points to. */
+static void proposal1(struct loy_cmsg *m, struct loy_buf *blk, uint8_t hash[32],
+		      const struct keys *k, const char *memo)
+{
+	block1(blk, hash, k->pk[1], memo, 1000);
+	memset(m, 0, sizeof *m);
+	m->kind = LOY_CMSG_PROPOSE;
+	strcpy(m->chain_id, CHAIN);
+	m->height = 1;
+	m->block = *blk;
+	assert_int_equal(loy_cmsg_sign(m, hash, k->sk[1]), 0);
+}
+
 /* Feeds one signed consensus message to c. */
 static void deliver(struct loy_cons *c, const struct loy_cmsg *m,
 		    struct loy_cons_update *up, uint64_t now)
@@ -240,13 +254,7 @@ static void test_prepare_after_check_and_record(void **state)
 	(void)state;
 	make_keys(&k, 4);
 	config(&cfg, k.sk[2]);
-	block1(&blk, hash, k.pk[1], "a", 1000);
-	memset(&m, 0, sizeof m);
-	m.kind = LOY_CMSG_PROPOSE;
-	strcpy(m.chain_id, CHAIN);
-	m.height = 1;
-	m.block = blk;
-	assert_int_equal(loy_cmsg_sign(&m, hash, k.sk[1]), 0);
+	proposal1(&m, &blk, hash, &k, "a");
 
 	/* the record is durable first, then the check passes */
 	start(&st, &k, 4, NULL);
@@ -307,14 +315,7 @@ static void test_persist_before_send_and_restart(void **state)
 	config(&cfg, k.sk[2]);
 	start(&st, &k, 4, NULL);
 	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
-	/* leader of (1, 0) is validator 1 */
-	block1(&blk, hash, k.pk[1], "a", 1000);
-	memset(&m, 0, sizeof m);
-	m.kind = LOY_CMSG_PROPOSE;
-	strcpy(m.chain_id, CHAIN);
-	m.height = 1;
-	m.block = blk;
-	assert_int_equal(loy_cmsg_sign(&m, hash, k.sk[1]), 0);
+	proposal1(&m, &blk, hash, &k, "a");
 	deliver(c, &m, &up, 1001);
 	assert_int_equal(up.n_checks, 1);
 	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
@@ -334,10 +335,7 @@ static void test_persist_before_send_and_restart(void **state)
 	assert_int_equal(step(c, &ev, &up, 1003), 0);
 	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
 	/* a conflicting block from the same leader and view gets no vote */
-	block1(&blk2, hash2, k.pk[1], "b", 1000);
-	m2 = m;
-	m2.block = blk2;
-	assert_int_equal(loy_cmsg_sign(&m2, hash2, k.sk[1]), 0);
+	proposal1(&m2, &blk2, hash2, &k, "b");
 	deliver(c, &m2, &up, 1004);
 	assert_int_equal(up.n_checks, 0);
 	assert_int_equal(count_kind(&up, LOY_CMSG_PREPARE, NULL), 0);
