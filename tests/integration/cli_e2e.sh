@@ -166,7 +166,11 @@ check "export" test -s "$dir/chain.loy"
 check "audit of the export" "$loyctl" audit --file "$dir/chain.loy" --genesis "$dir/net/genesis.json"
 cp "$dir/chain.loy" "$dir/bad.loy"
 size=$(stat -c %s "$dir/bad.loy")
-printf '\xff' | dd of="$dir/bad.loy" bs=1 seek=$((size - 40)) conv=notrunc 2>/dev/null
+# invert the byte (writing a constant would leave it as it was 1 time in 256)
+byte=$(od -An -tu1 -j $((size - 40)) -N1 "$dir/bad.loy" | tr -d ' ')
+printf "\\$(printf '%03o' $((byte ^ 0xff)))" |
+	dd of="$dir/bad.loy" bs=1 seek=$((size - 40)) conv=notrunc 2>/dev/null
+check "tampered copy differs" test "$(cmp "$dir/chain.loy" "$dir/bad.loy" | wc -l)" -eq 1
 out=$("$loyctl" audit --file "$dir/bad.loy" --genesis "$dir/net/genesis.json" 2>&1)
 rc=$?
 check "audit of a tampered copy fails" test $rc -eq 1
