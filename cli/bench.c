@@ -5,6 +5,8 @@
  * committed tx/s and submit-to-commit latency percentiles. */
 #include "cli/cli.h"
 
+#include "cli/bench_nodes.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -258,7 +260,9 @@ static const struct cli_usage bench_usage = {
     "SUBSCRIBE stream. The first S seconds warm the cluster up and are left\n"
     "out: committed tx/s counts commits after them, latencies are of\n"
     "transactions sent after them. Reports committed tx/s and latency\n"
-    "p50/p90/p99/max.",
+    "p50/p90/p99/max, and each node's cost over the run from its status\n"
+    "(--node and the --spread nodes): CPU cores busy, signatures verified,\n"
+    "resident memory; then CPU and signature checks per committed tx.",
     "  --txs N          transactions in the measured window (default 20000)\n"
     "  --duration S     longest submit window, seconds (default 30)\n"
     "  --customers C    customers (default 1000)\n"
@@ -313,6 +317,7 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	uint32_t nlat = 0, ncommitted = 0, nwindow = 0, nspread = 0;
 	char spread_buf[1024];
 	const char *spread[MAX_CONNS];
+	struct bench_nodes bn;
 	int np, rv;
 
 	sa.cn.fd = -1;
@@ -510,6 +515,8 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 	}
+	bench_nodes_init(&bn, c->node, spread, nspread);
+	bench_nodes_sample(&bn, 0);
 	fprintf(c->err, "bench: submitting over %u connections (%s)...\n",
 		b->conns, rate ? "open loop" : "closed loop");
 	clock_gettime(CLOCK_MONOTONIC, &b->t0);
@@ -526,6 +533,7 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 		   atomic_load(&b->submitted) &&
 	       now_s(&b->t0) < b->duration + 10)
 		usleep(10000);
+	bench_nodes_sample(&bn, 1);
 	atomic_store(&b->stop, true);
 	pthread_join(st, NULL);
 	for (uint32_t k = 0; k < b->conns; k++)
@@ -577,6 +585,9 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 			    p90, "p99", p99, "max", mx, "batch",
 			    (json_int_t)b->batch, "customers",
 			    (json_int_t)ncust, "rate", (double)rate);
+			json_t *nodes = bench_nodes_json(&bn, ncommitted);
+			json_object_update(o, nodes);
+			json_decref(nodes);
 			cli_print_json(c, o);
 			json_decref(o);
 		} else {
@@ -597,6 +608,7 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 			    (unsigned long long)(ncommitted - ok),
 			    (unsigned long long)ref, elapsed, warm, tps, p50,
 			    p90, p99, mx);
+			bench_nodes_print(c->out, &bn, ncommitted);
 		}
 		rv = ncommitted > 0 && !log_bad ? CLI_OK : CLI_FAIL;
 	}

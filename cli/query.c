@@ -85,6 +85,26 @@ static void print_timing(FILE *out, const json_t *t)
 	}
 }
 
+/* CPU and memory of the node's process, and its signature checks. */
+static void print_process(FILE *out, const json_t *p)
+{
+	const json_t *pr = json_object_get(p, "process");
+
+	if (pr == NULL)
+		return;
+	fprintf(out,
+		"process       CPU %.1f s (user %.1f, system %.1f), memory "
+		"%.0f MiB private now, %.0f MiB resident at most\n"
+		"signatures    %lld transactions verified here\n",
+		json_number_value(json_object_get(pr, "cpu_user_s")) +
+		    json_number_value(json_object_get(pr, "cpu_system_s")),
+		json_number_value(json_object_get(pr, "cpu_user_s")),
+		json_number_value(json_object_get(pr, "cpu_system_s")),
+		(double)ival(pr, "rss_anon_kib") / 1024,
+		(double)ival(pr, "max_rss_kib") / 1024,
+		ival(p, "tx_signature_checks"));
+}
+
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
@@ -93,7 +113,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	    "mempool,\nload it sheds, and where its time goes: p50/p90/p99 of "
 	    "each stage of\nits last 256 heights (propose, check, vote, "
 	    "apply), "
-	    "of admission and of\nflushes.",
+	    "of admission and of\nflushes; the CPU time and memory of its "
+	    "process, and the transaction\nsignatures it has verified.",
 	    NULL, "  loyctl status --node 127.0.0.1:7202\n"};
 	json_t *p;
 	int np, rv = cli_parse(c, argc, argv, NULL, NULL, 0, &np, &u);
@@ -131,6 +152,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			ival(p, "sync_requests_dropped"),
 			ival(p, "sync_answers_unasked"),
 			ival(p, "gossip_batches_dropped"));
+		print_process(c->out, p);
 		print_timing(c->out, json_object_get(p, "timing"));
 	}
 	json_decref(p);

@@ -135,6 +135,10 @@ struct loy_node {
 	uint8_t tip_root[LOY_HASH_SIZE];
 	struct loy_valset valset; /* of tip_height + 1 */
 	uint64_t committed_txs;
+	/* transaction signatures this node verified (admission and block
+	 * checks): once per transaction when the verified cache works, which
+	 * loyctl bench reports per committed transaction */
+	uint64_t sig_checks;
 	uint64_t fetch_from; /* last logged "behind: fetching" height */
 	struct loy_serve_limit serving;   /* sync answers per asking peer */
 	struct loy_serve_limit asked;     /* sync requests out per peer */

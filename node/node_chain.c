@@ -429,6 +429,7 @@ static void check_done(struct loy_job *j)
 		  (unsigned long long)c->height, c->n_txs, c->verified,
 		  (unsigned long long)(c->t_run - c->t_queued),
 		  (unsigned long long)(c->t_ran - c->t_run));
+	n->sig_checks += c->verified;
 	if (c->ok && c->staged) {
 		staged_keep(n, c->staged);
 		c->staged = NULL;

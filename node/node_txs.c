@@ -20,6 +20,7 @@ struct admit_item {
 	int code;        /* 0 so far, else a LOY_E* code */
 	const char *why; /* static text */
 	int verify;      /* needs a signature check on the pool */
+	bool checked;    /* its signature was verified here (pool thread) */
 };
 
 /* Signature checks of a batch are split into parts of at most this many
@@ -66,9 +67,9 @@ static void admit_run(struct loy_job *j)
 			it->why = "malformed transaction";
 			continue;
 		}
-		if (!loy_vcache_has(&a->node->verified, it->hash) &&
-		    loy_tx_verify_encoded(&tx, it->bytes.data, it->bytes.len) !=
-			0) {
+		it->checked = !loy_vcache_has(&a->node->verified, it->hash);
+		if (it->checked && loy_tx_verify_encoded(&tx, it->bytes.data,
+							 it->bytes.len) != 0) {
 			it->code = LOY_EBADSIG;
 			it->why = "bad signature";
 		} else {
@@ -231,6 +232,7 @@ static void admit_finish(struct admit_job *a)
 
 	for (uint32_t i = 0; i < a->count; i++) {
 		struct admit_item *it = &a->items[i];
+		n->sig_checks += it->checked;
 		if (it->code == 0 && it->verify && !n->stopping) {
 			int rv = loy_mempool_add(n->mempool, it->hash,
 						 it->signer, it->nonce,

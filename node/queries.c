@@ -1,5 +1,5 @@
 /* Client queries answered from the ledger on the thread pool (read-only
- * LMDB transactions never block the writer), as JSON; and the status. */
+ * LMDB transactions never block the writer), as JSON. */
 #include "node/internal.h"
 
 #include <jansson.h>
@@ -13,6 +13,8 @@
 #include "wire/client.h"
 #include "wire/error.h"
 #include "wire/tx.h"
+
+#include "node/json_fmt.h"
 
 typedef void (*reply_fn)(void *data, uint64_t request_id, int code,
 			 const char *msg, json_t *payload);
@@ -28,25 +30,6 @@ struct query_job {
 	reply_fn reply;
 	void *data;
 };
-
-static json_t *id_json(const uint8_t id[LOY_ID_SIZE])
-{
-	char s[LOY_ID_STR_SIZE];
-	loy_id_format(s, id);
-	return json_string(s);
-}
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-	char s[2 * 64 + 1];
-	loy_hex(s, p, n);
-	return json_string(s);
-}
-
-static json_t *u64_json(uint64_t v)
-{
-	return json_integer((json_int_t)v);
-}
 
 /* Argument getters: fail the job with a clear message on a bad argument. */
 static int arg_id(struct query_job *j, uint32_t i, uint8_t id[LOY_ID_SIZE])
@@ -613,82 +596,4 @@ void loy_node_query(struct loy_node *n, uint64_t request_id,
 	j->job.run = query_run;
 	j->job.done = query_done;
 	loy_node_pool_job(n, &j->job);
-}
-
-/* Percentiles of each stage of the last heights (node/timing.h), in us. */
-static json_t *timing_json(const struct loy_timing *t)
-{
-	json_t *o = json_object();
-
-	for (int s = 0; s < LOY_T_COUNT && o; s++) {
-		struct loy_timing_pct p;
-		char key[32];
-
-		loy_timing_pct(t, (enum loy_timing_stage)s, &p);
-		snprintf(key, sizeof key, "%s_us",
-			 loy_timing_name((enum loy_timing_stage)s));
-		json_object_set_new(
-		    o, key,
-		    json_pack("{s:I, s:I, s:I, s:I, s:I}", "n", (json_int_t)p.n,
-			      "p50", (json_int_t)p.p50_us, "p90",
-			      (json_int_t)p.p90_us, "p99", (json_int_t)p.p99_us,
-			      "max", (json_int_t)p.max_us));
-	}
-	return o;
-}
-
-json_t *loy_node_status_json(struct loy_node *n);
-json_t *loy_node_status_json(struct loy_node *n)
-{
-	uint8_t keys[LOY_MAX_VALIDATORS][LOY_PUBKEY_SIZE];
-	uint32_t np =
-	    n->net ? loy_peer_net_connected(n->net, keys, LOY_MAX_VALIDATORS)
-		   : 0;
-	uint64_t height = loy_cons_height(n->cons),
-		 view = loy_cons_view(n->cons);
-	json_t *peers = json_array(), *o;
-	const uint8_t *leader = NULL;
-	uint8_t id[LOY_ID_SIZE];
-
-	for (uint32_t i = 0; i < np; i++)
-		json_array_append_new(peers,
-				      hex_json(keys[i], LOY_PUBKEY_SIZE));
-	if (n->valset.n > 0)
-		leader = n->valset.keys[(height + view) % n->valset.n];
-	loy_id_from_pubkey(id, n->pk);
-	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-		      "s:I, s:I, s:o}",
-		      "name", n->cfg.name, "chain_id", n->genesis.chain_id,
-		      "member", id_json(id), "validator_key",
-		      hex_json(n->pk, LOY_PUBKEY_SIZE), "height",
-		      u64_json(n->tip_height), "deciding", u64_json(height),
-		      "view", u64_json(view), "view_changes",
-		      u64_json(loy_cons_view_changes(n->cons)), "block_hash",
-		      hex_json(n->tip_hash, LOY_HASH_SIZE), "state_root",
-		      hex_json(n->tip_root, LOY_HASH_SIZE), "peers", peers,
-		      "validators", (json_int_t)n->valset.n, "mempool",
-		      (json_int_t)loy_mempool_count(n->mempool),
-		      "committed_txs", u64_json(n->committed_txs));
-	if (o && leader)
-		json_object_set_new(o, "leader",
-				    hex_json(leader, LOY_PUBKEY_SIZE));
-	if (o) {
-		/* load shed: what node/serve_limit.h and MAX_CLIENT_REFS held
-		 * back (a flood shows here before it shows anywhere else) */
-		uint32_t open = 0, paused = 0;
-		uint64_t waiting = 0;
-		if (n->api)
-			loy_client_api_counts(n->api, &open, &paused, &waiting);
-		json_object_set_new(o, "clients", json_integer(open));
-		json_object_set_new(o, "clients_paused", json_integer(paused));
-		json_object_set_new(o, "submits_waiting", u64_json(waiting));
-		json_object_set_new(o, "sync_requests_dropped",
-				    u64_json(loy_serve_dropped(&n->serving)));
-		json_object_set_new(o, "sync_answers_unasked",
-				    u64_json(n->sync_unasked));
-		json_object_set_new(o, "gossip_batches_dropped",
-				    u64_json(loy_serve_dropped(&n->gossiping)));
-		json_object_set_new(o, "timing", timing_json(&n->timing));
-	}
-	return o;
 }

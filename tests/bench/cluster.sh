@@ -45,6 +45,21 @@ peak_p99=$(echo "$peak_json" | num p99)
 printf 'peak (closed loop, %s txs): %.0f committed tx/s = %.2f x limit; latency p50 %.1f ms, p99 %.1f ms\n' \
 	"$txs" "$peak" "$(echo "$peak $limit" | awk '{print $1/$2}')" "$peak_p50" "$peak_p99"
 printf '  written to disk during the peak: %s KiB per transaction per node (data.mdb, blocks.wal, consensus.state)\n' "$kb_per_tx"
+# Where the cores went (each node's CPU and signature count, from STATUS
+# before and after the run): signature checks at this machine's measured
+# rate, and everything else. A ceiling for these cores at this cost.
+cores=$(echo "$limits" | sed 's/.*"cores": \([0-9]*\).*/\1/')
+node_us=$(echo "$peak_json" | num node_cpu_us_per_tx)
+checks=$(echo "$peak_json" | num signature_checks_per_tx)
+client_us=$(echo "$peak_json" | num client_cpu_us_per_tx)
+read -r verify_us rest_us ceiling need_us <<<"$(echo "$node_us $checks $client_us $one $cores" | awk '{
+	v = $2 * 1e6 / $4; r = $1 - v; t = $1 + $3; c = 0
+	if (t > 0) c = $5 * 1e6 / t
+	printf "%.0f %.0f %.0f %.0f", v, r, c, $5 * 1e6 / 8000 - v - $3 }')"
+printf '  CPU per committed tx: %.0f us in the 4 nodes = %.2f signature checks (%s us at %s/s per core) + %s us of everything else; the load generator %.0f us\n' \
+	"$node_us" "$checks" "$verify_us" "$one" "$rest_us" "$client_us"
+printf '  at that cost %s cores carry at most %s tx/s; 8,000 tx/s would need everything else in %s us per tx\n' \
+	"$cores" "$ceiling" "$need_us"
 
 low_json=$(bench --txs 1000 --customers 200 --rate 100 --batch 1)
 low_p50=$(echo "$low_json" | num p50)
@@ -106,7 +121,9 @@ echo "  peak including the pages of data.mdb that LMDB's map touched: $rss"
 
 cat >"$out/cluster.json" <<JSON
 {"limit": {"verify_per_s_one_core": $one, "verify_per_s_all_cores": $all, "cluster_tx_per_s": $limit},
- "peak": {"committed_tx_per_s": $peak, "p50_ms": $peak_p50, "p99_ms": $peak_p99, "ratio_to_limit": $(echo "$peak $limit" | awk '{print $1/$2}')},
+ "peak": {"committed_tx_per_s": $peak, "p50_ms": $peak_p50, "p99_ms": $peak_p99, "ratio_to_limit": $(echo "$peak $limit" | awk '{print $1/$2}'),
+   "cpu_us_per_tx": {"nodes": $node_us, "signature_checks": $verify_us, "everything_else": $rest_us, "load_generator": $client_us},
+   "signature_checks_per_tx": $checks, "ceiling_at_this_cost": $ceiling},
  "low_load": {"rate": 100, "p50_ms": $low_p50, "p99_ms": $low_p99},
  "half_peak": {"rate": $half, "committed_tx_per_s": $half_tps, "p50_ms": $half_p50, "p99_ms": $half_p99,
    "node1_stage_ms": {"height": [$t_height_p50, $t_height_p99], "propose": [$t_propose_p50, $t_propose_p99], "check": [$t_check_p50, $t_check_p99], "vote": [$t_vote_p50, $t_vote_p99], "apply": [$t_apply_p50, $t_apply_p99], "admit": [$t_admit_p50, $t_admit_p99], "flush": [$t_flush_p50, $t_flush_p99]}},

@@ -122,7 +122,7 @@ check "watch: not another customer's" sh -c "! grep -q customer.register '$dir/w
 
 # --- every query in --json ---
 js=$("$loyctl" --json status)
-for f in height view leader state_root peers mempool; do check "status --json has $f" has "$js" "$f" '.'; done
+for f in height view leader state_root peers mempool process tx_signature_checks; do check "status --json has $f" has "$js" "$f" '.'; done
 js=$("$loyctl" --json members)
 check "members --json lists 4 active" test "$(grep -o '"active": true' <<<"$js" | wc -l)" -eq 4
 js=$("$loyctl" --json history "$alice" --limit 2)
@@ -183,6 +183,12 @@ out=$("$loyctl" --json bench --key "$A" --txs 400 --customers 20 --conns 4 --bat
 check "bench: runs" test $? -eq 0
 check "bench: all 400 committed" has "$out" committed 400
 check "bench: open loop reported" has "$out" mode '"open"'
+# each node's cost from its STATUS: all 4 measured, each verified each tx
+checks=$(printf '%s' "$out" | sed -n 's/^ *"signature_checks_per_tx": \([0-9.]*\).*/\1/p')
+check "bench: 4 nodes' CPU and memory measured" \
+	test "$(printf '%s' "$out" | grep -c '"cores_busy"')" -eq 4 -a "$(printf '%s' "$out" | grep -c '"max_rss_mib"')" -eq 4
+check "bench: every node verified every signature, about once ($checks per tx)" \
+	awk -v c="$checks" 'BEGIN {exit !(c >= 4 && c <= 4.4)}'
 check "latency log: start line and one line per tx" \
 	test "$(head -n 1 "$dir/lat.txt" | cut -d' ' -f2)" = start -a "$(wc -l <"$dir/lat.txt")" -eq 401
 check "latency log: every tx sent and committed after it, on 4 connections" \
