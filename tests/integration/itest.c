@@ -150,14 +150,15 @@ static void test_agree(void)
 	fprintf(stderr, "itest: agreement: 2000 txs in %.2f s\n", secs() - t0);
 	/* every node verifies every transaction itself, and (the verified
 	 * cache) about once, whether it came from a client, a peer's gossip
-	 * or a proposal: a few are checked twice when a block's check and
-	 * their gossip's admission run at the same time (2015-2071 seen) */
+	 * or a proposal. A block's check and the admission of the same
+	 * gossip run at once; when both went first to last they checked
+	 * 2,006-2,245 (seen); now they meet once (2,000-2,006 seen). */
 	for (int i = 1; i <= 4; i++) {
 		d = before[i] >= 0 ? sig_checks(i) - before[i] : -1;
 		lo = d < lo ? d : lo; /* -1 when a node did not say */
 		hi = d > hi ? d : hi;
 	}
-	CHECK(lo >= 2000 && hi <= 2200,
+	CHECK(lo >= 2000 && hi <= 2100,
 	      "each node verified each of the 2,000 signatures once "
 	      "(between %lld and %lld checks per node)",
 	      lo, hi);
