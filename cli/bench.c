@@ -41,6 +41,10 @@ struct bench {
 	atomic_uint_fast64_t submitted, committed, ok, refused, window;
 	atomic_bool stop;
 	double last_commit;
+	/* closed loop: submitters wait here for room in the window, woken by
+	 * the subscriber, instead of polling (which stole the nodes' CPU) */
+	pthread_mutex_t room_lock;
+	pthread_cond_t room;
 };
 
 static double now_s(const struct timespec *t0)
@@ -50,6 +54,51 @@ static double now_s(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0->tv_sec) +
 	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Whether the closed loop has room for another batch. */
+static bool has_room(struct bench *b)
+{
+	return atomic_load(&b->submitted) - atomic_load(&b->committed) <=
+	       b->window;
+}
+
+/* Closed loop: waits until the window has room (or 50 ms, to look at the
+ * stop flag and the duration). */
+static void wait_room(struct bench *b)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 50 * 1000 * 1000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&b->room_lock);
+	if (!has_room(b) && !atomic_load(&b->stop))
+		pthread_cond_timedwait(&b->room, &b->room_lock, &until);
+	pthread_mutex_unlock(&b->room_lock);
+}
+
+/* Open loop: sleeps until `due` seconds after the start, 50 ms at most at
+ * a time (one wake-up per batch instead of one every 0.5 ms). */
+static void sleep_until(const struct bench *b, double due)
+{
+	struct timespec t = b->t0;
+	double now = now_s(&b->t0);
+
+	if (due > now + 0.05)
+		due = now + 0.05;
+	t.tv_sec += (time_t)due;
+	t.tv_nsec += (long)((due - (double)(time_t)due) * 1e9);
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) ==
+	       EINTR)
+		;
 }
 
 static int cmp_hash(const void *a, const void *b)
@@ -100,6 +149,11 @@ static void *subscriber(void *p)
 				   "\"result\":\"ok\"") != NULL)
 				atomic_fetch_add(&b->ok, 1);
 			atomic_fetch_add(&b->committed, 1);
+			if (has_room(b)) {
+				pthread_mutex_lock(&b->room_lock);
+				pthread_cond_broadcast(&b->room);
+				pthread_mutex_unlock(&b->room_lock);
+			}
 		}
 		loy_client_event_free(&e);
 	}
@@ -140,13 +194,13 @@ static void *submitter(void *p)
 		    ((double)sent + (double)s->k * b->batch / b->conns) /
 			    per_conn_rate >
 			t) {
-			usleep(500);
+			sleep_until(b, ((double)sent +
+					(double)s->k * b->batch / b->conns) /
+					   per_conn_rate);
 			continue;
 		}
-		if (per_conn_rate == 0 &&
-		    atomic_load(&b->submitted) - atomic_load(&b->committed) >
-			b->window) {
-			usleep(200); /* closed loop: bounded work in flight */
+		if (per_conn_rate == 0 && !has_room(b)) {
+			wait_room(b); /* closed loop: bounded work in flight */
 			continue;
 		}
 		for (uint32_t i = 0; i < k; i++) {
@@ -323,6 +377,8 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 	sa.cn.fd = -1;
 	if (b == NULL)
 		return CLI_FAIL;
+	pthread_mutex_init(&b->room_lock, NULL);
+	pthread_cond_init(&b->room, NULL);
 	rv = cli_parse(c, argc, argv, opts, NULL, 0, &np, &bench_usage);
 	if (rv)
 		goto out;
@@ -634,6 +690,8 @@ out:
 	free(b->sent);
 	free(b->done);
 	free(lat);
+	pthread_cond_destroy(&b->room);
+	pthread_mutex_destroy(&b->room_lock);
 	free(b);
 	return rv;
 }
