@@ -183,6 +183,7 @@ out=$("$loyctl" --json bench --key "$A" --txs 400 --customers 20 --conns 4 --bat
 check "bench: runs" test $? -eq 0
 check "bench: all 400 committed" has "$out" committed 400
 check "bench: open loop reported" has "$out" mode '"open"'
+check "bench: signing reported apart" has "$out" signing '\{ *"txs": 400'
 # each node's cost from its STATUS: all 4 measured, each verified each tx
 checks=$(printf '%s' "$out" | sed -n 's/^ *"signature_checks_per_tx": \([0-9.]*\).*/\1/p')
 check "bench: 4 nodes' CPU and memory measured" \
