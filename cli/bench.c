@@ -149,7 +149,7 @@ static void *subscriber(void *p)
 				   "\"result\":\"ok\"") != NULL)
 				atomic_fetch_add(&b->ok, 1);
 			atomic_fetch_add(&b->committed, 1);
-			if (has_room(b)) {
+			if (!(b->rate > 0) && has_room(b)) {
 				pthread_mutex_lock(&b->room_lock);
 				pthread_cond_broadcast(&b->room);
 				pthread_mutex_unlock(&b->room_lock);
@@ -182,7 +182,7 @@ static void *submitter(void *p)
 				 : b->batch;
 		struct loy_client_request q;
 		struct loy_client_response r;
-		double t = now_s(&b->t0);
+		double t = now_s(&b->t0), due;
 		json_t *ans;
 
 		if (t > b->duration)
@@ -190,13 +190,13 @@ static void *submitter(void *p)
 		/* open loop: connection k of K sends its i-th batch of B at
 		 * (i + k/K) * B / per-connection rate, so arrivals over all
 		 * connections are evenly spaced rather than in bursts of K */
-		if (per_conn_rate > 0 &&
-		    ((double)sent + (double)s->k * b->batch / b->conns) /
-			    per_conn_rate >
-			t) {
-			sleep_until(b, ((double)sent +
-					(double)s->k * b->batch / b->conns) /
-					   per_conn_rate);
+		due =
+		    per_conn_rate > 0
+			? ((double)sent + (double)s->k * b->batch / b->conns) /
+			      per_conn_rate
+			: 0;
+		if (due > t) {
+			sleep_until(b, due);
 			continue;
 		}
 		if (per_conn_rate == 0 && !has_room(b)) {
