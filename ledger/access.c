@@ -82,6 +82,16 @@ int ldg_damaged_count(struct loy_ledger *l, enum ldb db, size_t want,
 	return LOY_ECORRUPT;
 }
 
+int ldg_damaged_free(struct loy_ledger *l, unsigned long long txnid,
+		     const char *what)
+{
+	damage_set(l,
+		   "data.mdb damaged: LMDB's free-page list (the entry of "
+		   "transaction %llu) %s; " LDG_DAMAGE_FIX,
+		   txnid, what);
+	return LOY_ECORRUPT;
+}
+
 /* What an operator does about a full map (the node halts on it). */
 static const char *full_hint(int mrc)
 {

@@ -174,6 +174,11 @@ int ldg_damaged(struct loy_ledger *l, enum ldb db, const void *key, size_t klen,
 int ldg_damaged_count(struct loy_ledger *l, enum ldb db, size_t want,
 		      size_t got);
 
+/* Records damage to LMDB's free-page list, in its entry of transaction
+ * txnid (what: what is wrong). Returns LOY_ECORRUPT. */
+int ldg_damaged_free(struct loy_ledger *l, unsigned long long txnid,
+		     const char *what);
+
 /* Translates an LMDB code from a read of db under key (klen 0: no
  * particular key): damage that LMDB itself detects (MDB_CORRUPTED,
  * MDB_PAGE_NOTFOUND) is recorded as ldg_damaged does. */

@@ -647,6 +647,57 @@ const char *loy_ledger_damage(const struct loy_ledger *l)
 	return l->damage;
 }
 
+/* LMDB's free-page list, which no read ever looks at: the next write
+ * takes its pages. A damaged page number there hands out a page past the
+ * file (the write fails with EFBIG long after the node started) or one in
+ * use (silent damage). Each entry (key: the freeing transaction's id) is a
+ * count and then that many page numbers, strictly descending, between the
+ * two meta pages and the last page in use; this is the layout LMDB's
+ * mdb_stat -f reads. */
+static int verify_free_list(struct loy_ledger *l, MDB_txn *txn)
+{
+	MDB_envinfo info;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int mrc, rc = 0;
+
+	if (mdb_env_info(l->env, &info) != 0 ||
+	    mdb_cursor_open(txn, 0 /* LMDB's FREE_DBI */, &c) != 0)
+		return LOY_EIO;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		size_t n, id = 0, prev = SIZE_MAX;
+		if (k.mv_size == sizeof id)
+			memcpy(&id, k.mv_data, sizeof id);
+		if (k.mv_size != sizeof id || v.mv_size < sizeof n) {
+			rc = ldg_damaged_free(l, id, "has a malformed entry");
+			break;
+		}
+		memcpy(&n, v.mv_data, sizeof n);
+		if (n > v.mv_size / sizeof n - 1 ||
+		    v.mv_size != (n + 1) * sizeof n) {
+			rc = ldg_damaged_free(
+			    l, id, "counts more pages than it holds");
+			break;
+		}
+		for (size_t i = 1; i <= n && rc == 0; i++) {
+			size_t pg;
+			memcpy(&pg, (const uint8_t *)v.mv_data + i * sizeof pg,
+			       sizeof pg);
+			if (pg < 2 || pg > info.me_last_pgno)
+				rc = ldg_damaged_free(
+				    l, id, "names a page outside the file");
+			else if (pg >= prev)
+				rc = ldg_damaged_free(l, id, "is out of order");
+			prev = pg;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = ldg_read_err(l, LDB_META, NULL, 0, mrc);
+	return rc;
+}
+
 int loy_ledger_verify_store(struct loy_ledger *l, char *errmsg, size_t errlen)
 {
 	struct ldg_txn t = {.l = l};
@@ -685,6 +736,8 @@ int loy_ledger_verify_store(struct loy_ledger *l, char *errmsg, size_t errlen)
 		    st.ms_entries != n)
 			rc = ldg_damaged_count(l, db, st.ms_entries, n);
 	}
+	if (rc == 0)
+		rc = verify_free_list(l, t.txn);
 	if (t.txn)
 		mdb_txn_abort(t.txn);
 	if (rc != 0 && errmsg && errlen)

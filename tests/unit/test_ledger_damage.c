@@ -3,7 +3,8 @@
  * an older block, a key) or a B-tree page LMDB finds broken makes every
  * read of it fail with LOY_ECORRUPT and a message naming the table and key,
  * never a wrong answer (so does a record hidden by a damaged pointer in its
- * page); and a store of the old format is refused. */
+ * page); a page number past the file in LMDB's free-page list is found by
+ * the full check; and a store of the old format is refused. */
 #include <lmdb.h>
 #include <sys/stat.h>
 
@@ -475,6 +476,69 @@ static void test_broken_page_refused(void **state)
 	fx_free(f);
 }
 
+/* A page number in LMDB's free-page list that points past the file: no
+ * read looks at the list, and the next write would take that page (and
+ * fail with EFBIG, long after the node started). The full check refuses
+ * the store and names the list. */
+static void test_damaged_free_list_refused(void **state)
+{
+	struct fx *f = fx_new(2, 0);
+	char err[512] = "";
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_envinfo info;
+	uint8_t *entry, *img;
+	long size;
+	size_t n, len, pg;
+	int hits = 0;
+	(void)state;
+	build_chain(f);
+	fx_close(f);
+	/* the first entry of the list (freed pages exist after 20 blocks) */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_env_info(env, &info), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_cursor_open(txn, 0, &c), 0);
+	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+	memcpy(&n, v.mv_data, sizeof n);
+	assert_true(n >= 1);
+	len = v.mv_size;
+	entry = malloc(len);
+	assert_non_null(entry);
+	memcpy(entry, v.mv_data, len);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	/* its first page number (and that of any old copy) past the file */
+	img = file_read(f->dir, &size);
+	for (uint8_t *p = img;
+	     (p = memmem(p, (size_t)(img + size - p), entry, len)) != NULL;
+	     p += len) {
+		memcpy(&pg, p + sizeof n, sizeof pg);
+		pg += (size_t)info.me_last_pgno + 1000;
+		memcpy(p + sizeof n, &pg, sizeof pg);
+		hits++;
+	}
+	assert_true(hits >= 1);
+	file_write(f->dir, img, size);
+	free(img);
+	free(entry);
+	assert_int_equal(loy_ledger_open(f->dir, LOY_LEDGER_RDONLY, 64ull << 20,
+					 &f->l, err, sizeof err),
+			 0);
+	assert_int_equal(loy_ledger_verify_store(f->l, err, sizeof err),
+			 LOY_ECORRUPT);
+	if (strstr(err, "free-page list") == NULL ||
+	    strstr(err, "outside the file") == NULL ||
+	    strstr(err, "data.mdb damaged") == NULL)
+		fail_msg("the check says \"%s\"", err);
+	fx_free(f);
+}
+
 /* The intact store passes the full check; an old-format store (schema 1,
  * no tags) is refused with a message that says so. */
 static void test_old_format_refused(void **state)
@@ -542,6 +606,7 @@ int main(void)
 	    cmocka_unit_test(test_flipped_key_first_byte),
 	    cmocka_unit_test(test_damaged_node_pointer),
 	    cmocka_unit_test(test_broken_page_refused),
+	    cmocka_unit_test(test_damaged_free_list_refused),
 	    cmocka_unit_test(test_old_format_refused),
 	    cmocka_unit_test(test_map_full_says_what_to_do),
 	};
