@@ -1,6 +1,7 @@
 /* Shared by the hand-driven consensus tests (test_consensus.c,
  * test_consensus_catchup.c): deterministic validator keys, a core's config
- * and start, a height-1 block, one step, and counting sent messages. */
+ * and start (or a fresh core), a height-1 block, one step, and counting sent
+ * messages. */
 #ifndef LOY_TEST_CONSENSUS_FIX_H
 #define LOY_TEST_CONSENSUS_FIX_H
 
@@ -50,6 +51,20 @@ static inline void start(struct loy_cons_start *st, const struct keys *k,
 		memcpy(st->valset.keys[i], k->pk[i], 32);
 	st->persist = p;
 	st->now_ms = 1000;
+}
+
+/* A fresh core (no record) for validator `self` among the first n keys. */
+static inline struct loy_cons *new_core(const struct keys *k, uint32_t n,
+					uint32_t self)
+{
+	struct loy_cons_config cfg;
+	struct loy_cons_start st;
+	struct loy_cons *c = NULL;
+
+	config(&cfg, k->sk[self]);
+	start(&st, k, n, NULL);
+	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	return c;
 }
 
 /* A block at height 1 (on genesis) with one tx, proposed by pk. */

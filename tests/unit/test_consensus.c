@@ -316,8 +316,6 @@ static void send_vote(struct loy_cons *c, const struct keys *k, uint32_t who,
 static void test_equivocation_is_evidence(void **state)
 {
 	struct keys k;
-	struct loy_cons_config cfg;
-	struct loy_cons_start st;
 	struct loy_cons *c;
 	struct loy_cons_update up;
 	uint8_t a[32], b[32];
@@ -326,9 +324,7 @@ static void test_equivocation_is_evidence(void **state)
 	memset(a, 0xaa, 32);
 	memset(b, 0xbb, 32);
 	make_keys(&k, 4);
-	config(&cfg, k.sk[0]);
-	start(&st, &k, 4, NULL);
-	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	c = new_core(&k, 4, 0);
 	send_vote(c, &k, 1, LOY_VOTE_COMMIT, a, &up);
 	assert_int_equal(up.n_evidence, 0);
 	send_vote(c, &k, 1, LOY_VOTE_COMMIT, b, &up);
@@ -350,17 +346,12 @@ static void test_equivocation_is_evidence(void **state)
 static int leaves_view_early(const struct keys *k, const uint32_t *down,
 			     uint32_t n_down)
 {
-	struct loy_cons_config cfg;
-	struct loy_cons_start st;
-	struct loy_cons *c;
+	struct loy_cons *c = new_core(k, 4, 2);
 	struct loy_cons_event ev;
 	struct loy_cons_update up;
 	uint8_t keys[4][32];
 	int left;
 
-	config(&cfg, k->sk[2]);
-	start(&st, k, 4, NULL);
-	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
 	memset(&ev, 0, sizeof ev);
 	ev.type = LOY_CONS_TXS_READY;
 	ev.txs.count = 1;

@@ -23,8 +23,6 @@
 static void test_catch_up_checks_certificates(void **state)
 {
 	struct keys k, strangers;
-	struct loy_cons_config cfg;
-	struct loy_cons_start st;
 	struct loy_cons *c;
 	struct loy_cons_event ev;
 	struct loy_cons_update up;
@@ -57,9 +55,7 @@ static void test_catch_up_checks_certificates(void **state)
 		assert_int_equal(loy_vote_sign(&v, strangers.sk[i]), 0);
 		assert_int_equal(loy_cert_add(&bad, &v), 0);
 	}
-	config(&cfg, k.sk[0]);
-	start(&st, &k, 4, NULL);
-	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	c = new_core(&k, 4, 0);
 	f.block = blk.data;
 	f.block_len = blk.len;
 	f.cert = &bad;
@@ -84,8 +80,6 @@ static void test_catch_up_checks_certificates(void **state)
 static void test_empty_answer_is_asked_again(void **state)
 {
 	struct keys k;
-	struct loy_cons_config cfg;
-	struct loy_cons_start st;
 	struct loy_cons *c;
 	struct loy_cons_event ev;
 	struct loy_cons_update up;
@@ -96,9 +90,7 @@ static void test_empty_answer_is_asked_again(void **state)
 
 	(void)state;
 	make_keys(&k, 4);
-	config(&cfg, k.sk[0]);
-	start(&st, &k, 4, NULL);
-	assert_int_equal(loy_cons_new(&c, &cfg, &st), 0);
+	c = new_core(&k, 4, 0);
 	/* validator 2 has finished height 1: ask it */
 	memset(&m, 0, sizeof m);
 	m.kind = LOY_CMSG_STATUS;
