@@ -201,19 +201,33 @@ static int dispatch(struct ldg_exec *x)
 	}
 }
 
+/* Adds an entry to the block's history record (written by ldg_run_block):
+ * one sequential record per block, where a put per account into an
+ * id-keyed table wrote a random page of data.mdb per transaction. */
 static int hist_put(struct ldg_exec *x, const uint8_t id[LOY_ID_SIZE],
 		    int64_t delta)
 {
-	uint8_t k[LOY_ID_SIZE + 12], v[LOY_HASH_SIZE + 1 + 2 + 8];
-	memcpy(k, id, LOY_ID_SIZE);
-	be64put(k + LOY_ID_SIZE, x->height);
-	be32put(k + LOY_ID_SIZE + 8, x->pos);
-	memcpy(v, x->hash, LOY_HASH_SIZE);
-	v[32] = x->tx->kind;
-	v[33] = (uint8_t)(x->code >> 8);
-	v[34] = (uint8_t)x->code;
-	be64put(v + 35, (uint64_t)delta);
-	return ldg_put(&x->t, LDB_HIST, k, sizeof k, v, sizeof v);
+	uint8_t *e;
+
+	if (x->hist_len + LDG_HIST_ENTRY > x->hist_cap) {
+		size_t cap =
+		    x->hist_cap ? 2 * x->hist_cap : 64 * LDG_HIST_ENTRY;
+		uint8_t *p = realloc(x->hist, cap);
+		if (p == NULL)
+			return LOY_ENOMEM;
+		x->hist = p;
+		x->hist_cap = cap;
+	}
+	e = x->hist + x->hist_len;
+	memcpy(e, id, LOY_ID_SIZE);
+	be32put(e + LOY_ID_SIZE, x->pos);
+	memcpy(e + LOY_ID_SIZE + 4, x->hash, LOY_HASH_SIZE);
+	e[LOY_ID_SIZE + 4 + LOY_HASH_SIZE] = x->tx->kind;
+	e[LOY_ID_SIZE + 5 + LOY_HASH_SIZE] = (uint8_t)(x->code >> 8);
+	e[LOY_ID_SIZE + 6 + LOY_HASH_SIZE] = (uint8_t)x->code;
+	be64put(e + LOY_ID_SIZE + 7 + LOY_HASH_SIZE, (uint64_t)delta);
+	x->hist_len += LDG_HIST_ENTRY;
+	return 0;
 }
 
 /* Records what every valid transaction leaves behind, applied or not. */
@@ -354,12 +368,13 @@ int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
 		x.pos = pos;
 		rc = exec_one(&x, &txs[i], flags, &res[i]);
 		if (rc != 0)
-			return rc;
+			goto out;
 		if (res[i].code != LOY_REJ_OK &&
 		    res[i].code <= LOY_REJ_INVALID_MAX) {
 			if (!(flags & LOY_EXEC_SKIP_INVALID)) {
 				*bad = i;
-				return LOY_EREJECTED;
+				rc = LOY_EREJECTED;
+				goto out;
 			}
 			continue;
 		}
@@ -368,9 +383,19 @@ int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
 	if (x.valset_dirty) {
 		rc = ldg_valset_write(t, x.height + 1);
 		if (rc != 0)
-			return rc;
+			goto out;
 	}
-	return ldg_state_root(t->ws, x.height, tp->root, root);
+	if (x.hist_len > 0) {
+		uint8_t k[8];
+		be64put(k, x.height);
+		rc = ldg_put(t, LDB_BLOCKHIST, k, sizeof k, x.hist, x.hist_len);
+		if (rc != 0)
+			goto out;
+	}
+	rc = ldg_state_root(t->ws, x.height, tp->root, root);
+out:
+	free(x.hist);
+	return rc;
 }
 
 void ldg_stage_drop(struct loy_ledger *l)

@@ -13,9 +13,10 @@
 
 #include "ledger/ledger.h"
 
-/* The store format. 2: every value carries an integrity tag. A store of
- * another version is refused at open. */
-#define LDG_SCHEMA 2u
+/* The store format. 2: every value carries an integrity tag. 3: account
+ * history is one record per block (block_history), indexed per account in
+ * history.mdb (history.c). A store of another version is refused at open. */
+#define LDG_SCHEMA 3u
 
 /* Named databases. Records are fixed layouts of big-endian integers and
  * byte strings written field by field (ledger/store.c), never structs.
@@ -56,10 +57,10 @@ enum ldb {
 	LDB_BLOCKS,                  /* height8 -> encoded block */
 	LDB_CERTS,                   /* height8 -> encoded commit certificate */
 	LDB_TXMSG,                   /* tx hash -> rejection message */
-	LDB_HIST,   /* id20 || height8 || pos4 -> hash32 kind1 code2 delta8 */
-	LDB_CCPN,   /* customer id20 || batch hash || index4 -> "" */
-	LDB_DAILY,  /* member id20 || day4 -> daily aggregate */
-	LDB_DAYACT, /* member id20 || day4 || customer id20 -> "" */
+	LDB_BLOCKHIST, /* height8 -> its history entries (LDG_HIST_ENTRY) */
+	LDB_CCPN,      /* customer id20 || batch hash || index4 -> "" */
+	LDB_DAILY,     /* member id20 || day4 -> daily aggregate */
+	LDB_DAYACT,    /* member id20 || day4 || customer id20 -> "" */
 	LDB_COUNT
 };
 
@@ -102,8 +103,25 @@ struct ldg_group {
 	uint64_t log_off; /* end of its last whole record */
 };
 
+/* The account history index (history.c): history.mdb, opened on first use,
+ * written under lock by whichever thread indexes or queries. */
+struct ldg_hist {
+	pthread_mutex_t lock;
+	MDB_env *env; /* NULL until first use */
+	MDB_dbi idx, meta;
+	uint64_t indexed; /* the highest height whose entries it holds */
+};
+
+/* A block_history entry: id20 pos4 hash32 kind1 code2 delta8, for each
+ * account a transaction touched, in block order. */
+#define LDG_HIST_ENTRY (LOY_ID_SIZE + 4 + LOY_HASH_SIZE + 1 + 2 + 8)
+
+/* Closes history.mdb, after writing it to disk (history.c). */
+void ldg_hist_close(struct loy_ledger *l);
+
 struct loy_ledger {
 	struct ldg_stage stage;
+	struct ldg_hist hist;
 	struct ldg_group group;
 	/* the thread that opened the group: its reads see the group */
 	atomic_bool writer_known;
@@ -480,6 +498,9 @@ struct ldg_exec {
 	uint8_t member[LOY_ID_SIZE]; /* member for history/daily, if any */
 	bool has_member;
 	bool valset_dirty;
+	/* the block's history entries so far (LDG_HIST_ENTRY each) */
+	uint8_t *hist;
+	size_t hist_len, hist_cap;
 };
 
 /* Sets code and message; returns LOY_EREJECTED. */

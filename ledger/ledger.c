@@ -241,6 +241,7 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 	}
 	l->flags = flags;
 	l->group.log_fd = -1;
+	pthread_mutex_init(&l->hist.lock, NULL);
 	l->path = strdup(path);
 	if (l->path == NULL) {
 		free(l);
@@ -326,6 +327,7 @@ fail_env:
 fail:
 	if (l->env)
 		mdb_env_close(l->env);
+	pthread_mutex_destroy(&l->hist.lock);
 	free(l->path);
 	free(l);
 	return rc;
@@ -347,6 +349,8 @@ void loy_ledger_close(struct loy_ledger *l)
 		l->group.txn = NULL;
 	}
 	ldg_log_close(l);
+	ldg_hist_close(l);
+	pthread_mutex_destroy(&l->hist.lock);
 	mdb_env_close(l->env);
 	free(l->path);
 	free(l);

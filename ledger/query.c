@@ -129,65 +129,6 @@ int loy_ledger_block(struct loy_ledger *l, uint64_t height,
 	return rend(&t, rc);
 }
 
-int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
-		       uint64_t *cursor, struct loy_history_item *items,
-		       uint32_t max, uint32_t *n)
-{
-	struct ldg_txn t;
-	MDB_cursor *c;
-	uint8_t k0[LOY_ID_SIZE + 12];
-	MDB_val k = {sizeof k0, k0}, v;
-	int rc = rbegin(l, &t);
-	*n = 0;
-	if (rc != 0)
-		return rc;
-	rc = ldg_cursor_open(&t, LDB_HIST, &c);
-	if (rc != 0)
-		return rend(&t, rc);
-	/* The cursor is (height << 32 | position) of the next item to show,
-	 * plus one; 0 means "from the newest". */
-	memcpy(k0, id, LOY_ID_SIZE);
-	if (*cursor == 0) {
-		memset(k0 + LOY_ID_SIZE, 0xff, 12);
-	} else {
-		uint64_t cur = *cursor - 1;
-		be64put(k0 + LOY_ID_SIZE, cur >> 32);
-		be32put(k0 + LOY_ID_SIZE + 8, (uint32_t)cur);
-	}
-	rc = ldg_cursor_get(&t, LDB_HIST, c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 &&
-	    (k.mv_size != sizeof k0 || memcmp(k.mv_data, k0, sizeof k0)))
-		rc = ldg_cursor_get(&t, LDB_HIST, c, &k, &v, MDB_PREV);
-	else if (rc == LOY_ENOTFOUND)
-		rc = ldg_cursor_get(&t, LDB_HIST, c, &k, &v, MDB_LAST);
-	*cursor = 0;
-	for (; rc == 0;
-	     rc = ldg_cursor_get(&t, LDB_HIST, c, &k, &v, MDB_PREV)) {
-		const uint8_t *kk = k.mv_data, *vv = v.mv_data;
-		if (k.mv_size != sizeof k0 || memcmp(kk, id, LOY_ID_SIZE) != 0)
-			break;
-		uint64_t h = be64get(kk + LOY_ID_SIZE);
-		uint32_t pos = be32get(kk + LOY_ID_SIZE + 8);
-		if (*n == max) {
-			*cursor = (h << 32 | pos) + 1;
-			break;
-		}
-		if (v.mv_size != LOY_HASH_SIZE + 11) {
-			rc = LOY_ECORRUPT;
-			break;
-		}
-		struct loy_history_item *it = &items[(*n)++];
-		it->height = h;
-		it->position = pos;
-		memcpy(it->hash, vv, LOY_HASH_SIZE);
-		it->kind = vv[32];
-		it->code = (uint16_t)(vv[33] << 8 | vv[34]);
-		it->delta = (int64_t)be64get(vv + 35);
-	}
-	mdb_cursor_close(c);
-	return rend(&t, rc == LOY_ENOTFOUND ? 0 : rc);
-}
-
 int loy_ledger_members(struct loy_ledger *l, struct loy_member_info *out,
 		       uint32_t max, uint32_t *n)
 {

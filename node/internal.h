@@ -126,6 +126,9 @@ struct loy_node {
 	bool final_flush; /* queued as the node stops */
 	uv_timer_t group_timer;
 	uint64_t group_since_ms; /* ledger thread: the group's first block */
+	/* the account history index job (node_history.c) */
+	bool history_queued, history_failed;
+	uint64_t history_at_ms;
 	/* ledger thread: data_dir/unsynced is written (node_flush.c) */
 	bool unsynced_marked;
 
@@ -186,6 +189,10 @@ void loy_node_group_flushed(struct loy_node *n);
 /* Runs a job on the pool right away (read-only ledger work, signature
  * checks). */
 void loy_node_pool_job(struct loy_node *n, struct loy_job *j);
+
+/* node_history.c: indexes account history on the pool, at most once a
+ * second (loop thread, after a flush). */
+void loy_node_index_history(struct loy_node *n);
 
 /* node_chain.c: what the consensus update asks of the ledger. */
 uint32_t loy_node_member_peers(struct loy_node *n, struct loy_peer_addr *out,

@@ -110,6 +110,7 @@ void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st)
 		LOG_DEBUG(&n->log, "chain",
 			  "wrote %u blocks (%u txs) to data.mdb in %llu ms",
 			  st->blocks, st->txs, (unsigned long long)st->ms);
+		loy_node_index_history(n);
 	}
 }
 

@@ -104,6 +104,12 @@ static inline void fx_rmdir(const char *dir)
 	unlink(p);
 	snprintf(p, sizeof p, "%s/blocks.wal", dir);
 	unlink(p);
+	snprintf(p, sizeof p, "%s/history.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/history.mdb-lock", dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/history.boot", dir);
+	unlink(p);
 	rmdir(dir);
 }
 

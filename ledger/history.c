@@ -1,0 +1,417 @@
+/* The account history index: history.mdb beside data.mdb.
+ *
+ * Executing a block writes one sequential record of data.mdb,
+ * block_history: for each account a transaction touched, its id, the
+ * transaction and the point change (exec.c). History queries need those
+ * per account, newest first; this file keeps that index,
+ *     id20 || height8 || pos4 -> hash32 kind1 code2 delta8,
+ * in a separate LMDB environment, filled in batches off the path that
+ * commits blocks. In data.mdb, a put per account and transaction into an
+ * id-keyed table wrote a random page at every flush: in make bench's
+ * half-of-peak run that was a tenth of the CPU per transaction and the
+ * largest share of the writes that every other node's fsync waited behind.
+ *
+ * history.mdb is derived data, so it is written without waiting for the
+ * disk. history.boot holds the boot id while it is open: a start after a
+ * machine crash (another boot's id) deletes it and builds it again from
+ * block_history, as does a start that cannot open it. A query first
+ * indexes whatever data.mdb holds beyond it, so it never misses a committed
+ * transaction.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ledger/internal.h"
+#include "ledger/query.h"
+#include "wire/boot_id.h"
+#include "wire/error.h"
+
+#define FILE_NAME "history.mdb"
+#define MARK_NAME "history.boot"
+#define KEY_SIZE  (LOY_ID_SIZE + 12)
+#define VAL_SIZE  (LOY_HASH_SIZE + 11)
+/* entries per write transaction while catching up (bounds its memory) */
+#define BATCH_MAX 65536u
+
+static void remove_files(const struct loy_ledger *l)
+{
+	char path[1100];
+
+	snprintf(path, sizeof path, "%s/" FILE_NAME, l->path);
+	(void)unlink(path);
+	snprintf(path, sizeof path, "%s/" FILE_NAME "-lock", l->path);
+	(void)unlink(path);
+}
+
+static int hfail(char *err, size_t errlen, int code, const char *what, int mrc)
+{
+	if (err && errlen)
+		snprintf(err, errlen, FILE_NAME ": %s: %s", what,
+			 mdb_strerror(mrc));
+	return code;
+}
+
+static bool damaged(int mrc)
+{
+	return mrc == MDB_CORRUPTED || mrc == MDB_PAGE_NOTFOUND ||
+	       mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH ||
+	       mrc == MDB_BAD_TXN;
+}
+
+static int env_open(struct loy_ledger *l, int *mrc_out)
+{
+	struct ldg_hist *h = &l->hist;
+	MDB_envinfo info;
+	MDB_txn *txn = NULL;
+	MDB_val k = {7, "indexed"}, v;
+	char path[1100];
+	int mrc;
+
+	snprintf(path, sizeof path, "%s/" FILE_NAME, l->path);
+	mrc = mdb_env_info(l->env, &info);
+	if (mrc == 0)
+		mrc = mdb_env_create(&h->env);
+	if (mrc != 0) {
+		h->env = NULL;
+		*mrc_out = mrc;
+		return -1;
+	}
+	/* as large a map as data.mdb's: it holds a fraction of it */
+	mrc = mdb_env_set_mapsize(h->env, info.me_mapsize);
+	if (mrc == 0)
+		mrc = mdb_env_set_maxdbs(h->env, 2);
+	if (mrc == 0)
+		mrc = mdb_env_open(h->env, path,
+				   MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS, 0600);
+	if (mrc == 0)
+		mrc = mdb_txn_begin(h->env, NULL, 0, &txn);
+	if (mrc == 0)
+		mrc = mdb_dbi_open(txn, "history", MDB_CREATE, &h->idx);
+	if (mrc == 0)
+		mrc = mdb_dbi_open(txn, "meta", MDB_CREATE, &h->meta);
+	if (mrc == 0) {
+		mrc = mdb_get(txn, h->meta, &k, &v);
+		if (mrc == MDB_NOTFOUND) {
+			h->indexed = 0;
+			mrc = 0;
+		} else if (mrc == 0 && v.mv_size == 8) {
+			h->indexed = be64get(v.mv_data);
+		} else if (mrc == 0) {
+			mrc = MDB_CORRUPTED;
+		}
+	}
+	if (mrc == 0)
+		mrc = mdb_txn_commit(txn);
+	else if (txn)
+		mdb_txn_abort(txn);
+	if (mrc != 0) {
+		mdb_env_close(h->env);
+		h->env = NULL;
+		*mrc_out = mrc;
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens history.mdb (lock held), building it anew when an earlier boot left
+ * it open or it cannot be opened. */
+static int hist_open(struct loy_ledger *l, char *err, size_t errlen)
+{
+	char id[LOY_BOOT_ID_SIZE];
+	int rv, mrc = 0;
+
+	if (l->hist.env != NULL)
+		return 0;
+	if (l->flags & LOY_LEDGER_RDONLY) {
+		if (err && errlen)
+			snprintf(err, errlen,
+				 FILE_NAME ": the store is open read-only");
+		return LOY_ESTATE;
+	}
+	rv = loy_boot_mark_read(l->path, MARK_NAME, id);
+	if (rv < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s/" MARK_NAME ": %s", l->path,
+				 strerror(errno));
+		return LOY_EIO;
+	}
+	/* written without fsync: after a machine crash it may be torn */
+	if (rv == 1 && !loy_same_boot(id))
+		remove_files(l);
+	if ((rv == 0 || !loy_same_boot(id)) &&
+	    loy_boot_mark(l->path, MARK_NAME) != 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s/" MARK_NAME ": %s", l->path,
+				 strerror(errno));
+		return LOY_EIO;
+	}
+	if (env_open(l, &mrc) == 0)
+		return 0;
+	if (!damaged(mrc))
+		return hfail(err, errlen, LOY_EIO, "open", mrc);
+	remove_files(l);
+	if (env_open(l, &mrc) == 0)
+		return 0;
+	return hfail(err, errlen, LOY_EIO, "open", mrc);
+}
+
+void ldg_hist_close(struct loy_ledger *l)
+{
+	struct ldg_hist *h = &l->hist;
+
+	if (h->env == NULL)
+		return;
+	/* On a failed sync the kernel may have dropped pages it could not
+	 * write: build it again next time rather than trust it. */
+	if (mdb_env_sync(h->env, 1) != 0) {
+		mdb_env_close(h->env);
+		remove_files(l);
+	} else {
+		mdb_env_close(h->env);
+	}
+	h->env = NULL;
+	(void)loy_boot_unmark(l->path, MARK_NAME);
+}
+
+/* Puts the entries of one block_history record (height h). */
+static int index_record(struct ldg_hist *h, MDB_txn *txn, uint64_t height,
+			const MDB_val *v, uint32_t *count)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size == 0 || v->mv_size % LDG_HIST_ENTRY != 0)
+		return MDB_CORRUPTED;
+	for (size_t off = 0; off < v->mv_size; off += LDG_HIST_ENTRY) {
+		uint8_t kb[KEY_SIZE];
+		MDB_val k = {KEY_SIZE, kb};
+		MDB_val d = {VAL_SIZE, (void *)(p + off + LOY_ID_SIZE + 4)};
+		int mrc;
+
+		memcpy(kb, p + off, LOY_ID_SIZE);
+		be64put(kb + LOY_ID_SIZE, height);
+		memcpy(kb + LOY_ID_SIZE + 8, p + off + LOY_ID_SIZE, 4);
+		mrc = mdb_put(txn, h->idx, &k, &d, 0);
+		if (mrc != 0)
+			return mrc;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* Indexes the block_history records above h->indexed that data.mdb holds
+ * for this thread (lock held). */
+static int hist_catch_up(struct loy_ledger *l, char *err, size_t errlen)
+{
+	struct ldg_hist *h = &l->hist;
+	struct ldg_txn t;
+	MDB_cursor *c;
+	uint8_t k0[8];
+	MDB_val k = {8, k0}, v;
+	int rc = ldg_rbegin(l, &t), mrc = 0;
+	bool more = true;
+
+	if (rc != 0)
+		return rc;
+	rc = ldg_cursor_open(&t, LDB_BLOCKHIST, &c);
+	if (rc != 0) {
+		ldg_rend(&t);
+		return rc;
+	}
+	be64put(k0, h->indexed + 1);
+	rc = ldg_cursor_get(&t, LDB_BLOCKHIST, c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && more) {
+		MDB_txn *w;
+		uint64_t last = h->indexed;
+		uint32_t count = 0;
+		uint8_t lb[8];
+		MDB_val lk = {7, "indexed"}, lv = {8, lb};
+
+		mrc = mdb_txn_begin(h->env, NULL, 0, &w);
+		if (mrc != 0)
+			break;
+		while (rc == 0 && count < BATCH_MAX) {
+			if (k.mv_size != 8) {
+				rc = ldg_damaged(l, LDB_BLOCKHIST, k.mv_data,
+						 k.mv_size, "has a bad key");
+				break;
+			}
+			last = be64get(k.mv_data);
+			mrc = index_record(h, w, last, &v, &count);
+			if (mrc == MDB_CORRUPTED) {
+				rc = ldg_damaged(l, LDB_BLOCKHIST, k.mv_data,
+						 k.mv_size,
+						 "is not a list of entries");
+				break;
+			}
+			if (mrc != 0)
+				break;
+			rc = ldg_cursor_get(&t, LDB_BLOCKHIST, c, &k, &v,
+					    MDB_NEXT);
+		}
+		more = rc == 0;
+		if (rc == LOY_ENOTFOUND)
+			rc = 0;
+		if (rc != 0 || mrc != 0) {
+			mdb_txn_abort(w);
+			break;
+		}
+		be64put(lb, last);
+		mrc = mdb_put(w, h->meta, &lk, &lv, 0);
+		if (mrc == 0)
+			mrc = mdb_txn_commit(w);
+		else
+			mdb_txn_abort(w);
+		if (mrc != 0)
+			break;
+		h->indexed = last;
+	}
+	mdb_cursor_close(c);
+	ldg_rend(&t);
+	if (rc == LOY_ENOTFOUND)
+		rc = 0;
+	if (rc != 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s",
+				 loy_ledger_damage(l) ? loy_ledger_damage(l)
+						      : loy_strerror(rc));
+		return rc;
+	}
+	if (mrc != 0)
+		return hfail(err, errlen, damaged(mrc) ? LOY_ECORRUPT : LOY_EIO,
+			     "index", mrc);
+	return 0;
+}
+
+/* Builds history.mdb again after it failed a read or a write. */
+static int hist_rebuild(struct loy_ledger *l, char *err, size_t errlen)
+{
+	if (l->hist.env != NULL) {
+		mdb_env_close(l->hist.env);
+		l->hist.env = NULL;
+	}
+	remove_files(l);
+	int rc = hist_open(l, err, errlen);
+	return rc != 0 ? rc : hist_catch_up(l, err, errlen);
+}
+
+static int hist_ready(struct loy_ledger *l, char *err, size_t errlen)
+{
+	int rc = hist_open(l, err, errlen);
+
+	if (rc == 0)
+		rc = hist_catch_up(l, err, errlen);
+	/* damage in history.mdb (not in data.mdb, which stays final) */
+	if (rc == LOY_ECORRUPT && loy_ledger_damage(l) == NULL)
+		rc = hist_rebuild(l, err, errlen);
+	return rc;
+}
+
+int loy_ledger_history_index(struct loy_ledger *l, uint64_t *height, char *err,
+			     size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&l->hist.lock);
+	rc = hist_ready(l, err, errlen);
+	if (height)
+		*height = l->hist.indexed;
+	pthread_mutex_unlock(&l->hist.lock);
+	return rc;
+}
+
+/* Reads a page of id's history from history.mdb (lock held). */
+static int hist_read(struct ldg_hist *h, const uint8_t id[LOY_ID_SIZE],
+		     uint64_t *cursor, struct loy_history_item *items,
+		     uint32_t max, uint32_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	uint8_t k0[KEY_SIZE];
+	MDB_val k = {sizeof k0, k0}, v;
+	int mrc = mdb_txn_begin(h->env, NULL, MDB_RDONLY, &txn);
+
+	if (mrc != 0)
+		return mrc;
+	mrc = mdb_cursor_open(txn, h->idx, &c);
+	if (mrc != 0) {
+		mdb_txn_abort(txn);
+		return mrc;
+	}
+	/* The cursor is (height << 32 | position) of the next item to show,
+	 * plus one; 0 means "from the newest". */
+	memcpy(k0, id, LOY_ID_SIZE);
+	if (*cursor == 0) {
+		memset(k0 + LOY_ID_SIZE, 0xff, 12);
+	} else {
+		uint64_t cur = *cursor - 1;
+		be64put(k0 + LOY_ID_SIZE, cur >> 32);
+		be32put(k0 + LOY_ID_SIZE + 8, (uint32_t)cur);
+	}
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (mrc == 0 &&
+	    (k.mv_size != sizeof k0 || memcmp(k.mv_data, k0, sizeof k0)))
+		mrc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (mrc == MDB_NOTFOUND)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	*cursor = 0;
+	for (; mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+		const uint8_t *kk = k.mv_data, *vv = v.mv_data;
+		struct loy_history_item *it;
+		uint64_t height;
+		uint32_t pos;
+
+		if (k.mv_size != sizeof k0 || memcmp(kk, id, LOY_ID_SIZE) != 0)
+			break;
+		height = be64get(kk + LOY_ID_SIZE);
+		pos = be32get(kk + LOY_ID_SIZE + 8);
+		if (*n == max) {
+			*cursor = (height << 32 | pos) + 1;
+			break;
+		}
+		if (v.mv_size != VAL_SIZE) {
+			mrc = MDB_CORRUPTED;
+			break;
+		}
+		it = &items[(*n)++];
+		it->height = height;
+		it->position = pos;
+		memcpy(it->hash, vv, LOY_HASH_SIZE);
+		it->kind = vv[32];
+		it->code = (uint16_t)(vv[33] << 8 | vv[34]);
+		it->delta = (int64_t)be64get(vv + 35);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
+		       uint64_t *cursor, struct loy_history_item *items,
+		       uint32_t max, uint32_t *n)
+{
+	uint64_t start = *cursor;
+	char err[256];
+	int rc, mrc;
+
+	*n = 0;
+	pthread_mutex_lock(&l->hist.lock);
+	rc = hist_ready(l, err, sizeof err);
+	if (rc == 0) {
+		mrc = hist_read(&l->hist, id, cursor, items, max, n);
+		if (mrc != 0 && damaged(mrc)) {
+			*n = 0;
+			*cursor = start;
+			rc = hist_rebuild(l, err, sizeof err);
+			if (rc == 0)
+				mrc = hist_read(&l->hist, id, cursor, items,
+						max, n);
+		}
+		if (rc == 0 && mrc != 0)
+			rc = damaged(mrc) ? LOY_ECORRUPT : LOY_EIO;
+	}
+	pthread_mutex_unlock(&l->hist.lock);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/* Keeping the account history index (history.mdb) close behind data.mdb,
+ * on the thread pool: after a flush has made new blocks visible to other
+ * threads, at most once a second. A history query indexes whatever is
+ * left itself (ledger/history.c), so this only takes that work off the
+ * client's wait, in batches large enough that a page of the index takes
+ * several entries at once. */
+#include "node/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ledger/query.h"
+#include "wire/error.h"
+
+#define INDEX_EVERY_MS 1000u
+
+struct index_job {
+	struct loy_job job;
+	int rv;
+	uint64_t height;
+	char err[512];
+};
+
+static void index_run(struct loy_job *j)
+{
+	struct index_job *x = (struct index_job *)j;
+
+	x->rv = loy_ledger_history_index(j->node->ledger, &x->height, x->err,
+					 sizeof x->err);
+}
+
+static void index_done(struct loy_job *j)
+{
+	struct index_job *x = (struct index_job *)j;
+	struct loy_node *n = j->node;
+
+	n->history_queued = false;
+	if (x->rv != 0 && !n->history_failed) {
+		/* queries still index for themselves, and say the same */
+		LOG_WARN(&n->log, "history",
+			 "cannot update the account history index: %s", x->err);
+		n->history_failed = true;
+	} else if (x->rv == 0) {
+		n->history_failed = false;
+	}
+	free(x);
+}
+
+void loy_node_index_history(struct loy_node *n)
+{
+	uint64_t now = loy_node_now_ms();
+	struct index_job *x;
+
+	if (n->history_queued || n->stopping ||
+	    now - n->history_at_ms < INDEX_EVERY_MS)
+		return;
+	x = calloc(1, sizeof *x);
+	if (x == NULL)
+		return; /* the next flush tries again */
+	n->history_queued = true;
+	n->history_at_ms = now;
+	x->job.run = index_run;
+	x->job.done = index_done;
+	loy_node_pool_job(n, &x->job);
+}

@@ -1,0 +1,255 @@
+/* The account history index (ledger/history.c): what a query returns comes
+ * from history.mdb, kept behind data.mdb's block_history records, and
+ * history.mdb is rebuilt whenever it cannot be trusted. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "ledger/query.h"
+#include "tests/unit/test_ledger_fix.h"
+#include "wire/boot_id.h"
+
+#define PAGE 64
+
+/* All of customer k's history, newest first. */
+static uint32_t history_of(struct fx *f, unsigned k,
+			   struct loy_history_item *out, uint32_t max)
+{
+	uint64_t cursor = 0;
+	uint32_t total = 0, n;
+
+	do {
+		assert_true(total + 3 <= max);
+		assert_int_equal(loy_ledger_history(f->l, fx_key(f, k)->id,
+						    &cursor, out + total, 3,
+						    &n),
+				 0);
+		total += n;
+	} while (cursor);
+	return total;
+}
+
+/* A customer with a registration and `issues` rewards of 10 points (one
+ * block each). */
+static struct fx *with_history(unsigned issues)
+{
+	struct fx *f = fx_new(2, 0);
+
+	fx_register(f, 100);
+	fx_register(f, 101);
+	fx_rule(f, 0, 1, 1, 0);
+	for (unsigned i = 0; i < issues; i++) {
+		char ref[16];
+		snprintf(ref, sizeof ref, "h%u", i);
+		assert_int_equal(fx_issue(f, 0, 100, 10, ref, "buy", NULL), 0);
+	}
+	return f;
+}
+
+static void assert_same(const struct loy_history_item *a,
+			const struct loy_history_item *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(a[i].height, b[i].height);
+		assert_int_equal(a[i].position, b[i].position);
+		assert_memory_equal(a[i].hash, b[i].hash, LOY_HASH_SIZE);
+		assert_int_equal(a[i].kind, b[i].kind);
+		assert_int_equal(a[i].code, b[i].code);
+		assert_int_equal(a[i].delta, b[i].delta);
+	}
+}
+
+static void reopen(struct fx *f)
+{
+	loy_ledger_close(f->l);
+	f->l = NULL;
+	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
+}
+
+static void put_file(const char *dir, const char *name, const void *p, size_t n)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	close(fd);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_entries_and_deltas(void **state)
+{
+	struct loy_history_item it[PAGE];
+	struct fx *f = with_history(5);
+	uint64_t tip, indexed;
+	char err[256];
+	uint32_t n;
+	(void)state;
+	n = history_of(f, 100, it, PAGE);
+	assert_int_equal(n, 6); /* registration and 5 rewards */
+	for (uint32_t i = 0; i < 5; i++) {
+		assert_int_equal(it[i].kind, LOY_TX_REWARD_ISSUE);
+		assert_int_equal(it[i].delta, 10);
+		assert_true(i == 0 || it[i].height < it[i - 1].height);
+	}
+	assert_int_equal(it[5].kind, LOY_TX_CUSTOMER_REGISTER);
+	/* the other customer sees only its own registration */
+	assert_int_equal(history_of(f, 101, it, PAGE), 1);
+	/* one query indexed every block that has entries */
+	assert_int_equal(loy_ledger_tip(f->l, &tip, NULL, NULL, NULL), 0);
+	assert_int_equal(
+	    loy_ledger_history_index(f->l, &indexed, err, sizeof err), 0);
+	assert_int_equal(indexed, tip);
+	/* a later block reaches the next query without any indexing call */
+	assert_int_equal(fx_issue(f, 0, 100, 10, "late", "buy", NULL), 0);
+	assert_int_equal(history_of(f, 100, it, PAGE), 7);
+	assert_int_equal(it[0].height, tip + 1);
+	fx_free(f);
+}
+
+static void test_kept_across_reopen_and_marker_removed(void **state)
+{
+	struct loy_history_item a[PAGE], b[PAGE];
+	struct fx *f = with_history(4);
+	uint32_t n;
+	(void)state;
+	n = history_of(f, 100, a, PAGE);
+	assert_true(exists(f->dir, "history.mdb"));
+	assert_true(exists(f->dir, "history.boot"));
+	reopen(f);
+	/* a clean close wrote it to disk and took its marker away */
+	assert_false(exists(f->dir, "history.boot"));
+	assert_int_equal(history_of(f, 100, b, PAGE), n);
+	assert_same(a, b, n);
+	fx_free(f);
+}
+
+static void test_rebuilt_when_deleted(void **state)
+{
+	struct loy_history_item a[PAGE], b[PAGE];
+	struct fx *f = with_history(4);
+	char p[128];
+	uint32_t n;
+	(void)state;
+	n = history_of(f, 100, a, PAGE);
+	loy_ledger_close(f->l);
+	f->l = NULL;
+	snprintf(p, sizeof p, "%s/history.mdb", f->dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
+	assert_int_equal(history_of(f, 100, b, PAGE), n);
+	assert_same(a, b, n);
+	fx_free(f);
+}
+
+/* An earlier boot's marker: the machine stopped while history.mdb was open
+ * and written without fsync, so whatever is on disk is thrown away, even
+ * when it looks fine (here: an index of another customer's entries). */
+static void test_rebuilt_after_machine_crash(void **state)
+{
+	struct loy_history_item a[PAGE], b[PAGE];
+	struct fx *f = with_history(3);
+	const char *other = "00000000-0000-0000-0000-000000000000\n";
+	uint32_t n;
+	(void)state;
+	n = history_of(f, 100, a, PAGE);
+	loy_ledger_close(f->l);
+	f->l = NULL;
+	/* a stale index: another chain's, indexed above this tip */
+	{
+		struct fx *g = with_history(6);
+		struct loy_history_item x[PAGE];
+		char from[128], to[128];
+		uint64_t h;
+		char err[128];
+		(void)history_of(g, 100, x, PAGE);
+		assert_int_equal(
+		    loy_ledger_history_index(g->l, &h, err, sizeof err), 0);
+		loy_ledger_close(g->l);
+		g->l = NULL;
+		snprintf(from, sizeof from, "%s/history.mdb", g->dir);
+		snprintf(to, sizeof to, "%s/history.mdb", f->dir);
+		assert_int_equal(rename(from, to), 0);
+		fx_free(g);
+	}
+	put_file(f->dir, "history.boot", other, strlen(other));
+	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
+	assert_int_equal(history_of(f, 100, b, PAGE), n);
+	assert_same(a, b, n);
+	/* and this boot's marker replaced the old one */
+	{
+		char id[LOY_BOOT_ID_SIZE];
+		assert_int_equal(loy_boot_mark_read(f->dir, "history.boot", id),
+				 1);
+		assert_true(loy_same_boot(id));
+	}
+	fx_free(f);
+}
+
+/* Garbage in history.mdb: LMDB refuses to open it; it is built again. */
+static void test_rebuilt_when_damaged(void **state)
+{
+	struct loy_history_item a[PAGE], b[PAGE];
+	struct fx *f = with_history(3);
+	uint8_t junk[16384];
+	uint32_t n;
+	(void)state;
+	n = history_of(f, 100, a, PAGE);
+	loy_ledger_close(f->l);
+	f->l = NULL;
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (uint8_t)(i * 131 + 7);
+	put_file(f->dir, "history.mdb", junk, sizeof junk);
+	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
+	assert_int_equal(history_of(f, 100, b, PAGE), n);
+	assert_same(a, b, n);
+	fx_free(f);
+}
+
+/* A read-only store (the auditor's) has no index to write. */
+static void test_read_only_store(void **state)
+{
+	struct fx *f = with_history(1);
+	struct loy_ledger *ro;
+	struct loy_history_item it[4];
+	uint64_t cursor = 0;
+	char err[256];
+	uint32_t n;
+	(void)state;
+	loy_ledger_close(f->l);
+	f->l = NULL;
+	assert_int_equal(
+	    loy_ledger_open(f->dir, LOY_LEDGER_RDONLY, 0, &ro, err, sizeof err),
+	    0);
+	assert_int_equal(loy_ledger_history_index(ro, NULL, err, sizeof err),
+			 LOY_ESTATE);
+	assert_non_null(strstr(err, "read-only"));
+	assert_int_equal(
+	    loy_ledger_history(ro, fx_key(f, 100)->id, &cursor, it, 4, &n),
+	    LOY_ESTATE);
+	loy_ledger_close(ro);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_entries_and_deltas),
+	    cmocka_unit_test(test_kept_across_reopen_and_marker_removed),
+	    cmocka_unit_test(test_rebuilt_when_deleted),
+	    cmocka_unit_test(test_rebuilt_after_machine_crash),
+	    cmocka_unit_test(test_rebuilt_when_damaged),
+	    cmocka_unit_test(test_read_only_store),
+	};
+	if (loy_crypto_init() != 0)
+		return 1;
+	return cmocka_run_group_tests_name("ledger_history", tests, NULL, NULL);
+}
