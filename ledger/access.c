@@ -31,7 +31,6 @@ const char *const ldg_db_names[LDB_COUNT] = {
     [LDB_COUPONS] = "coupons",
     [LDB_CUSES] = "coupon_uses",
     [LDB_SETTLES] = "settles",
-    [LDB_TXS] = "txs",
     [LDB_META] = "meta",
     [LDB_BLOCKS] = "blocks",
     [LDB_CERTS] = "certs",

@@ -230,21 +230,13 @@ static int hist_put(struct ldg_exec *x, const uint8_t id[LOY_ID_SIZE],
 	return 0;
 }
 
-/* Records what every valid transaction leaves behind, applied or not. */
+/* Records what every valid transaction leaves behind, applied or not: the
+ * signer's nonce, the rejection message if any, and the history entries
+ * (the signer's first: it is the transaction index's record, history.c). */
 static int record(struct ldg_exec *x)
 {
-	uint8_t v[8 + 4 + 2 + 1 + LOY_ID_SIZE];
 	int rc = ldg_u64_put(&x->t, LDB_NONCES, x->signer, LOY_ID_SIZE,
 			     x->tx->nonce);
-	if (rc != 0)
-		return rc;
-	be64put(v, x->height);
-	be32put(v + 8, x->pos);
-	v[12] = (uint8_t)(x->code >> 8);
-	v[13] = (uint8_t)x->code;
-	v[14] = x->tx->kind;
-	memcpy(v + 15, x->signer, LOY_ID_SIZE);
-	rc = ldg_put(&x->t, LDB_TXS, x->hash, LOY_HASH_SIZE, v, sizeof v);
 	if (rc == 0 && x->code != LOY_REJ_OK)
 		rc = ldg_put(&x->t, LDB_TXMSG, x->hash, LOY_HASH_SIZE, x->msg,
 			     strlen(x->msg));

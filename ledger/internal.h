@@ -14,8 +14,9 @@
 #include "ledger/ledger.h"
 
 /* The store format. 2: every value carries an integrity tag. 3: account
- * history is one record per block (block_history), indexed per account in
- * history.mdb (history.c). A store of another version is refused at open. */
+ * history and the transaction index are one record per block
+ * (block_history), indexed per account and per hash in history.mdb
+ * (history.c). A store of another version is refused at open. */
 #define LDG_SCHEMA 3u
 
 /* Named databases. Records are fixed layouts of big-endian integers and
@@ -50,7 +51,6 @@ enum ldb {
 	LDB_COUPONS,   /* batch hash || index4 -> coupon */
 	LDB_CUSES,     /* batch hash || customer id20 -> coupons used (u32) */
 	LDB_SETTLES,   /* settle tx hash -> settlement claim */
-	LDB_TXS,       /* tx hash -> height8 pos4 code2 kind1 signer id20 */
 	LDB_HASHED_COUNT,
 	/* not hashed */
 	LDB_META = LDB_HASHED_COUNT, /* "tip", "genesis_hash", "schema" */
@@ -108,12 +108,13 @@ struct ldg_group {
 struct ldg_hist {
 	pthread_mutex_t lock;
 	MDB_env *env; /* NULL until first use */
-	MDB_dbi idx, meta;
+	MDB_dbi idx, txs, meta;
 	uint64_t indexed; /* the highest height whose entries it holds */
 };
 
 /* A block_history entry: id20 pos4 hash32 kind1 code2 delta8, for each
- * account a transaction touched, in block order. */
+ * account a transaction touched, in block order; a transaction's first
+ * entry is its signer's. */
 #define LDG_HIST_ENTRY (LOY_ID_SIZE + 4 + LOY_HASH_SIZE + 1 + 2 + 8)
 
 /* Closes history.mdb, after writing it to disk (history.c). */

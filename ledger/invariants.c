@@ -262,23 +262,33 @@ struct sig {
 	size_t n, cap;
 };
 
-static int on_tx(struct inv *v, const MDB_val *k, const MDB_val *d, void *ctx)
+/* The signers of a block's transactions: the first history entry of each
+ * position (exec.c). */
+static int on_block_history(struct inv *v, const MDB_val *k, const MDB_val *d,
+			    void *ctx)
 {
 	struct sig *s = ctx;
+	const uint8_t *p = d->mv_data;
+	uint32_t pos = 0;
 	(void)k;
-	if (d->mv_size != 15 + LOY_ID_SIZE)
-		return bad(v, "malformed tx index record");
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		uint8_t *nv = realloc(s->ids, cap * LOY_ID_SIZE);
-		if (!nv)
-			return LOY_ENOMEM;
-		s->ids = nv;
-		s->cap = cap;
+	if (d->mv_size == 0 || d->mv_size % LDG_HIST_ENTRY != 0)
+		return bad(v, "malformed block history record");
+	for (size_t off = 0; off < d->mv_size; off += LDG_HIST_ENTRY) {
+		uint32_t at = be32get(p + off + LOY_ID_SIZE);
+		if (off > 0 && at == pos)
+			continue; /* another account of the same tx */
+		pos = at;
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 1024;
+			uint8_t *nv = realloc(s->ids, cap * LOY_ID_SIZE);
+			if (!nv)
+				return LOY_ENOMEM;
+			s->ids = nv;
+			s->cap = cap;
+		}
+		memcpy(s->ids + s->n * LOY_ID_SIZE, p + off, LOY_ID_SIZE);
+		s->n++;
 	}
-	memcpy(s->ids + s->n * LOY_ID_SIZE, (uint8_t *)d->mv_data + 15,
-	       LOY_ID_SIZE);
-	s->n++;
 	return 0;
 }
 
@@ -382,7 +392,7 @@ static int check(struct inv *v)
 			   "%llu",
 			   (unsigned long long)cp.value,
 			   (unsigned long long)tt.coupon_redeemed);
-	rc = each(v, LDB_TXS, on_tx, &sg);
+	rc = each(v, LDB_BLOCKHIST, on_block_history, &sg);
 	if (rc == 0) {
 		struct nonce_walk w = {&sg, 0};
 		if (sg.n)

@@ -65,37 +65,6 @@ int loy_ledger_nonce(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 	return rend(&t, rc == LOY_ENOTFOUND ? 0 : rc);
 }
 
-int loy_ledger_tx(struct loy_ledger *l, const uint8_t hash[LOY_HASH_SIZE],
-		  struct loy_tx_status *out)
-{
-	struct ldg_txn t;
-	MDB_val v;
-	int rc = rbegin(l, &t);
-	memset(out, 0, sizeof *out);
-	if (rc != 0)
-		return rc;
-	rc = ldg_get(&t, LDB_TXS, hash, LOY_HASH_SIZE, &v);
-	if (rc != 0)
-		return rend(&t, rc);
-	if (v.mv_size != 15 + LOY_ID_SIZE)
-		return rend(&t, LOY_ECORRUPT);
-	const uint8_t *p = v.mv_data;
-	out->height = be64get(p);
-	out->position = be32get(p + 8);
-	out->code = (uint16_t)(p[12] << 8 | p[13]);
-	out->kind = p[14];
-	memcpy(out->signer, p + 15, LOY_ID_SIZE);
-	rc = ldg_get(&t, LDB_TXMSG, hash, LOY_HASH_SIZE, &v);
-	if (rc == 0) {
-		size_t n = v.mv_size < sizeof out->msg - 1
-			       ? v.mv_size
-			       : sizeof out->msg - 1;
-		memcpy(out->msg, v.mv_data, n);
-		out->msg[n] = '\0';
-	}
-	return rend(&t, rc == LOY_ENOTFOUND ? 0 : rc);
-}
-
 int loy_ledger_block(struct loy_ledger *l, uint64_t height,
 		     struct loy_buf *block, struct loy_buf *cert)
 {

@@ -1,6 +1,7 @@
-/* The account history index (ledger/history.c): what a query returns comes
- * from history.mdb, kept behind data.mdb's block_history records, and
- * history.mdb is rebuilt whenever it cannot be trusted. */
+/* The account history and transaction indexes (ledger/history.c): what a
+ * query returns comes from history.mdb, kept behind data.mdb's
+ * block_history records, and history.mdb is rebuilt whenever it cannot be
+ * trusted. */
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -214,6 +215,47 @@ static void test_rebuilt_when_damaged(void **state)
 	fx_free(f);
 }
 
+/* The transaction index: outcome, place and signer by hash, a rejection's
+ * message with it, the same after a rebuild. */
+static void test_transactions_by_hash(void **state)
+{
+	struct fx *f = with_history(2);
+	struct loy_tx_status ok, bad, again;
+	uint8_t h_ok[LOY_HASH_SIZE], h_bad[LOY_HASH_SIZE], none[LOY_HASH_SIZE];
+	uint64_t tip;
+	char p[128];
+	(void)state;
+	assert_int_equal(fx_issue(f, 0, 100, 10, "dup", "buy", h_ok), 0);
+	assert_int_equal(loy_ledger_tip(f->l, &tip, NULL, NULL, NULL), 0);
+	/* the same reference again: included, and rejected */
+	assert_int_not_equal(fx_issue(f, 0, 100, 10, "dup", "buy", h_bad), 0);
+	assert_int_equal(loy_ledger_tx(f->l, h_ok, &ok), 0);
+	assert_int_equal(ok.height, tip);
+	assert_int_equal(ok.position, 0);
+	assert_int_equal(ok.code, 0);
+	assert_int_equal(ok.kind, LOY_TX_REWARD_ISSUE);
+	assert_memory_equal(ok.signer, fx_key(f, 0)->id, LOY_ID_SIZE);
+	assert_string_equal(ok.msg, "");
+	assert_int_equal(loy_ledger_tx(f->l, h_bad, &bad), 0);
+	assert_int_equal(bad.height, tip + 1);
+	assert_int_equal(bad.code, f->res[0].code);
+	assert_string_equal(bad.msg, f->res[0].msg);
+	assert_true(bad.msg[0] != '\0');
+	memset(none, 0xab, sizeof none);
+	assert_int_equal(loy_ledger_tx(f->l, none, &again), LOY_ENOTFOUND);
+	/* rebuilt from data.mdb: the same answers */
+	loy_ledger_close(f->l);
+	f->l = NULL;
+	snprintf(p, sizeof p, "%s/history.mdb", f->dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
+	assert_int_equal(loy_ledger_tx(f->l, h_bad, &again), 0);
+	assert_memory_equal(&again, &bad, sizeof bad);
+	assert_int_equal(loy_ledger_tx(f->l, h_ok, &again), 0);
+	assert_memory_equal(&again, &ok, sizeof ok);
+	fx_free(f);
+}
+
 /* A read-only store (the auditor's) has no index to write. */
 static void test_read_only_store(void **state)
 {
@@ -247,6 +289,7 @@ int main(void)
 	    cmocka_unit_test(test_rebuilt_when_deleted),
 	    cmocka_unit_test(test_rebuilt_after_machine_crash),
 	    cmocka_unit_test(test_rebuilt_when_damaged),
+	    cmocka_unit_test(test_transactions_by_hash),
 	    cmocka_unit_test(test_read_only_store),
 	};
 	if (loy_crypto_init() != 0)
