@@ -51,16 +51,18 @@ enum ldb {
 	LDB_COUPONS,   /* batch hash || index4 -> coupon */
 	LDB_CUSES,     /* batch hash || customer id20 -> coupons used (u32) */
 	LDB_SETTLES,   /* settle tx hash -> settlement claim */
+	/* height8 -> its history entries (LDG_HIST_ENTRY each): hashed, so
+	 * the state root commits to every transaction's outcome */
+	LDB_BLOCKHIST,
 	LDB_HASHED_COUNT,
 	/* not hashed */
 	LDB_META = LDB_HASHED_COUNT, /* "tip", "genesis_hash", "schema" */
 	LDB_BLOCKS,                  /* height8 -> encoded block */
 	LDB_CERTS,                   /* height8 -> encoded commit certificate */
 	LDB_TXMSG,                   /* tx hash -> rejection message */
-	LDB_BLOCKHIST, /* height8 -> its history entries (LDG_HIST_ENTRY) */
-	LDB_CCPN,      /* customer id20 || batch hash || index4 -> "" */
-	LDB_DAILY,     /* member id20 || day4 -> daily aggregate */
-	LDB_DAYACT,    /* member id20 || day4 || customer id20 -> "" */
+	LDB_CCPN,   /* customer id20 || batch hash || index4 -> "" */
+	LDB_DAILY,  /* member id20 || day4 -> daily aggregate */
+	LDB_DAYACT, /* member id20 || day4 || customer id20 -> "" */
 	LDB_COUNT
 };
 
