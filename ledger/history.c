@@ -36,8 +36,12 @@
 #define KEY_SIZE  (LOY_ID_SIZE + 12)
 #define VAL_SIZE  (LOY_HASH_SIZE + 11)
 #define TX_SIZE   (8 + 4 + 2 + 1 + LOY_ID_SIZE)
-/* entries per write transaction while catching up (bounds its memory) */
-#define BATCH_MAX 65536u
+/* Puts per write transaction. LMDB keeps a transaction's dirty pages in
+ * memory and caches them after it for reuse, so this bounds the index's
+ * share of the process's memory: a random put can dirty a page, and 65,536
+ * per transaction held a node with a million accounts at 220 MiB (about
+ * 60 MiB without). */
+#define BATCH_MAX 2048u
 
 static void remove_files(const struct loy_ledger *l)
 {
@@ -107,6 +111,18 @@ static int env_open(struct loy_ledger *l, int *mrc_out)
 		} else if (mrc == 0) {
 			mrc = MDB_CORRUPTED;
 		}
+	}
+	/* an index of another chain (a data.mdb replaced under it) is no
+	 * better than a damaged one */
+	if (mrc == 0 && l->have_genesis) {
+		MDB_val gk = {7, "genesis"}, gv;
+		int grc = mdb_get(txn, h->meta, &gk, &gv);
+		if (grc == 0 &&
+		    (gv.mv_size != LOY_HASH_SIZE ||
+		     memcmp(gv.mv_data, l->genesis_hash, LOY_HASH_SIZE) != 0))
+			mrc = MDB_INVALID;
+		else if (grc != MDB_NOTFOUND)
+			mrc = grc;
 	}
 	if (mrc == 0)
 		mrc = mdb_txn_commit(txn);
@@ -220,8 +236,10 @@ static int index_record(struct ldg_hist *h, MDB_txn *txn, uint64_t height,
 		memcpy(kb + LOY_ID_SIZE + 8, p + off + LOY_ID_SIZE, 4);
 		mrc = mdb_put(txn, h->idx, &k, &d, 0);
 		/* a transaction's first entry is its signer's */
-		if (mrc == 0 && (off == 0 || at != pos))
+		if (mrc == 0 && (off == 0 || at != pos)) {
 			mrc = index_tx(h, txn, height, p + off);
+			(*count)++;
+		}
 		if (mrc != 0)
 			return mrc;
 		pos = at;
@@ -231,8 +249,9 @@ static int index_record(struct ldg_hist *h, MDB_txn *txn, uint64_t height,
 }
 
 /* Indexes the block_history records above h->indexed that data.mdb holds
- * for this thread (lock held). */
-static int hist_catch_up(struct loy_ledger *l, char *err, size_t errlen)
+ * for this thread (lock held), about budget puts of them (0: all). */
+static int hist_catch_up(struct loy_ledger *l, uint64_t budget, char *err,
+			 size_t errlen)
 {
 	struct ldg_hist *h = &l->hist;
 	struct ldg_txn t;
@@ -241,6 +260,7 @@ static int hist_catch_up(struct loy_ledger *l, char *err, size_t errlen)
 	MDB_val k = {8, k0}, v;
 	int rc = ldg_rbegin(l, &t), mrc = 0;
 	bool more = true;
+	uint64_t done = 0;
 
 	if (rc != 0)
 		return rc;
@@ -251,7 +271,7 @@ static int hist_catch_up(struct loy_ledger *l, char *err, size_t errlen)
 	}
 	be64put(k0, h->indexed + 1);
 	rc = ldg_cursor_get(&t, LDB_BLOCKHIST, c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && more) {
+	while (rc == 0 && more && (budget == 0 || done < budget)) {
 		MDB_txn *w;
 		uint64_t last = h->indexed;
 		uint32_t count = 0;
@@ -289,6 +309,11 @@ static int hist_catch_up(struct loy_ledger *l, char *err, size_t errlen)
 		}
 		be64put(lb, last);
 		mrc = mdb_put(w, h->meta, &lk, &lv, 0);
+		if (mrc == 0 && l->have_genesis) {
+			MDB_val gk = {7, "genesis"};
+			MDB_val gv = {LOY_HASH_SIZE, l->genesis_hash};
+			mrc = mdb_put(w, h->meta, &gk, &gv, 0);
+		}
 		if (mrc == 0)
 			mrc = mdb_txn_commit(w);
 		else
@@ -296,6 +321,7 @@ static int hist_catch_up(struct loy_ledger *l, char *err, size_t errlen)
 		if (mrc != 0)
 			break;
 		h->indexed = last;
+		done += count;
 	}
 	mdb_cursor_close(c);
 	ldg_rend(&t);
@@ -315,7 +341,8 @@ static int hist_catch_up(struct loy_ledger *l, char *err, size_t errlen)
 }
 
 /* Builds history.mdb again after it failed a read or a write. */
-static int hist_rebuild(struct loy_ledger *l, char *err, size_t errlen)
+static int hist_rebuild(struct loy_ledger *l, uint64_t budget, char *err,
+			size_t errlen)
 {
 	if (l->hist.env != NULL) {
 		mdb_env_close(l->hist.env);
@@ -323,28 +350,29 @@ static int hist_rebuild(struct loy_ledger *l, char *err, size_t errlen)
 	}
 	remove_files(l);
 	int rc = hist_open(l, err, errlen);
-	return rc != 0 ? rc : hist_catch_up(l, err, errlen);
+	return rc != 0 ? rc : hist_catch_up(l, budget, err, errlen);
 }
 
-static int hist_ready(struct loy_ledger *l, char *err, size_t errlen)
+static int hist_ready(struct loy_ledger *l, uint64_t budget, char *err,
+		      size_t errlen)
 {
 	int rc = hist_open(l, err, errlen);
 
 	if (rc == 0)
-		rc = hist_catch_up(l, err, errlen);
+		rc = hist_catch_up(l, budget, err, errlen);
 	/* damage in history.mdb (not in data.mdb, which stays final) */
 	if (rc == LOY_ECORRUPT && loy_ledger_damage(l) == NULL)
-		rc = hist_rebuild(l, err, errlen);
+		rc = hist_rebuild(l, budget, err, errlen);
 	return rc;
 }
 
-int loy_ledger_history_index(struct loy_ledger *l, uint64_t *height, char *err,
-			     size_t errlen)
+int loy_ledger_history_index(struct loy_ledger *l, uint64_t budget,
+			     uint64_t *height, char *err, size_t errlen)
 {
 	int rc;
 
 	pthread_mutex_lock(&l->hist.lock);
-	rc = hist_ready(l, err, errlen);
+	rc = hist_ready(l, budget, err, errlen);
 	if (height)
 		*height = l->hist.indexed;
 	pthread_mutex_unlock(&l->hist.lock);
@@ -427,13 +455,13 @@ int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 
 	*n = 0;
 	pthread_mutex_lock(&l->hist.lock);
-	rc = hist_ready(l, err, sizeof err);
+	rc = hist_ready(l, 0, err, sizeof err);
 	if (rc == 0) {
 		mrc = hist_read(&l->hist, id, cursor, items, max, n);
 		if (mrc != 0 && damaged(mrc)) {
 			*n = 0;
 			*cursor = start;
-			rc = hist_rebuild(l, err, sizeof err);
+			rc = hist_rebuild(l, 0, err, sizeof err);
 			if (rc == 0)
 				mrc = hist_read(&l->hist, id, cursor, items,
 						max, n);
@@ -501,11 +529,11 @@ int loy_ledger_tx(struct loy_ledger *l, const uint8_t hash[LOY_HASH_SIZE],
 
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&l->hist.lock);
-	rc = hist_ready(l, err, sizeof err);
+	rc = hist_ready(l, 0, err, sizeof err);
 	if (rc == 0) {
 		mrc = tx_read(&l->hist, hash, out);
 		if (mrc != 0 && mrc != MDB_NOTFOUND && damaged(mrc)) {
-			rc = hist_rebuild(l, err, sizeof err);
+			rc = hist_rebuild(l, 0, err, sizeof err);
 			if (rc == 0)
 				mrc = tx_read(&l->hist, hash, out);
 		}

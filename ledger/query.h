@@ -72,11 +72,13 @@ int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 		       uint32_t max, uint32_t *n) LOY_MUST_USE;
 
 /* Brings the history index (history.mdb, ledger/history.c) up to what
- * data.mdb holds for the calling thread; a query does this itself, so
+ * data.mdb holds for the calling thread, or about budget index records
+ * closer (0: all the way); a query catches up all the way itself, so
  * calling it ahead (off the threads that apply blocks) only moves the work.
  * *height, if not NULL, is then the highest height indexed. On failure err
  * says why. Any thread. */
-int loy_ledger_history_index(struct loy_ledger *l, uint64_t *height, char *err,
+int loy_ledger_history_index(struct loy_ledger *l, uint64_t budget,
+			     uint64_t *height, char *err,
 			     size_t errlen) LOY_MUST_USE;
 
 struct loy_member_info {

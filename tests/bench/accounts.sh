@@ -1,7 +1,8 @@
 #!/bin/bash
 # Memory with many accounts: a 4-node testnet whose chain already holds
 # BENCH_ACCOUNTS (default 1,000,000) registered customers (built by
-# bench_accounts before the nodes first start), then a closed-loop load of
+# bench_accounts before the nodes first start, with the history index a node
+# keeps beside data.mdb), then a closed-loop load of
 # reward.issue/redeem. Reports, per node, its private resident memory (heap,
 # stacks: RssAnon) against the 128 MiB goal, and beside it the pages of
 # data.mdb that LMDB's read-only map has touched (RssFile: the kernel's page
@@ -27,7 +28,8 @@ fill=$("$bin/bench_accounts" "$net" "$accounts" 2>/dev/null)
 store=$(echo "$fill" | sed 's/.*"store_mib": \([0-9]*\).*/\1/')
 echo "store: $store MiB of data.mdb on each node"
 for i in 1 2 3 4; do start_node $i; done
-for i in 1 2 3 4; do wait_up $i || exit 1; done
+# each checks its whole store (half a GiB) first
+for i in 1 2 3 4; do wait_up $i 120 || exit 1; done
 # the private memory's peak: sampled every 0.2 s during the load
 sample_start 4
 load=$(bench --txs "${BENCH_ACCOUNTS_TXS:-20000}" --customers 2000 --conns 8)

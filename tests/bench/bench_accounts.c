@@ -22,6 +22,7 @@
 #include "ledger/builder.h"
 #include "ledger/genesis_json.h"
 #include "ledger/ledger.h"
+#include "ledger/query.h"
 #include "wire/crypto.h"
 #include "wire/error.h"
 #include "wire/tx.h"
@@ -214,6 +215,10 @@ int main(int argc, char **argv)
 	}
 	if (loy_ledger_sync(l) != 0)
 		die("sync", NULL);
+	/* the history index too, as a node that applied these blocks has it
+	 * (its pool keeps it current); close writes it to disk */
+	if (loy_ledger_history_index(l, 0, NULL, err, sizeof err) != 0)
+		die("history index", err);
 	loy_ledger_close(l);
 	for (uint32_t i = 1; i < g.member_count; i++) {
 		char from[1200], to[1200];
@@ -222,6 +227,11 @@ int main(int argc, char **argv)
 			die("mkdir", to);
 		snprintf(from, sizeof from, "%s/node1/data/data.mdb", argv[1]);
 		snprintf(to, sizeof to, "%s/node%u/data/data.mdb", argv[1],
+			 i + 1);
+		copy_file(from, to);
+		snprintf(from, sizeof from, "%s/node1/data/history.mdb",
+			 argv[1]);
+		snprintf(to, sizeof to, "%s/node%u/data/history.mdb", argv[1],
 			 i + 1);
 		copy_file(from, to);
 	}

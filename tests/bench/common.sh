@@ -38,12 +38,13 @@ start_node() {
 
 height() { "$bin/loyctl" --json --node "127.0.0.1:$(( base + 99 + $1 ))" status 2>/dev/null | num height; }
 
-# Waits until node $1 answers status (10 s).
+# Waits until node $1 answers status ($2 seconds, default 10: a node checks
+# its whole store before it starts).
 wait_up() {
-	local n=0
+	local n=0 max=$((${2:-10} * 10))
 	until [ -n "$(height "$1")" ]; do
 		n=$((n + 1))
-		[ $n -gt 100 ] && { echo "bench: node $1 did not start" >&2; return 1; }
+		[ $n -gt $max ] && { echo "bench: node $1 did not start in ${2:-10} s" >&2; return 1; }
 		sleep 0.1
 	done
 }

@@ -107,7 +107,7 @@ static void test_entries_and_deltas(void **state)
 	/* one query indexed every block that has entries */
 	assert_int_equal(loy_ledger_tip(f->l, &tip, NULL, NULL, NULL), 0);
 	assert_int_equal(
-	    loy_ledger_history_index(f->l, &indexed, err, sizeof err), 0);
+	    loy_ledger_history_index(f->l, 0, &indexed, err, sizeof err), 0);
 	assert_int_equal(indexed, tip);
 	/* a later block reaches the next query without any indexing call */
 	assert_int_equal(fx_issue(f, 0, 100, 10, "late", "buy", NULL), 0);
@@ -173,7 +173,7 @@ static void test_rebuilt_after_machine_crash(void **state)
 		char err[128];
 		(void)history_of(g, 100, x, PAGE);
 		assert_int_equal(
-		    loy_ledger_history_index(g->l, &h, err, sizeof err), 0);
+		    loy_ledger_history_index(g->l, 0, &h, err, sizeof err), 0);
 		loy_ledger_close(g->l);
 		g->l = NULL;
 		snprintf(from, sizeof from, "%s/history.mdb", g->dir);
@@ -193,6 +193,39 @@ static void test_rebuilt_after_machine_crash(void **state)
 		assert_true(loy_same_boot(id));
 	}
 	fx_free(f);
+}
+
+/* history.mdb of another chain (its data.mdb replaced): built again, even
+ * under this boot's marker. */
+static void test_rebuilt_for_another_chain(void **state)
+{
+	struct loy_history_item a[PAGE], b[PAGE];
+	struct fx *f = with_history(2), *g = fx_new(3, 0);
+	char from[128], to[128];
+	uint32_t n;
+	(void)state;
+	n = history_of(f, 100, a, PAGE);
+	fx_register(g, 100);
+	fx_rule(g, 0, 1, 1, 0);
+	for (int i = 0; i < 8; i++) {
+		char ref[16];
+		snprintf(ref, sizeof ref, "g%d", i);
+		assert_int_equal(fx_issue(g, 0, 100, 10, ref, "buy", NULL), 0);
+	}
+	(void)history_of(g, 100, b, PAGE);
+	loy_ledger_close(g->l);
+	g->l = NULL;
+	loy_ledger_close(f->l);
+	f->l = NULL;
+	snprintf(from, sizeof from, "%s/history.mdb", g->dir);
+	snprintf(to, sizeof to, "%s/history.mdb", f->dir);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(loy_boot_mark(f->dir, "history.boot"), 0);
+	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
+	assert_int_equal(history_of(f, 100, b, PAGE), n);
+	assert_same(a, b, n);
+	fx_free(f);
+	fx_free(g);
 }
 
 /* Garbage in history.mdb: LMDB refuses to open it; it is built again. */
@@ -271,7 +304,7 @@ static void test_read_only_store(void **state)
 	assert_int_equal(
 	    loy_ledger_open(f->dir, LOY_LEDGER_RDONLY, 0, &ro, err, sizeof err),
 	    0);
-	assert_int_equal(loy_ledger_history_index(ro, NULL, err, sizeof err),
+	assert_int_equal(loy_ledger_history_index(ro, 0, NULL, err, sizeof err),
 			 LOY_ESTATE);
 	assert_non_null(strstr(err, "read-only"));
 	assert_int_equal(
@@ -288,6 +321,7 @@ int main(void)
 	    cmocka_unit_test(test_kept_across_reopen_and_marker_removed),
 	    cmocka_unit_test(test_rebuilt_when_deleted),
 	    cmocka_unit_test(test_rebuilt_after_machine_crash),
+	    cmocka_unit_test(test_rebuilt_for_another_chain),
 	    cmocka_unit_test(test_rebuilt_when_damaged),
 	    cmocka_unit_test(test_transactions_by_hash),
 	    cmocka_unit_test(test_read_only_store),
