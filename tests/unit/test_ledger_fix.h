@@ -97,19 +97,15 @@ static inline struct fx *fx_new(uint32_t members, uint32_t commission_bps)
 
 static inline void fx_rmdir(const char *dir)
 {
+	static const char *const files[] = {
+	    "data.mdb",    "lock.mdb",         "blocks.wal",
+	    "history.mdb", "history.mdb-lock", "history.boot",
+	};
 	char p[128];
-	snprintf(p, sizeof p, "%s/data.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/lock.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/blocks.wal", dir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/history.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/history.mdb-lock", dir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/history.boot", dir);
-	unlink(p);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+		unlink(p);
+	}
 	rmdir(dir);
 }
 

@@ -59,11 +59,21 @@ static void assert_same(const struct loy_history_item *a,
 	}
 }
 
-static void reopen(struct fx *f)
+static void shut(struct fx *f)
 {
 	loy_ledger_close(f->l);
 	f->l = NULL;
+}
+
+/* Opens f's store again: customer 100's history is the n items of a. */
+static void assert_reopens_with(struct fx *f, const struct loy_history_item *a,
+				uint32_t n)
+{
+	struct loy_history_item b[PAGE];
+
 	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
+	assert_int_equal(history_of(f, 100, b, PAGE), n);
+	assert_same(a, b, n);
 }
 
 static void put_file(const char *dir, const char *name, const void *p, size_t n)
@@ -118,36 +128,32 @@ static void test_entries_and_deltas(void **state)
 
 static void test_kept_across_reopen_and_marker_removed(void **state)
 {
-	struct loy_history_item a[PAGE], b[PAGE];
+	struct loy_history_item a[PAGE];
 	struct fx *f = with_history(4);
 	uint32_t n;
 	(void)state;
 	n = history_of(f, 100, a, PAGE);
 	assert_true(exists(f->dir, "history.mdb"));
 	assert_true(exists(f->dir, "history.boot"));
-	reopen(f);
+	shut(f);
 	/* a clean close wrote it to disk and took its marker away */
 	assert_false(exists(f->dir, "history.boot"));
-	assert_int_equal(history_of(f, 100, b, PAGE), n);
-	assert_same(a, b, n);
+	assert_reopens_with(f, a, n);
 	fx_free(f);
 }
 
 static void test_rebuilt_when_deleted(void **state)
 {
-	struct loy_history_item a[PAGE], b[PAGE];
+	struct loy_history_item a[PAGE];
 	struct fx *f = with_history(4);
 	char p[128];
 	uint32_t n;
 	(void)state;
 	n = history_of(f, 100, a, PAGE);
-	loy_ledger_close(f->l);
-	f->l = NULL;
+	shut(f);
 	snprintf(p, sizeof p, "%s/history.mdb", f->dir);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
-	assert_int_equal(history_of(f, 100, b, PAGE), n);
-	assert_same(a, b, n);
+	assert_reopens_with(f, a, n);
 	fx_free(f);
 }
 
@@ -156,14 +162,13 @@ static void test_rebuilt_when_deleted(void **state)
  * when it looks fine (here: an index of another customer's entries). */
 static void test_rebuilt_after_machine_crash(void **state)
 {
-	struct loy_history_item a[PAGE], b[PAGE];
+	struct loy_history_item a[PAGE];
 	struct fx *f = with_history(3);
 	const char *other = "00000000-0000-0000-0000-000000000000\n";
 	uint32_t n;
 	(void)state;
 	n = history_of(f, 100, a, PAGE);
-	loy_ledger_close(f->l);
-	f->l = NULL;
+	shut(f);
 	/* a stale index: another chain's, indexed above this tip */
 	{
 		struct fx *g = with_history(6);
@@ -182,9 +187,7 @@ static void test_rebuilt_after_machine_crash(void **state)
 		fx_free(g);
 	}
 	put_file(f->dir, "history.boot", other, strlen(other));
-	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
-	assert_int_equal(history_of(f, 100, b, PAGE), n);
-	assert_same(a, b, n);
+	assert_reopens_with(f, a, n);
 	/* and this boot's marker replaced the old one */
 	{
 		char id[LOY_BOOT_ID_SIZE];
@@ -213,17 +216,13 @@ static void test_rebuilt_for_another_chain(void **state)
 		assert_int_equal(fx_issue(g, 0, 100, 10, ref, "buy", NULL), 0);
 	}
 	(void)history_of(g, 100, b, PAGE);
-	loy_ledger_close(g->l);
-	g->l = NULL;
-	loy_ledger_close(f->l);
-	f->l = NULL;
+	shut(g);
+	shut(f);
 	snprintf(from, sizeof from, "%s/history.mdb", g->dir);
 	snprintf(to, sizeof to, "%s/history.mdb", f->dir);
 	assert_int_equal(rename(from, to), 0);
 	assert_int_equal(loy_boot_mark(f->dir, "history.boot"), 0);
-	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
-	assert_int_equal(history_of(f, 100, b, PAGE), n);
-	assert_same(a, b, n);
+	assert_reopens_with(f, a, n);
 	fx_free(f);
 	fx_free(g);
 }
@@ -231,20 +230,17 @@ static void test_rebuilt_for_another_chain(void **state)
 /* Garbage in history.mdb: LMDB refuses to open it; it is built again. */
 static void test_rebuilt_when_damaged(void **state)
 {
-	struct loy_history_item a[PAGE], b[PAGE];
+	struct loy_history_item a[PAGE];
 	struct fx *f = with_history(3);
 	uint8_t junk[16384];
 	uint32_t n;
 	(void)state;
 	n = history_of(f, 100, a, PAGE);
-	loy_ledger_close(f->l);
-	f->l = NULL;
+	shut(f);
 	for (size_t i = 0; i < sizeof junk; i++)
 		junk[i] = (uint8_t)(i * 131 + 7);
 	put_file(f->dir, "history.mdb", junk, sizeof junk);
-	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
-	assert_int_equal(history_of(f, 100, b, PAGE), n);
-	assert_same(a, b, n);
+	assert_reopens_with(f, a, n);
 	fx_free(f);
 }
 
@@ -277,8 +273,7 @@ static void test_transactions_by_hash(void **state)
 	memset(none, 0xab, sizeof none);
 	assert_int_equal(loy_ledger_tx(f->l, none, &again), LOY_ENOTFOUND);
 	/* rebuilt from data.mdb: the same answers */
-	loy_ledger_close(f->l);
-	f->l = NULL;
+	shut(f);
 	snprintf(p, sizeof p, "%s/history.mdb", f->dir);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(fx_open_dir(f, f->dir, 0), 0);
@@ -299,8 +294,7 @@ static void test_read_only_store(void **state)
 	char err[256];
 	uint32_t n;
 	(void)state;
-	loy_ledger_close(f->l);
-	f->l = NULL;
+	shut(f);
 	assert_int_equal(
 	    loy_ledger_open(f->dir, LOY_LEDGER_RDONLY, 0, &ro, err, sizeof err),
 	    0);
