@@ -61,6 +61,13 @@ static int hfail(char *err, size_t errlen, int code, const char *what, int mrc)
 	return code;
 }
 
+/* Says why history.mdb is being built again (loy_ledger_history_note). */
+static void rebuilding(struct ldg_hist *h, const char *why)
+{
+	if (h->note[0] == '\0')
+		snprintf(h->note, sizeof h->note, "%s", why);
+}
+
 static bool damaged(int mrc)
 {
 	return mrc == MDB_CORRUPTED || mrc == MDB_PAGE_NOTFOUND ||
@@ -119,9 +126,10 @@ static int env_open(struct loy_ledger *l, int *mrc_out)
 		int grc = mdb_get(txn, h->meta, &gk, &gv);
 		if (grc == 0 &&
 		    (gv.mv_size != LOY_HASH_SIZE ||
-		     memcmp(gv.mv_data, l->genesis_hash, LOY_HASH_SIZE) != 0))
+		     memcmp(gv.mv_data, l->genesis_hash, LOY_HASH_SIZE) != 0)) {
+			rebuilding(h, "it indexes another chain");
 			mrc = MDB_INVALID;
-		else if (grc != MDB_NOTFOUND)
+		} else if (grc != MDB_NOTFOUND)
 			mrc = grc;
 	}
 	if (mrc == 0)
@@ -160,8 +168,11 @@ static int hist_open(struct loy_ledger *l, char *err, size_t errlen)
 		return LOY_EIO;
 	}
 	/* written without fsync: after a machine crash it may be torn */
-	if (rv == 1 && !loy_same_boot(id))
+	if (rv == 1 && !loy_same_boot(id)) {
+		rebuilding(&l->hist, "the machine stopped while it was open "
+				     "(it is written without fsync)");
 		remove_files(l);
+	}
 	if ((rv == 0 || !loy_same_boot(id)) &&
 	    loy_boot_mark(l->path, MARK_NAME) != 0) {
 		if (err && errlen)
@@ -173,6 +184,7 @@ static int hist_open(struct loy_ledger *l, char *err, size_t errlen)
 		return 0;
 	if (!damaged(mrc))
 		return hfail(err, errlen, LOY_EIO, "open", mrc);
+	rebuilding(&l->hist, "it cannot be opened (damaged)");
 	remove_files(l);
 	if (env_open(l, &mrc) == 0)
 		return 0;
@@ -348,6 +360,7 @@ static int hist_rebuild(struct loy_ledger *l, uint64_t budget, char *err,
 		mdb_env_close(l->hist.env);
 		l->hist.env = NULL;
 	}
+	rebuilding(&l->hist, "a read or a write found it damaged");
 	remove_files(l);
 	int rc = hist_open(l, err, errlen);
 	return rc != 0 ? rc : hist_catch_up(l, budget, err, errlen);
@@ -548,4 +561,17 @@ int loy_ledger_tx(struct loy_ledger *l, const uint8_t hash[LOY_HASH_SIZE],
 	if (rc != 0)
 		memset(out, 0, sizeof *out);
 	return rc;
+}
+
+bool loy_ledger_history_note(struct loy_ledger *l, char *buf, size_t len)
+{
+	bool any;
+
+	pthread_mutex_lock(&l->hist.lock);
+	any = l->hist.note[0] != '\0';
+	if (any && buf && len)
+		snprintf(buf, len, "%s", l->hist.note);
+	l->hist.note[0] = '\0';
+	pthread_mutex_unlock(&l->hist.lock);
+	return any;
 }

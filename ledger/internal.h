@@ -112,6 +112,7 @@ struct ldg_hist {
 	MDB_env *env; /* NULL until first use */
 	MDB_dbi idx, txs, meta;
 	uint64_t indexed; /* the highest height whose entries it holds */
+	char note[160];   /* why it was last rebuilt, until read */
 };
 
 /* A block_history entry: id20 pos4 hash32 kind1 code2 delta8, for each

@@ -77,6 +77,11 @@ int loy_ledger_history(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
  * calling it ahead (off the threads that apply blocks) only moves the work.
  * *height, if not NULL, is then the highest height indexed. On failure err
  * says why. Any thread. */
+/* Whether history.mdb was deleted to be built again since the last call,
+ * and why (into buf): after a machine crash, damage, or another chain's
+ * index. Any thread. */
+bool loy_ledger_history_note(struct loy_ledger *l, char *buf, size_t len);
+
 int loy_ledger_history_index(struct loy_ledger *l, uint64_t budget,
 			     uint64_t *height, char *err,
 			     size_t errlen) LOY_MUST_USE;

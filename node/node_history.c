@@ -23,7 +23,8 @@ struct index_job {
 	struct loy_job job;
 	int rv;
 	uint64_t height;
-	char err[512];
+	bool rebuilt;
+	char err[512], why[160];
 };
 
 static void index_run(struct loy_job *j)
@@ -32,6 +33,8 @@ static void index_run(struct loy_job *j)
 
 	x->rv = loy_ledger_history_index(j->node->ledger, INDEX_BUDGET,
 					 &x->height, x->err, sizeof x->err);
+	x->rebuilt =
+	    loy_ledger_history_note(j->node->ledger, x->why, sizeof x->why);
 }
 
 static void index_done(struct loy_job *j)
@@ -40,6 +43,11 @@ static void index_done(struct loy_job *j)
 	struct loy_node *n = j->node;
 
 	n->history_queued = false;
+	if (x->rebuilt)
+		LOG_INFO(&n->log, "history",
+			 "history.mdb deleted and being built again from "
+			 "data.mdb: %s",
+			 x->why);
 	if (x->rv != 0 && !n->history_failed) {
 		/* queries still index for themselves, and say the same */
 		LOG_WARN(&n->log, "history",

@@ -59,6 +59,18 @@ static void assert_same(const struct loy_history_item *a,
 	}
 }
 
+/* The rebuild note is there (with words in it) or not, and read once. */
+static void assert_note(struct fx *f, const char *words)
+{
+	char why[160];
+
+	assert_int_equal(loy_ledger_history_note(f->l, why, sizeof why),
+			 words != NULL);
+	if (words)
+		assert_non_null(strstr(why, words));
+	assert_false(loy_ledger_history_note(f->l, why, sizeof why));
+}
+
 static void shut(struct fx *f)
 {
 	loy_ledger_close(f->l);
@@ -139,6 +151,7 @@ static void test_kept_across_reopen_and_marker_removed(void **state)
 	/* a clean close wrote it to disk and took its marker away */
 	assert_false(exists(f->dir, "history.boot"));
 	assert_reopens_with(f, a, n);
+	assert_note(f, NULL);
 	fx_free(f);
 }
 
@@ -188,6 +201,7 @@ static void test_rebuilt_after_machine_crash(void **state)
 	}
 	put_file(f->dir, "history.boot", other, strlen(other));
 	assert_reopens_with(f, a, n);
+	assert_note(f, "machine stopped");
 	/* and this boot's marker replaced the old one */
 	{
 		char id[LOY_BOOT_ID_SIZE];
@@ -223,6 +237,7 @@ static void test_rebuilt_for_another_chain(void **state)
 	assert_int_equal(rename(from, to), 0);
 	assert_int_equal(loy_boot_mark(f->dir, "history.boot"), 0);
 	assert_reopens_with(f, a, n);
+	assert_note(f, "another chain");
 	fx_free(f);
 	fx_free(g);
 }
@@ -241,6 +256,7 @@ static void test_rebuilt_when_damaged(void **state)
 		junk[i] = (uint8_t)(i * 131 + 7);
 	put_file(f->dir, "history.mdb", junk, sizeof junk);
 	assert_reopens_with(f, a, n);
+	assert_note(f, "cannot be opened");
 	fx_free(f);
 }
 
