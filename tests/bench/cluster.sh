@@ -44,7 +44,7 @@ peak_p50=$(echo "$peak_json" | num p50)
 peak_p99=$(echo "$peak_json" | num p99)
 printf 'peak (closed loop, %s txs): %.0f committed tx/s = %.2f x limit; latency p50 %.1f ms, p99 %.1f ms\n' \
 	"$txs" "$peak" "$(echo "$peak $limit" | awk '{print $1/$2}')" "$peak_p50" "$peak_p99"
-printf '  written to disk during the peak: %s KiB per transaction per node (data.mdb, blocks.wal, consensus.state)\n' "$kb_per_tx"
+printf '  written to disk during the peak: %s KiB per transaction per node (data.mdb, history.mdb, blocks.wal, consensus.state)\n' "$kb_per_tx"
 # Where the cores went (each node's CPU and signature count, from STATUS
 # before and after the run): signature checks at this machine's measured
 # rate, and everything else. A ceiling for these cores at this cost.
