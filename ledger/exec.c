@@ -357,12 +357,15 @@ int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
 	x.height = tp->height + 1;
 	x.time_ms = time_ms;
 	for (uint32_t i = 0; i < n; i++) {
+		size_t hist_mark = x.hist_len;
 		x.pos = pos;
 		rc = exec_one(&x, &txs[i], flags, &res[i]);
 		if (rc != 0)
 			goto out;
 		if (res[i].code != LOY_REJ_OK &&
 		    res[i].code <= LOY_REJ_INVALID_MAX) {
+			/* not in the block: no history at its position */
+			x.hist_len = hist_mark;
 			if (!(flags & LOY_EXEC_SKIP_INVALID)) {
 				*bad = i;
 				rc = LOY_EREJECTED;
