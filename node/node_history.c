@@ -1,9 +1,8 @@
-/* Keeping the account history index (history.mdb) close behind data.mdb,
- * on the thread pool: after a flush has made new blocks visible to other
- * threads, at most once a second. A history query indexes whatever is
+/* Keeping the history and transaction indexes (history.mdb) close behind
+ * data.mdb, on the thread pool: after a flush has made new blocks visible
+ * to other threads, at most once a second. A query indexes whatever is
  * left itself (ledger/history.c), so this only takes that work off the
- * client's wait, in batches large enough that a page of the index takes
- * several entries at once. */
+ * client's wait and off the threads that commit blocks. */
 #include "node/internal.h"
 
 #include <stdio.h>
