@@ -74,6 +74,16 @@ half_tps=$(echo "$half_json" | num committed_tx_per_s)
 printf '50%% of peak (%s tx/s offered, %.0f committed): latency p50 %.1f ms, p99 %.1f ms (goal < 50)\n' \
 	"$half" "$half_tps" "$half_p50" "$half_p99"
 echo "  each transaction's send and commit time: $out/half-latency.txt (loyctl bench --latency-log)"
+# How busy the cores were: small blocks cost more CPU per transaction than
+# the peak's, and this machine's speed moves with its neighbours (the
+# verify rate again, measured right after the run).
+half_us=$(echo "$half_json" | num node_cpu_us_per_tx)
+half_us=${half_us:-0}
+half_busy=$(echo "$half_tps $half_us $cores" | awk '{printf "%.0f", 100 * $1 * $2 / 1e6 / $3}')
+after=$("$bin/bench_verify")
+all_after=$(echo "$after" | sed 's/.*"verify_per_s_all_cores": \([0-9]*\).*/\1/')
+printf '  the nodes spent %.0f us of CPU per tx (%.0f at peak): %s%% of the %s cores busy; Ed25519 verify on all cores right after: %s/s (%s/s at the start)\n' \
+	"$half_us" "$node_us" "$half_busy" "$cores" "$all_after" "$all"
 # Where node 1's time went over its last heights of that run (loyctl status).
 "$bin/loyctl" --json --node "127.0.0.1:$((base + 100))" status >"$out/half-status.json" 2>/dev/null || true
 stage() { # stage name, percentile: ms (0 when absent)
@@ -126,6 +136,7 @@ cat >"$out/cluster.json" <<JSON
    "signature_checks_per_tx": $checks, "ceiling_at_this_cost": $ceiling},
  "low_load": {"rate": 100, "p50_ms": $low_p50, "p99_ms": $low_p99},
  "half_peak": {"rate": $half, "committed_tx_per_s": $half_tps, "p50_ms": $half_p50, "p99_ms": $half_p99,
+   "node_cpu_us_per_tx": $half_us, "cores_busy_pct": $half_busy, "verify_per_s_all_cores_after": $all_after,
    "node1_stage_ms": {"height": [$t_height_p50, $t_height_p99], "propose": [$t_propose_p50, $t_propose_p99], "check": [$t_check_p50, $t_check_p99], "vote": [$t_vote_p50, $t_vote_p99], "apply": [$t_apply_p50, $t_apply_p99], "admit": [$t_admit_p50, $t_admit_p99], "flush": [$t_flush_p50, $t_flush_p99]}},
  "catch_up": {"blocks": $h, "blocks_per_s": $catch, "cluster_blocks_per_s": $made, "ratio": $(echo "$catch $made" | awk '{print $1 / ($2 > 0 ? $2 : 1)}')},
  "disk_kib_per_tx_per_node": $kb_per_tx,
