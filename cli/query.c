@@ -94,13 +94,15 @@ static void print_process(FILE *out, const json_t *p)
 		return;
 	fprintf(out,
 		"process       CPU %.1f s (user %.1f, system %.1f), memory "
-		"%.0f MiB private now, %.0f MiB resident at most\n"
+		"%.0f MiB private now (%.0f at most), %.0f MiB resident at "
+		"most\n"
 		"signatures    %lld transactions verified here\n",
 		json_number_value(json_object_get(pr, "cpu_user_s")) +
 		    json_number_value(json_object_get(pr, "cpu_system_s")),
 		json_number_value(json_object_get(pr, "cpu_user_s")),
 		json_number_value(json_object_get(pr, "cpu_system_s")),
 		(double)ival(pr, "rss_anon_kib") / 1024,
+		(double)ival(pr, "rss_anon_peak_kib") / 1024,
 		(double)ival(pr, "max_rss_kib") / 1024,
 		ival(p, "tx_signature_checks"));
 }

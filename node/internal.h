@@ -148,6 +148,11 @@ struct loy_node {
 	struct loy_serve_limit gossiping; /* KiB of gossip being checked */
 	uint64_t sync_unasked;            /* answers dropped: not asked for */
 	struct loy_timing timing;         /* stages of the last heights */
+	/* The highest private resident memory (RssAnon) seen, sampled a few
+	 * times a second: the kernel keeps a peak only of all resident pages,
+	 * LMDB's mapped store included (status.c). */
+	uv_timer_t mem_timer;
+	uint64_t rss_anon_peak_kib;
 
 	bool stopping;
 	bool damage_logged; /* the ledger's damage was logged (once) */
@@ -251,6 +256,9 @@ void loy_client_api_counts(const struct loy_client_api *a, uint32_t *open,
  * (caught up from peers, say), that is not in data.mdb yet: what a
  * client's read would miss. */
 bool loy_node_behind_acks(const struct loy_node *n);
+/* Notes the private resident memory now in n->rss_anon_peak_kib
+ * (status.c). */
+void loy_node_mem_sample(struct loy_node *n);
 /* Frees the staged results (node_chain.c). */
 void loy_node_staged_free(struct loy_staged_results *s);
 

@@ -37,29 +37,55 @@ static double tv_s(const struct timeval *tv)
 	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
 }
 
+/* The private part of the resident memory now (RssAnon, Linux), in KiB;
+ * -1 where /proc does not tell. */
+static long long rss_anon_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long long kib = -1, v;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "RssAnon: %lld kB", &v) == 1) {
+			kib = v;
+			break;
+		}
+	fclose(f);
+	return kib;
+}
+
+void loy_node_mem_sample(struct loy_node *n)
+{
+	long long kib = rss_anon_kib();
+
+	if (kib > 0 && (uint64_t)kib > n->rss_anon_peak_kib)
+		n->rss_anon_peak_kib = (uint64_t)kib;
+}
+
 /* What the process has used so far: CPU time of all its threads, the
- * highest resident memory, and (Linux) the private part resident now. So
- * a load generator on another host can report each node's cost. */
-static json_t *process_json(void)
+ * highest resident memory, and (Linux) the private part resident now and
+ * at its highest. So a load generator, on this host or another, reports
+ * each node's cost without sampling its memory itself. */
+static json_t *process_json(struct loy_node *n)
 {
 	struct rusage ru;
 	json_t *o = json_object();
-	FILE *f;
+	long long anon;
 
 	if (o == NULL || getrusage(RUSAGE_SELF, &ru) != 0)
 		return o;
 	json_object_set_new(o, "cpu_user_s", json_real(tv_s(&ru.ru_utime)));
 	json_object_set_new(o, "cpu_system_s", json_real(tv_s(&ru.ru_stime)));
 	json_object_set_new(o, "max_rss_kib", json_integer(ru.ru_maxrss));
-	f = fopen("/proc/self/status", "r");
-	if (f != NULL) {
-		char line[128];
-		long long kib;
-		while (fgets(line, sizeof line, f) != NULL)
-			if (sscanf(line, "RssAnon: %lld kB", &kib) == 1)
-				json_object_set_new(o, "rss_anon_kib",
-						    json_integer(kib));
-		fclose(f);
+	anon = rss_anon_kib();
+	if (anon >= 0) {
+		loy_node_mem_sample(n);
+		json_object_set_new(o, "rss_anon_kib", json_integer(anon));
+		json_object_set_new(
+		    o, "rss_anon_peak_kib",
+		    json_integer((json_int_t)n->rss_anon_peak_kib));
 	}
 	return o;
 }
@@ -117,7 +143,7 @@ json_t *loy_node_status_json(struct loy_node *n)
 		json_object_set_new(o, "timing", timing_json(&n->timing));
 		json_object_set_new(o, "tx_signature_checks",
 				    u64_json(n->sig_checks));
-		json_object_set_new(o, "process", process_json());
+		json_object_set_new(o, "process", process_json(n));
 	}
 	return o;
 }

@@ -2,6 +2,8 @@
  * uv_async_t to bring completions back to the loop. */
 #include "node/worker.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -12,6 +14,8 @@ static void worker_main(void *arg)
 {
 	struct loy_worker *w = arg;
 
+	/* so that top -H and perf tell the node's threads apart */
+	(void)pthread_setname_np(pthread_self(), w->name);
 	/* On Linux a nice value is per thread: this lowers only this one. */
 	if (w->nice != 0)
 		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
@@ -68,16 +72,17 @@ static void on_async(uv_async_t *a)
 		w->after(w->data);
 }
 
-int loy_worker_start(uv_loop_t *loop, struct loy_worker *w)
+int loy_worker_start(uv_loop_t *loop, struct loy_worker *w, const char *name)
 {
-	return loy_worker_start_pool(loop, w, 1, 0);
+	return loy_worker_start_pool(loop, w, name, 1, 0);
 }
 
 int loy_worker_start_pool(uv_loop_t *loop, struct loy_worker *w,
-			  unsigned nthreads, int nice)
+			  const char *name, unsigned nthreads, int nice)
 {
 	int rv;
 
+	snprintf(w->name, sizeof w->name, "%s", name);
 	w->in_head = w->in_tail = w->out_head = w->out_tail = NULL;
 	w->quit = false;
 	w->pending = 0;

@@ -16,7 +16,8 @@ struct loy_job;
 struct loy_worker {
 	uv_thread_t threads[LOY_WORKER_MAX_THREADS];
 	unsigned nthreads;
-	int nice; /* added to each thread's nice value at its start */
+	int nice;      /* added to each thread's nice value at its start */
+	char name[16]; /* the threads' name (top -H, perf), 15 chars at most */
 	uv_mutex_t lock;
 	uv_cond_t cond;
 	uv_async_t async; /* wakes the loop to run done callbacks */
@@ -29,15 +30,15 @@ struct loy_worker {
 	void *data;
 };
 
-/* Starts one thread and the async handle on loop. Returns 0 or a libuv
- * error code. */
-int loy_worker_start(uv_loop_t *loop, struct loy_worker *w);
+/* Starts one thread named name and the async handle on loop. Returns 0
+ * or a libuv error code. */
+int loy_worker_start(uv_loop_t *loop, struct loy_worker *w, const char *name);
 
 /* Starts nthreads threads (1..LOY_WORKER_MAX_THREADS) that run jobs in
  * parallel, each with its nice value raised by nice (0: unchanged; a
  * failure to lower the priority is ignored). */
 int loy_worker_start_pool(uv_loop_t *loop, struct loy_worker *w,
-			  unsigned nthreads, int nice);
+			  const char *name, unsigned nthreads, int nice);
 
 /* Queues j (loop thread): j->run runs on the worker thread, then j->done
  * on the loop thread. */

@@ -30,10 +30,7 @@ echo "store: $store MiB of data.mdb on each node"
 for i in 1 2 3 4; do start_node $i; done
 # each checks its whole store (half a GiB) first
 for i in 1 2 3 4; do wait_up $i 120 || exit 1; done
-# the private memory's peak: sampled every 0.2 s during the load
-sample_start 4
 load=$(bench --txs "${BENCH_ACCOUNTS_TXS:-20000}" --customers 2000 --conns 8)
-sample_stop
 printf 'load on %s accounts: %.0f committed tx/s\n' "$accounts" "$(echo "$load" | num committed_tx_per_s)"
 
 json=""
@@ -42,7 +39,8 @@ for i in 1 2 3 4; do
 	p=$(eval echo "\$pid$i")
 	kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$p/status"; }
 	hwm=$(( $(kb VmHWM) / 1024 )); file=$(( $(kb RssFile) / 1024 ))
-	anon=$(( $(cat "$net/anon$i" 2>/dev/null || kb RssAnon) / 1024 ))
+	# the private memory's peak, sampled by the node during the load
+	anon=$(peak_private_kib "$i"); anon=$(( ${anon:-$(kb RssAnon)} / 1024 ))
 	[ "$anon" -gt "$worst" ] && worst=$anon
 	printf 'node %d: private resident %d MiB at most (goal < 128); mapped data.mdb pages %d MiB at the end; peak of both %d MiB\n' \
 		"$i" "$anon" "$file" "$hwm"

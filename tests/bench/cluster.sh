@@ -22,7 +22,6 @@ base=$(free_base)
 for i in 1 2 3 4; do start_node $i; done
 started=$(date +%s.%N)
 for i in 1 2 3 4; do wait_up $i || exit 1; done
-sample_start 3
 
 limits=$("$bin/bench_verify")
 one=$(echo "$limits" | sed 's/.*"verify_per_s_one_core": \([0-9]*\).*/\1/')
@@ -116,15 +115,14 @@ made=$(echo "$h $started $t0" | awk '{print $1 / ($3 - $2)}')
 printf 'catch-up of a wiped node: %s blocks in %.2f s = %.0f blocks/s; the cluster produced %.1f blocks/s: %.1fx (goal >= 10x)\n' \
 	"$h" "$(echo "$t0 $t1" | awk '{print $2 - $1}')" "$catch" "$made" "$(echo "$catch $made" | awk '{print $1 / ($2 > 0 ? $2 : 1)}')"
 
-sample_stop
 rss=""
 priv=""
 for i in 1 2 3; do
 	p=$(eval echo "\$pid$i")
 	kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null); kb=${kb:-0}
 	rss="$rss${rss:+, }$((kb / 1024))"
-	a=$(cat "$net/anon$i" 2>/dev/null || echo 0)
-	priv="$priv${priv:+, }$((a / 1024))"
+	a=$(peak_private_kib "$i")
+	priv="$priv${priv:+, }$((${a:-0} / 1024))"
 done
 echo "resident memory of nodes 1-3 (MiB): private (heap, stacks) at most $priv (goal < 128 each);"
 echo "  peak including the pages of data.mdb that LMDB's map touched: $rss"

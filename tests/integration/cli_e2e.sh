@@ -123,6 +123,13 @@ check "watch: not another customer's" sh -c "! grep -q customer.register '$dir/w
 # --- every query in --json ---
 js=$("$loyctl" --json status)
 for f in height view leader state_root peers mempool process tx_signature_checks; do check "status --json has $f" has "$js" "$f" '.'; done
+# the node samples its own private memory: its peak is never below now
+anon=$(printf '%s' "$js" | sed -n 's/^ *"rss_anon_kib": *\([0-9]*\).*/\1/p')
+peak=$(printf '%s' "$js" | sed -n 's/^ *"rss_anon_peak_kib": *\([0-9]*\).*/\1/p')
+check "status --json: private memory peak ($peak KiB) >= now ($anon KiB) > 0" test "${anon:-0}" -gt 0 -a "${peak:-0}" -ge "${anon:-0}"
+# named threads, for top -H and perf
+node1=$(set -- $pids; echo "$1")
+check "threads named loyd-ledger and loyd-verify" sh -c "cat /proc/$node1/task/*/comm | grep -qx loyd-ledger && cat /proc/$node1/task/*/comm | grep -qx loyd-verify"
 js=$("$loyctl" --json members)
 check "members --json lists 4 active" test "$(grep -o '"active": true' <<<"$js" | wc -l)" -eq 4
 js=$("$loyctl" --json history "$alice" --limit 2)
