@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "ledger/query_kinds.h"
 #include "wire/error.h"
@@ -107,21 +108,98 @@ static void print_process(FILE *out, const json_t *p)
 		ival(p, "tx_signature_checks"));
 }
 
+/* Polling interval of status --wait-height: the error it adds to a
+ * measured catch-up time, against the node's work of answering. */
+#define WAIT_POLL_MS 20
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* Asks for the status over one connection until the node's height reaches
+ * want (a script waiting for a restarted or wiped node to catch up, without
+ * a process started per poll) or timeout_s pass. */
+static int wait_height(struct cli *c, uint64_t want, uint64_t timeout_s,
+		       json_t **p)
+{
+	struct cli_conn cn;
+	uint64_t end = mono_ms() + timeout_s * 1000u;
+	int rv = cli_connect(c, &cn);
+
+	*p = NULL;
+	while (rv == 0) {
+		long long h;
+		struct timespec pause = {0, WAIT_POLL_MS * 1000000L};
+
+		json_decref(*p);
+		if ((rv = cli_status(c, &cn, p)) != 0)
+			break;
+		h = ival(*p, "height");
+		if (h >= 0 && (uint64_t)h >= want)
+			break;
+		if (mono_ms() >= end) {
+			cli_err(c, "height %lld after %llu s, not yet %llu",
+				(long long)h, (unsigned long long)timeout_s,
+				(unsigned long long)want);
+			rv = CLI_FAIL;
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	cli_conn_close(&cn);
+	if (rv != 0) {
+		json_decref(*p);
+		*p = NULL;
+	}
+	return rv;
+}
+
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-	    "loyctl status",
+	    "loyctl status [--wait-height H [--timeout S]]",
 	    "The node's name, chain, height, view, leader, state root, peers, "
 	    "mempool,\nload it sheds, and where its time goes: p50/p90/p99 of "
 	    "each stage of\nits last 256 heights (propose, check, vote, "
 	    "apply), "
 	    "of admission and of\nflushes; the CPU time and memory of its "
 	    "process, and the transaction\nsignatures it has verified.",
-	    NULL, "  loyctl status --node 127.0.0.1:7202\n"};
+	    "  --wait-height H  ask again until the height reaches H, then "
+	    "print\n"
+	    "  --timeout S      give up waiting after S seconds (default 60; "
+	    "exit 1)\n",
+	    "  loyctl status --node 127.0.0.1:7202\n"
+	    "  loyctl status --node 127.0.0.1:7204 --wait-height 1500 "
+	    "--timeout 30\n"};
+	const char *wait_s = NULL, *timeout_s = NULL;
+	const struct cli_opt opts[] = {{"wait-height", OPT_STR, &wait_s},
+				       {"timeout", OPT_STR, &timeout_s},
+				       {NULL, 0, NULL}};
+	uint64_t want = 0, timeout = 60;
 	json_t *p;
-	int np, rv = cli_parse(c, argc, argv, NULL, NULL, 0, &np, &u);
+	int np, rv = cli_parse(c, argc, argv, opts, NULL, 0, &np, &u);
 
-	if (rv || (rv = ask(c, 0, NULL, 0, &p)) != 0)
+	if (rv)
+		return rv;
+	if (wait_s && cli_parse_u64(wait_s, &want) != 0)
+		return cli_usage_error(c, &u,
+				       "--wait-height: '%s' is not a "
+				       "height",
+				       wait_s);
+	if (timeout_s && (cli_parse_u64(timeout_s, &timeout) != 0 ||
+			  timeout == 0 || timeout > 86400))
+		return cli_usage_error(
+		    c, &u, "--timeout: '%s' is not 1..86400 seconds",
+		    timeout_s);
+	if (timeout_s && !wait_s)
+		return cli_usage_error(c, &u, "--timeout needs --wait-height");
+	rv =
+	    wait_s ? wait_height(c, want, timeout, &p) : ask(c, 0, NULL, 0, &p);
+	if (rv)
 		return rv;
 	if (c->json) {
 		cli_print_json(c, p);

@@ -127,6 +127,18 @@ for f in height view leader state_root peers mempool process tx_signature_checks
 anon=$(printf '%s' "$js" | sed -n 's/^ *"rss_anon_kib": *\([0-9]*\).*/\1/p')
 peak=$(printf '%s' "$js" | sed -n 's/^ *"rss_anon_peak_kib": *\([0-9]*\).*/\1/p')
 check "status --json: private memory peak ($peak KiB) >= now ($anon KiB) > 0" test "${anon:-0}" -gt 0 -a "${peak:-0}" -ge "${anon:-0}"
+# status --wait-height: returns once the node reaches the height, over one
+# connection; gives up with exit 1 after --timeout
+h=$(printf '%s' "$js" | sed -n 's/^ *"height": *\([0-9]*\).*/\1/p' | head -n 1)
+"$loyctl" status --wait-height $((h + 1)) --timeout 30 >"$dir/wait.out" 2>&1 &
+waiter=$!
+"$loyctl" --key "$A" rule set --rate 1/1 >/dev/null 2>&1 # the rule it already has
+check "status --wait-height: returns once the next block commits" wait $waiter
+check "status --wait-height: prints the status" grep -q "^height  *$((h + 1))" "$dir/wait.out"
+out=$("$loyctl" status --wait-height $((h + 1000000)) --timeout 1 2>&1)
+rc=$?
+check "status --wait-height: exit 1 after --timeout" test $rc -eq 1
+check "status --wait-height: says how far it got" grep -q "not yet $((h + 1000000))" <<<"$out"
 # named threads, for top -H and perf
 node1=$(set -- $pids; echo "$1")
 check "threads named loyd-ledger and loyd-verify" sh -c "cat /proc/$node1/task/*/comm | grep -qx loyd-ledger && cat /proc/$node1/task/*/comm | grep -qx loyd-verify"
