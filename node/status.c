@@ -56,12 +56,15 @@ static long long rss_anon_kib(void)
 	return kib;
 }
 
-void loy_node_mem_sample(struct loy_node *n)
+static void note_peak(struct loy_node *n, long long kib)
 {
-	long long kib = rss_anon_kib();
-
 	if (kib > 0 && (uint64_t)kib > n->rss_anon_peak_kib)
 		n->rss_anon_peak_kib = (uint64_t)kib;
+}
+
+void loy_node_mem_sample(struct loy_node *n)
+{
+	note_peak(n, rss_anon_kib());
 }
 
 /* What the process has used so far: CPU time of all its threads, the
@@ -81,7 +84,7 @@ static json_t *process_json(struct loy_node *n)
 	json_object_set_new(o, "max_rss_kib", json_integer(ru.ru_maxrss));
 	anon = rss_anon_kib();
 	if (anon >= 0) {
-		loy_node_mem_sample(n);
+		note_peak(n, anon); /* so the peak shown is never below now */
 		json_object_set_new(o, "rss_anon_kib", json_integer(anon));
 		json_object_set_new(
 		    o, "rss_anon_peak_kib",
