@@ -39,7 +39,7 @@ for i in 1 2 3 4; do
 	p=$(eval echo "\$pid$i")
 	kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$p/status"; }
 	hwm=$(( $(kb VmHWM) / 1024 )); file=$(( $(kb RssFile) / 1024 ))
-	# the private memory's peak, sampled by the node during the load
+	# the private memory's peak over the node's life, sampled by the node itself
 	anon=$(peak_private_kib "$i"); anon=$(( ${anon:-$(kb RssAnon)} / 1024 ))
 	[ "$anon" -gt "$worst" ] && worst=$anon
 	printf 'node %d: private resident %d MiB at most (goal < 128); mapped data.mdb pages %d MiB at the end; peak of both %d MiB\n' \
