@@ -66,6 +66,8 @@ static void print_timing(FILE *out, const json_t *t)
 	    {"apply", "decided to applied here"},
 	    {"admit", "a batch's signature checks (last batches)"},
 	    {"flush", "a group written to data.mdb (last flushes)"},
+	    {"sync", "data.mdb reaching the disk after a flush, off the "
+		     "ledger thread"},
 	};
 
 	if (!json_is_object(t))

@@ -27,6 +27,8 @@
 #define SUM     16u
 #define MAGIC   "LOYW"
 #define LOGNAME "blocks.wal"
+/* the two files the log alternates between (see ldg_log_rotate) */
+static const char *const log_names[2] = {LOGNAME, "blocks2.wal"};
 /* a certificate: a few dozen signatures, far below this */
 #define CERT_MAX (256u << 10)
 
@@ -71,29 +73,79 @@ static size_t read_record(int fd, uint64_t off, uint8_t **buf, size_t *cap,
 	return len;
 }
 
-static int log_open(struct loy_ledger *l)
+/* Opens log file idx; a missing one is created, or left at -1 when not
+ * create. */
+static int open_file(struct loy_ledger *l, unsigned idx, bool create, int *fd)
 {
 	char path[4200];
+
+	snprintf(path, sizeof path, "%s/%s", l->path, log_names[idx]);
+	*fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_CLOEXEC, 0600);
+	if (*fd < 0 && !create && errno == ENOENT)
+		return 0;
+	if (*fd < 0)
+		return ldg_fail(l, LOY_EIO, "ledger: %s: %s", path,
+				strerror(errno));
+	return 0;
+}
+
+/* The end of the last whole record of fd (a torn one is written over). */
+static uint64_t log_end(int fd)
+{
 	uint8_t *buf = NULL;
 	size_t cap = 0, n;
 	uint64_t off = 0, h;
 	const uint8_t *b, *c;
 	uint32_t bl, cl;
 
-	if (l->group.log_fd >= 0)
-		return 0;
-	snprintf(path, sizeof path, "%s/%s", l->path, LOGNAME);
-	l->group.log_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (l->group.log_fd < 0)
-		return ldg_fail(l, LOY_EIO, "ledger: %s: %s", path,
-				strerror(errno));
-	/* append after the last whole record (over a torn one) */
-	while ((n = read_record(l->group.log_fd, off, &buf, &cap, &h, &b, &bl,
-				&c, &cl)) > 0)
+	while ((n = read_record(fd, off, &buf, &cap, &h, &b, &bl, &c, &cl)) > 0)
 		off += n;
 	free(buf);
-	l->group.log_off = off;
+	return off;
+}
+
+static int log_open(struct loy_ledger *l)
+{
+	int rc;
+
+	if (l->group.log_fd >= 0)
+		return 0;
+	rc = open_file(l, l->group.log_idx, true, &l->group.log_fd);
+	if (rc == 0)
+		l->group.log_off = log_end(l->group.log_fd);
+	return rc;
+}
+
+int ldg_log_rotate(struct loy_ledger *l)
+{
+	struct ldg_group *g = &l->group;
+	int rc = log_open(l), fd;
+
+	if (rc != 0)
+		return rc;
+	if (g->spare_fd < 0) {
+		rc = open_file(l, g->log_idx ^ 1u, true, &g->spare_fd);
+		if (rc != 0)
+			return rc;
+	}
+	/* what it held is on disk already (ldg_log_drop_spare) */
+	if (ftruncate(g->spare_fd, 0) != 0)
+		return ldg_fail(l, LOY_EIO, "ledger: block log: truncate: %s",
+				strerror(errno));
+	fd = g->spare_fd;
+	g->spare_fd = g->log_fd;
+	g->log_fd = fd;
+	g->log_idx ^= 1u;
+	g->log_off = 0;
 	return 0;
+}
+
+void ldg_log_drop_spare(struct loy_ledger *l)
+{
+	/* Not synced, and may fail: records the store holds are skipped at
+	 * replay. */
+	if (l->group.spare_fd >= 0 && ftruncate(l->group.spare_fd, 0) != 0)
+		return;
 }
 
 int ldg_log_append(struct loy_ledger *l, uint64_t height, const uint8_t *block,
@@ -147,37 +199,40 @@ void ldg_log_reset(struct loy_ledger *l)
 {
 	/* Not synced: records the store already holds are skipped at replay,
 	 * whether or not this truncation reached the disk. */
+	if (l->group.replaying)
+		return;
 	if (l->group.log_fd >= 0 && l->group.log_off > 0 &&
-	    !l->group.replaying && ftruncate(l->group.log_fd, 0) == 0)
+	    ftruncate(l->group.log_fd, 0) == 0)
 		l->group.log_off = 0;
+	pthread_mutex_lock(&l->ckpt.lock);
+	ldg_log_drop_spare(l);
+	pthread_mutex_unlock(&l->ckpt.lock);
 }
 
 void ldg_log_close(struct loy_ledger *l)
 {
 	if (l->group.log_fd >= 0)
 		close(l->group.log_fd);
+	if (l->group.spare_fd >= 0)
+		close(l->group.spare_fd);
 	l->group.log_fd = -1;
+	l->group.spare_fd = -1;
 }
 
-int loy_ledger_replay_log(struct loy_ledger *l, uint32_t *replayed)
+/* Applies the blocks of one log file above the store's tip, in order, up to
+ * the first that is not the next one. */
+static int replay_file(struct loy_ledger *l, unsigned idx, int fd,
+		       uint32_t *replayed)
 {
 	uint8_t *buf = NULL;
 	size_t cap = 0, n;
 	uint64_t off = 0, h, tip = 0;
 	const uint8_t *b, *c;
 	uint32_t bl, cl;
-	int rc;
+	int rc = 0;
 
-	*replayed = 0;
-	if (l->flags & LOY_LEDGER_RDONLY)
-		return 0;
-	rc = log_open(l);
-	if (rc != 0)
-		return rc;
-	/* each block is committed durably, which would empty the log */
-	l->group.replaying = true;
-	while ((n = read_record(l->group.log_fd, off, &buf, &cap, &h, &b, &bl,
-				&c, &cl)) > 0) {
+	while ((n = read_record(fd, off, &buf, &cap, &h, &b, &bl, &c, &cl)) >
+	       0) {
 		off += n;
 		rc = loy_ledger_tip(l, &tip, NULL, NULL, NULL);
 		if (rc != 0)
@@ -191,18 +246,63 @@ int loy_ledger_replay_log(struct loy_ledger *l, uint32_t *replayed)
 		if (rc != 0) {
 			char why[sizeof l->errmsg];
 			snprintf(why, sizeof why, "%s", l->errmsg);
-			ldg_fail(l, rc,
-				 "ledger: %s/" LOGNAME ": block %llu: %s",
-				 l->path, (unsigned long long)h, why);
+			ldg_fail(l, rc, "ledger: %s/%s: block %llu: %s",
+				 l->path, log_names[idx], (unsigned long long)h,
+				 why);
 			break;
 		}
 		(*replayed)++;
 	}
 	free(buf);
-	l->group.replaying = false;
-	if (rc == 0) {
-		l->group.log_off = off;
+	return rc;
+}
+
+/* The height of fd's first record, UINT64_MAX when it has none. */
+static uint64_t first_height(int fd)
+{
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	uint64_t h = UINT64_MAX;
+	const uint8_t *b, *c;
+	uint32_t bl, cl;
+
+	if (read_record(fd, 0, &buf, &cap, &h, &b, &bl, &c, &cl) == 0)
+		h = UINT64_MAX;
+	free(buf);
+	return h;
+}
+
+int loy_ledger_replay_log(struct loy_ledger *l, uint32_t *replayed)
+{
+	struct ldg_group *g = &l->group;
+	unsigned first;
+	int rc;
+
+	*replayed = 0;
+	if (l->flags & LOY_LEDGER_RDONLY)
+		return 0;
+	rc = log_open(l);
+	if (rc == 0 && g->spare_fd < 0)
+		rc = open_file(l, g->log_idx ^ 1u, false, &g->spare_fd);
+	if (rc != 0)
+		return rc;
+	/* After an asynchronous flush both files hold blocks: the older
+	 * group's file first. */
+	first = g->spare_fd >= 0 &&
+			first_height(g->spare_fd) < first_height(g->log_fd)
+		    ? g->log_idx ^ 1u
+		    : g->log_idx;
+	/* each block is committed durably, which would empty the log */
+	g->replaying = true;
+	rc = replay_file(
+	    l, first, first == g->log_idx ? g->log_fd : g->spare_fd, replayed);
+	if (rc == 0 && g->spare_fd >= 0)
+		rc = replay_file(l, first ^ 1u,
+				 first == g->log_idx ? g->spare_fd : g->log_fd,
+				 replayed);
+	g->replaying = false;
+	g->log_off = log_end(g->log_fd);
+	if (rc == 0)
 		ldg_log_reset(l);
-	}
 	return rc;
 }

@@ -98,7 +98,12 @@ struct ldg_group {
 	/* the tip as of the group's last block (when blocks > 0) */
 	uint64_t height, time_ms;
 	uint8_t hash[32], root[32];
-	int log_fd;       /* blocks.wal, -1 until first used */
+	int log_fd; /* the block log appended to, -1 until first used */
+	/* The block log alternates between two files (blocklog.c): after an
+	 * asynchronous flush the other one holds the flushed group's blocks
+	 * until data.mdb has them on disk (checkpoint.c). */
+	unsigned log_idx; /* which file log_fd is: 0 or 1 */
+	int spare_fd;     /* the other file, -1 until first used */
 	bool replaying;   /* the log is being read: no reset until done */
 	bool unlogged;    /* holds a block that is not in the log */
 	uint32_t logged;  /* of its blocks, those in the log */
@@ -120,11 +125,51 @@ struct ldg_hist {
  * entry is its signer's. */
 #define LDG_HIST_ENTRY (LOY_ID_SIZE + 4 + LOY_HASH_SIZE + 1 + 2 + 8)
 
+/* checkpoint.c. Before data.mdb is opened: reads the checkpoint file and,
+ * where the machine stopped during an asynchronous flush, rolls data.mdb
+ * back to its last transaction on disk (the block log holds what
+ * followed). Returns 0, or LOY_ECORRUPT / LOY_EIO with the reason in why. */
+int ldg_ckpt_open(struct loy_ledger *l, bool rdonly, char *why,
+		  size_t why_size);
+/* After it is opened for writing: makes durable what a process crash left
+ * unsynced. Returns 0 or LOY_EIO. */
+int ldg_ckpt_opened(struct loy_ledger *l);
+/* Around every commit of data.mdb (writer thread): before, waits for an
+ * asynchronous flush to reach the disk; after, records the commit (durable
+ * or not). Return 0 or LOY_EIO. */
+int ldg_ckpt_before_commit(struct loy_ledger *l);
+int ldg_ckpt_after_commit(struct loy_ledger *l, bool durable);
+void ldg_ckpt_close(struct loy_ledger *l);
+
+/* blocklog.c: starts the other log file (empty) for the blocks after the
+ * group being flushed; the current one becomes the spare. Caller holds
+ * ckpt.lock. Returns 0 or LOY_EIO. */
+int ldg_log_rotate(struct loy_ledger *l);
+/* Empties the spare file: its group is on disk. Caller holds ckpt.lock. */
+void ldg_log_drop_spare(struct loy_ledger *l);
+
 /* Closes history.mdb, after writing it to disk (history.c). */
 void ldg_hist_close(struct loy_ledger *l);
 
+/* Which of data.mdb's transactions is known to be on disk
+ * (data_dir/checkpoint), for flushes that commit without waiting for it
+ * (checkpoint.c). */
+struct ldg_ckpt {
+	pthread_mutex_t lock; /* the file, durable, pending, spare log */
+	int fd;               /* -1 until the first asynchronous flush */
+	uint64_t seq;         /* of the file's newest record */
+	uint64_t durable;     /* txnid the file holds */
+	/* txnid of the asynchronous flush not yet on disk (0: none); the
+	 * writer thread sets it, whichever thread syncs clears it */
+	atomic_uint_fast64_t pending;
+	/* a commit since the last sync did not wait for the disk */
+	bool unsynced;
+	char note[400]; /* what opening the store repaired, until read */
+};
+
 struct loy_ledger {
 	struct ldg_stage stage;
+	struct ldg_ckpt ckpt;
 	struct ldg_hist hist;
 	struct ldg_group group;
 	/* the thread that opened the group: its reads see the group */
@@ -601,6 +646,9 @@ void ldg_group_drop(struct loy_ledger *l);
  * syncs), falling back to a durable commit if the flag cannot be set.
  * *durable (may be NULL) says which it was. Returns LMDB's code. */
 int ldg_commit(struct loy_ledger *l, MDB_txn *txn, bool nosync, bool *durable);
+/* Commits the open group (durably unless nosync); only a durable commit
+ * empties the block log. Returns 0 or a LOY_E* code. */
+int ldg_group_commit(struct loy_ledger *l, bool nosync);
 /* Fails "ledger: WHAT block HEIGHT: why: what the store said" (the
  * message of the failed call, unless the damage message says it all). */
 int ldg_fail_in(struct loy_ledger *l, int rc, const char *what,

@@ -241,7 +241,10 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 	}
 	l->flags = flags;
 	l->group.log_fd = -1;
+	l->group.spare_fd = -1;
+	l->ckpt.fd = -1;
 	pthread_mutex_init(&l->hist.lock, NULL);
+	pthread_mutex_init(&l->ckpt.lock, NULL);
 	l->path = strdup(path);
 	if (l->path == NULL) {
 		free(l);
@@ -262,8 +265,16 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 		mrc = mdb_env_set_maxdbs(l->env, LDB_COUNT + 2);
 	if (mrc == 0)
 		mrc = mdb_env_set_maxreaders(l->env, 256);
-	if (mrc == 0)
+	if (mrc == 0) {
+		char why[512];
+		rc = ldg_ckpt_open(l, (flags & LOY_LEDGER_RDONLY) != 0, why,
+				   sizeof why);
+		if (rc != 0) {
+			set_err(errmsg, errlen, path, why);
+			goto fail;
+		}
 		mrc = mdb_env_open(l->env, path, envflags, 0600);
+	}
 	if (mrc != 0)
 		goto fail_open;
 	rc = check_file_size(l->env, path, errmsg, errlen);
@@ -306,6 +317,11 @@ int loy_ledger_open(const char *path, unsigned flags, uint64_t mapsize,
 	mrc = mdb_txn_commit(txn);
 	if (mrc != 0)
 		goto fail_open;
+	if (!(flags & LOY_LEDGER_RDONLY) && ldg_ckpt_opened(l) != 0) {
+		set_err(errmsg, errlen, path, l->errmsg);
+		rc = LOY_EIO;
+		goto fail;
+	}
 	*out = l;
 	return 0;
 
@@ -325,9 +341,11 @@ fail_env:
 	rc = LOY_ENOMEM;
 	set_err(errmsg, errlen, path, mdb_strerror(mrc));
 fail:
+	ldg_ckpt_close(l);
 	if (l->env)
 		mdb_env_close(l->env);
 	pthread_mutex_destroy(&l->hist.lock);
+	pthread_mutex_destroy(&l->ckpt.lock);
 	free(l->path);
 	free(l);
 	return rc;
@@ -348,9 +366,15 @@ void loy_ledger_close(struct loy_ledger *l)
 			mdb_txn_abort(l->group.txn);
 		l->group.txn = NULL;
 	}
+	/* an asynchronous flush whose sync has not run yet: on failure the
+	 * block log still holds its blocks */
+	if (!(l->flags & LOY_LEDGER_RDONLY) && loy_ledger_checkpoint(l) != 0)
+		l->errmsg[0] = '\0';
 	ldg_log_close(l);
+	ldg_ckpt_close(l);
 	ldg_hist_close(l);
 	pthread_mutex_destroy(&l->hist.lock);
+	pthread_mutex_destroy(&l->ckpt.lock);
 	mdb_env_close(l->env);
 	free(l->path);
 	free(l);
@@ -387,6 +411,11 @@ int ldg_commit(struct loy_ledger *l, MDB_txn *txn, bool nosync, bool *durable)
 {
 	int mrc;
 
+	/* an asynchronous flush first reaches the disk (checkpoint.c) */
+	if (ldg_ckpt_before_commit(l) != 0) {
+		mdb_txn_abort(txn);
+		return EIO;
+	}
 	if (nosync && !(l->flags & LOY_LEDGER_NOSYNC) &&
 	    mdb_env_set_flags(l->env, MDB_NOSYNC, 1) == 0) {
 		mrc = mdb_txn_commit(txn);
@@ -397,6 +426,8 @@ int ldg_commit(struct loy_ledger *l, MDB_txn *txn, bool nosync, bool *durable)
 	}
 	if (durable)
 		*durable = !nosync;
+	if (mrc == 0 && ldg_ckpt_after_commit(l, !nosync) != 0)
+		return EIO;
 	return mrc;
 }
 
@@ -433,6 +464,12 @@ int loy_ledger_flush(struct loy_ledger *l)
 	return group_commit(l, false, NULL);
 }
 
+int ldg_group_commit(struct loy_ledger *l, bool nosync)
+{
+	bool durable;
+	return group_commit(l, nosync, &durable);
+}
+
 bool loy_ledger_group_unlogged_only(const struct loy_ledger *l)
 {
 	return l->group.txn != NULL && l->group.blocks > 0 &&
@@ -452,19 +489,6 @@ void loy_ledger_group_size(const struct loy_ledger *l, uint32_t *blocks,
 	*txs = l->group.txn ? l->group.txs : 0;
 	if (writes)
 		*writes = l->group.txn ? l->writes - l->group.writes0 : 0;
-}
-
-int loy_ledger_sync(struct loy_ledger *l)
-{
-	mdb_filehandle_t fd;
-
-	/* Without MDB_WRITEMAP, mdb_env_sync() is fdatasync() of this fd
-	 * (which a non-durable commit also wrote its meta page through); doing
-	 * it directly avoids reading env flags that ldg_commit toggles
-	 * on the writer's thread. */
-	if (mdb_env_get_fd(l->env, &fd) != 0)
-		return LOY_EIO;
-	return fdatasync(fd) == 0 ? 0 : LOY_EIO;
 }
 
 const char *loy_ledger_errmsg(const struct loy_ledger *l)

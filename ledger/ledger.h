@@ -315,6 +315,27 @@ bool loy_ledger_group_unlogged_only(const struct loy_ledger *l);
  * kind of commit was made (true when there was nothing to commit). */
 int loy_ledger_flush_unsynced(struct loy_ledger *l, bool *durable) LOY_MUST_USE;
 
+/* Commits the open group to data.mdb without waiting for the disk, and
+ * leaves that wait to loy_ledger_checkpoint, which another thread may run
+ * meanwhile: the writer goes on with the next group at once. Safe against
+ * a machine crash (ledger/checkpoint.c): the group's blocks stay in the
+ * block log until data.mdb has them on disk, and the next start rolls
+ * data.mdb back to its last transaction on disk. The next commit of any
+ * kind first waits for this one to reach the disk. A group with blocks
+ * that are not in the log is flushed durably instead (*async false).
+ * Writer thread only. Returns 0 (also when there is no group), LOY_EIO or
+ * LOY_ENOMEM. */
+int loy_ledger_flush_async(struct loy_ledger *l, bool *async) LOY_MUST_USE;
+
+/* Waits for the disk to hold the last asynchronous flush, and records that
+ * it does; 0 at once when there is none. Any thread. Returns 0 or LOY_EIO.
+ */
+int loy_ledger_checkpoint(struct loy_ledger *l) LOY_MUST_USE;
+
+/* What opening the store repaired (a roll-back after a machine crash), for
+ * the log; NULL when nothing. */
+const char *loy_ledger_open_note(struct loy_ledger *l);
+
 /* Blocks, transactions and record writes (puts and deletes, a bound on
  * the pages it holds in memory) in the open group (writer thread);
  * writes may be NULL. */

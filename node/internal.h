@@ -31,6 +31,9 @@ struct loy_node;
 struct loy_flush_stat {
 	bool flushed; /* data.mdb holds the block */
 	bool durable; /* and the disk does (not a flush without fsync) */
+	/* committed without waiting for the disk, which a pool job waits
+	 * for (loy_ledger_flush_async); the blocks are durable in the log */
+	bool background;
 	/* due at the slot only: flushed by a job of its own, queued once
 	 * consensus has heard of the apply (loy_node_flush_queue) */
 	bool deferred;

@@ -300,6 +300,9 @@ static int open_ledger(struct loy_node *n, char *err, size_t err_size)
 			     err_size);
 	if (rv != 0)
 		return rv;
+	if (loy_ledger_open_note(n->ledger))
+		LOG_WARN(&n->log, "ledger", "%s",
+			 loy_ledger_open_note(n->ledger));
 	if (loy_ledger_tip(n->ledger, &height, hash, root, NULL) ==
 	    LOY_ENOTFOUND) {
 		rv = loy_ledger_init_genesis(n->ledger, &n->genesis);

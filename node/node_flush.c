@@ -48,6 +48,12 @@ static int flush_group(struct loy_node *n, bool asked,
 		n->unsynced_marked = true;
 		return loy_ledger_flush_unsynced(n->ledger, &st->durable);
 	}
+	if (!asked && !n->unsynced_marked) {
+		/* the disk is waited for on the pool (loy_node_flush_log) */
+		rv = loy_ledger_flush_async(n->ledger, &st->background);
+		st->durable = rv == 0;
+		return rv;
+	}
 	rv = loy_ledger_flush(n->ledger);
 	st->durable = rv == 0;
 	if (rv == 0 && n->unsynced_marked) {
@@ -103,8 +109,57 @@ int loy_node_group_after_apply(struct loy_node *n,
 	return rv;
 }
 
+struct sync_job {
+	struct loy_job job;
+	uint64_t t0, ms;
+	int rv;
+	char err[512];
+};
+
+static void sync_run(struct loy_job *j)
+{
+	struct sync_job *s = (struct sync_job *)j;
+
+	s->t0 = loy_node_now_ms();
+	s->rv = loy_ledger_checkpoint(j->node->ledger);
+	s->ms = loy_node_now_ms() - s->t0;
+	if (s->rv != 0)
+		snprintf(s->err, sizeof s->err, "%s",
+			 loy_ledger_errmsg(j->node->ledger));
+}
+
+static void sync_done(struct loy_job *j)
+{
+	struct sync_job *s = (struct sync_job *)j;
+	struct loy_node *n = j->node;
+
+	loy_timing_add(&n->timing, LOY_T_SYNC, s->ms * 1000u);
+	if (s->rv != 0) {
+		/* the block log still holds the group: a restart applies it */
+		LOG_ERR(&n->log, "chain",
+			"cannot make data.mdb durable: %s: %s; stopping",
+			loy_strerror(s->rv), s->err);
+		loy_node_stop(n, 1);
+	}
+	free(s);
+}
+
+/* Loop thread: waits for an asynchronous flush on the pool. */
+static void sync_queue(struct loy_node *n)
+{
+	struct sync_job *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return; /* the next commit waits for the disk itself */
+	s->job.run = sync_run;
+	s->job.done = sync_done;
+	loy_node_pool_job(n, &s->job);
+}
+
 void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st)
 {
+	if (st->background && !n->stopping)
+		sync_queue(n);
 	if (st->flushed && st->blocks > 0) {
 		loy_timing_add(&n->timing, LOY_T_FLUSH, st->ms * 1000u);
 		LOG_DEBUG(&n->log, "chain",
@@ -128,12 +183,14 @@ static void flush_run(struct loy_job *j)
 	struct loy_node *n = j->node;
 	uint64_t t0 = loy_node_now_ms();
 
-	atomic_store(&n->flush_wanted, false);
+	/* a slot's flush is not asked for: it may leave the disk to the
+	 * pool; a client's or the quiet chain's is durable */
+	bool asked = atomic_exchange(&n->flush_wanted, false);
 	if (loy_ledger_tip(n->ledger, &f->height, NULL, NULL, NULL) != 0)
 		f->height = 0;
 	loy_ledger_group_size(n->ledger, &f->st.blocks, &f->st.txs, NULL);
 	f->st.flushed = true;
-	f->rv = flush_group(n, true, &f->st);
+	f->rv = flush_group(n, asked, &f->st);
 	f->st.ms = loy_node_now_ms() - t0;
 	if (f->rv != 0)
 		snprintf(f->err, sizeof f->err, "%s",

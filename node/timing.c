@@ -113,7 +113,8 @@ void loy_timing_pct(const struct loy_timing *t, enum loy_timing_stage s,
 const char *loy_timing_name(enum loy_timing_stage s)
 {
 	static const char *const names[LOY_T_COUNT] = {
-	    "height", "propose", "check", "vote", "apply", "admit", "flush"};
+	    "height", "propose", "check", "vote",
+	    "apply",  "admit",   "flush", "sync"};
 
 	return (unsigned)s < LOY_T_COUNT ? names[s] : "?";
 }

@@ -19,6 +19,7 @@ enum loy_timing_stage {
 	LOY_T_APPLY,   /* decided -> applied */
 	LOY_T_ADMIT,   /* a batch queued for signature checks -> admitted */
 	LOY_T_FLUSH,   /* a group of blocks written to data.mdb */
+	LOY_T_SYNC,    /* an asynchronous flush waited for on the pool */
 	LOY_T_COUNT
 };
 

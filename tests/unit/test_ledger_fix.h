@@ -98,8 +98,8 @@ static inline struct fx *fx_new(uint32_t members, uint32_t commission_bps)
 static inline void fx_rmdir(const char *dir)
 {
 	static const char *const files[] = {
-	    "data.mdb",    "lock.mdb",         "blocks.wal",
-	    "history.mdb", "history.mdb-lock", "history.boot",
+	    "data.mdb",         "lock.mdb",     "blocks.wal",  "history.mdb",
+	    "history.mdb-lock", "history.boot", "blocks2.wal", "checkpoint",
 	};
 	char p[128];
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
