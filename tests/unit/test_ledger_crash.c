@@ -10,57 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "tests/unit/test_ledger_fix.h"
-
 #define NBLOCKS 120
-
-struct chain {
-	struct loy_buf block[NBLOCKS + 1], cert[NBLOCKS + 1];
-	uint8_t root[NBLOCKS + 1][32], hash[NBLOCKS + 1][32];
-};
-
-static void build_chain(struct fx *f, struct chain *ch)
-{
-	struct loy_tx tx;
-	struct loy_buf b[32];
-	for (unsigned i = 0; i < 8; i++)
-		fx_register(f, 100 + i);
-	fx_rule(f, 0, 1, 1, 0);
-	uint64_t h0;
-	assert_int_equal(loy_ledger_tip(f->l, &h0, NULL, NULL, NULL), 0);
-	for (uint64_t h = h0 + 1; h <= NBLOCKS; h++) {
-		for (unsigned j = 0; j < 16; j++) {
-			unsigned c = 100 + j % 8;
-			char ref[32];
-			snprintf(ref, sizeof ref, "b%llu-%u",
-				 (unsigned long long)h, j);
-			if (j % 3 == 2) {
-				fx_redeem_tx(f, &b[j], c, 1, 5, ref);
-				continue;
-			}
-			fx_tx(f, &tx, LOY_TX_REWARD_ISSUE, 0);
-			memcpy(tx.u.reward_issue.customer, fx_key(f, c)->id,
-			       20);
-			tx.u.reward_issue.purchase = 10 + j;
-			snprintf(tx.u.reward_issue.reference, 32, "%s", ref);
-			fx_enc(f, &tx, 0, &b[j]);
-		}
-		f->time_ms += 1000;
-		assert_int_equal(fx_commit(f, b, 16), 0);
-	}
-	for (uint64_t h = 1; h <= NBLOCKS; h++) {
-		struct loy_block blk;
-		assert_int_equal(
-		    loy_ledger_block(f->l, h, &ch->block[h], &ch->cert[h]), 0);
-		assert_int_equal(
-		    loy_block_decode(&blk, ch->block[h].data, ch->block[h].len),
-		    0);
-		memcpy(ch->root[h], blk.header.state_root, 32);
-		assert_int_equal(
-		    loy_block_header_hash(&blk.header, ch->hash[h]), 0);
-		loy_block_free(&blk);
-	}
-}
+#include "tests/unit/test_ledger_chain.h"
 
 /* group: open in group mode, apply into the group (acknowledged once
  * the block log has it) and flush every 7 blocks, as a node does */
@@ -195,57 +146,6 @@ static void test_kill9_group_commit(void **state)
 {
 	(void)state;
 	kill9_rounds(1);
-}
-
-struct reader {
-	struct loy_ledger *l;
-	uint64_t tip;
-};
-
-static void *read_tip(void *arg)
-{
-	struct reader *r = arg;
-	assert_int_equal(loy_ledger_tip(r->l, &r->tip, NULL, NULL, NULL), 0);
-	return NULL;
-}
-
-static uint64_t tip_elsewhere(struct loy_ledger *l)
-{
-	struct reader r = {l, 0};
-	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, read_tip, &r), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	return r.tip;
-}
-
-/* Applies block h of ch with flags; the ledger's return code. */
-static int apply_h(struct loy_ledger *l, const struct chain *ch, uint64_t h,
-		   unsigned flags)
-{
-	return loy_ledger_apply_block(l, ch->block[h].data, ch->block[h].len,
-				      ch->cert[h].data, ch->cert[h].len, flags,
-				      NULL);
-}
-
-static void chain_free(struct chain *ch)
-{
-	for (int i = 1; i <= NBLOCKS; i++) {
-		loy_buf_free(&ch->block[i]);
-		loy_buf_free(&ch->cert[i]);
-	}
-	free(ch);
-}
-
-/* Asserts l's tip is block want of ch, with its state root. */
-static void assert_tip(struct loy_ledger *l, const struct chain *ch,
-		       uint64_t want)
-{
-	uint64_t h;
-	uint8_t root[32];
-
-	assert_int_equal(loy_ledger_tip(l, &h, NULL, root, NULL), 0);
-	assert_int_equal(h, want);
-	assert_memory_equal(root, ch->root[want], 32);
 }
 
 /* Closes d's ledger if open and frees a test's fixtures. */
