@@ -2,9 +2,12 @@
  * ledger's open group transaction but not yet in data.mdb. Appending one is
  * a sequential write and one fdatasync, where committing it to data.mdb
  * would write every B-tree page it touched; the group reaches data.mdb at
- * the next flush, after which the log is emptied. At start the node
- * applies what the log holds above the store's tip (a crash between the
- * two), each block with its commit certificate checked again.
+ * the next flush, after which the log is emptied. An asynchronous flush
+ * (checkpoint.c) moves the appends to a second file, blocks2.wal, and the
+ * first is emptied only once data.mdb has that group on disk; the two
+ * alternate. At start the node applies what the log holds above the
+ * store's tip (after a crash), the file with the older blocks first, each
+ * block with its commit certificate checked again.
  *
  * A record: "LOYW", u32 record length, u64 height, u32 block length,
  * u32 certificate length, the block, the certificate, and a 16-byte
