@@ -179,8 +179,8 @@ static int metas_roll_back(int fd, const struct metas *m, unsigned from)
 
 /* Where data.mdb's newest transaction may not be on disk: rolls it back to
  * T when it is T + 1 and an earlier boot wrote the file. */
-static int check_store(struct loy_ledger *l, const struct rec *r, bool rdonly,
-		       char *why, size_t why_size)
+static int check_store(struct loy_ledger *l, const struct rec *r, char *why,
+		       size_t why_size)
 {
 	char path[4200];
 	struct metas m;
@@ -189,7 +189,7 @@ static int check_store(struct loy_ledger *l, const struct rec *r, bool rdonly,
 	int fd, rc = 0;
 
 	snprintf(path, sizeof path, "%s/data.mdb", l->path);
-	fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0; /* LMDB says what is missing */
@@ -204,7 +204,7 @@ static int check_store(struct loy_ledger *l, const struct rec *r, bool rdonly,
 	x = m.txnid[newer];
 	if (x <= r->txnid || loy_same_boot(r->boot))
 		goto out; /* on disk, or the kernel still holds it */
-	if (x == r->txnid + 1 && m.txnid[newer ^ 1u] == r->txnid && !rdonly) {
+	if (x == r->txnid + 1 && m.txnid[newer ^ 1u] == r->txnid) {
 		if (metas_roll_back(fd, &m, newer ^ 1u) != 0) {
 			snprintf(why, why_size, "%s: %s", path,
 				 strerror(errno));
@@ -220,19 +220,13 @@ static int check_store(struct loy_ledger *l, const struct rec *r, bool rdonly,
 		goto out;
 	}
 	rc = LOY_ECORRUPT;
-	if (x == r->txnid + 1)
-		snprintf(why, why_size,
-			 "data.mdb's last flush may not have reached the disk "
-			 "before the machine stopped; start loyd on this data "
-			 "directory first, which repairs it");
-	else
-		snprintf(why, why_size,
-			 "data.mdb holds transaction %llu, but only %llu is "
-			 "known to have reached the disk before the machine "
-			 "stopped, so data.mdb may be incomplete or damaged; "
-			 "move the data directory away and let the node "
-			 "resync from its peers",
-			 (unsigned long long)x, (unsigned long long)r->txnid);
+	snprintf(why, why_size,
+		 "data.mdb holds transaction %llu, but only %llu is "
+		 "known to have reached the disk before the machine "
+		 "stopped, so data.mdb may be incomplete or damaged; "
+		 "move the data directory away and let the node "
+		 "resync from its peers",
+		 (unsigned long long)x, (unsigned long long)r->txnid);
 out:
 	close(fd);
 	return rc;
@@ -245,8 +239,13 @@ int ldg_ckpt_open(struct loy_ledger *l, bool rdonly, char *why, size_t why_size)
 	struct rec r;
 	int fd, rc;
 
+	/* A read-only open (an audit, perhaps of a copy made while the node
+	 * ran) reads data.mdb as it is: the audit checks every block and
+	 * root, so damage fails it loudly. */
+	if (rdonly)
+		return 0;
 	snprintf(path, sizeof path, "%s/" NAME, l->path);
-	fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0; /* no asynchronous flush yet */
@@ -262,8 +261,8 @@ int ldg_ckpt_open(struct loy_ledger *l, bool rdonly, char *why, size_t why_size)
 			 path);
 		return LOY_ECORRUPT;
 	}
-	rc = check_store(l, &r, rdonly, why, why_size);
-	if (rc != 0 || rdonly) {
+	rc = check_store(l, &r, why, why_size);
+	if (rc != 0) {
 		close(fd);
 		return rc;
 	}

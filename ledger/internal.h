@@ -128,7 +128,8 @@ struct ldg_hist {
 /* checkpoint.c. Before data.mdb is opened: reads the checkpoint file and,
  * where the machine stopped during an asynchronous flush, rolls data.mdb
  * back to its last transaction on disk (the block log holds what
- * followed). Returns 0, or LOY_ECORRUPT / LOY_EIO with the reason in why. */
+ * followed). Nothing for a read-only open. Returns 0, or LOY_ECORRUPT /
+ * LOY_EIO with the reason in why. */
 int ldg_ckpt_open(struct loy_ledger *l, bool rdonly, char *why,
 		  size_t why_size);
 /* After it is opened for writing: makes durable what a process crash left
