@@ -179,8 +179,8 @@ static int metas_roll_back(int fd, const struct metas *m, unsigned from)
 
 /* Where data.mdb's newest transaction may not be on disk: rolls it back to
  * T when it is T + 1 and an earlier boot wrote the file. */
-static int check_store(struct loy_ledger *l, const struct rec *r, char *why,
-		       size_t why_size)
+static int check_store(const char *dir, const struct rec *r, char *note,
+		       size_t note_size, char *why, size_t why_size)
 {
 	char path[4200];
 	struct metas m;
@@ -188,7 +188,7 @@ static int check_store(struct loy_ledger *l, const struct rec *r, char *why,
 	uint64_t x;
 	int fd, rc = 0;
 
-	snprintf(path, sizeof path, "%s/data.mdb", l->path);
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -211,7 +211,7 @@ static int check_store(struct loy_ledger *l, const struct rec *r, char *why,
 			rc = LOY_EIO;
 			goto out;
 		}
-		snprintf(l->ckpt.note, sizeof l->ckpt.note,
+		snprintf(note, note_size,
 			 "the machine stopped before data.mdb's last flush "
 			 "reached the disk: rolled data.mdb back to its "
 			 "transaction %llu, which did; the block log holds "
@@ -232,10 +232,53 @@ out:
 	return rc;
 }
 
+/* Opens dir/checkpoint (fd -1 when there is none) and reads its newest
+ * record. */
+static int ckpt_file_open(const char *dir, int *fd, struct rec *r, char *why,
+			  size_t why_size)
+{
+	char path[4200];
+
+	snprintf(path, sizeof path, "%s/" NAME, dir);
+	*fd = open(path, O_RDWR | O_CLOEXEC);
+	if (*fd < 0) {
+		if (errno == ENOENT)
+			return 0; /* no asynchronous flush yet */
+		snprintf(why, why_size, "%s: %s", path, strerror(errno));
+		return LOY_EIO;
+	}
+	if (!file_read(*fd, r)) {
+		close(*fd);
+		*fd = -1;
+		snprintf(why, why_size,
+			 "%s: damaged, so it cannot say whether data.mdb "
+			 "reached the disk; move the data directory away and "
+			 "let the node resync from its peers",
+			 path);
+		return LOY_ECORRUPT;
+	}
+	return 0;
+}
+
+int loy_ledger_recover(const char *dir, char *note, size_t note_size, char *why,
+		       size_t why_size)
+{
+	struct rec r;
+	int fd, rc;
+
+	if (note_size > 0)
+		note[0] = '\0';
+	rc = ckpt_file_open(dir, &fd, &r, why, why_size);
+	if (rc != 0 || fd < 0)
+		return rc;
+	rc = check_store(dir, &r, note, note_size, why, why_size);
+	close(fd);
+	return rc;
+}
+
 int ldg_ckpt_open(struct loy_ledger *l, bool rdonly, char *why, size_t why_size)
 {
 	struct ldg_ckpt *c = &l->ckpt;
-	char path[4200];
 	struct rec r;
 	int fd, rc;
 
@@ -244,24 +287,10 @@ int ldg_ckpt_open(struct loy_ledger *l, bool rdonly, char *why, size_t why_size)
 	 * root, so damage fails it loudly. */
 	if (rdonly)
 		return 0;
-	snprintf(path, sizeof path, "%s/" NAME, l->path);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0; /* no asynchronous flush yet */
-		snprintf(why, why_size, "%s: %s", path, strerror(errno));
-		return LOY_EIO;
-	}
-	if (!file_read(fd, &r)) {
-		close(fd);
-		snprintf(why, why_size,
-			 "%s: damaged, so it cannot say whether data.mdb "
-			 "reached the disk; move the data directory away and "
-			 "let the node resync from its peers",
-			 path);
-		return LOY_ECORRUPT;
-	}
-	rc = check_store(l, &r, why, why_size);
+	rc = ckpt_file_open(l->path, &fd, &r, why, why_size);
+	if (rc != 0 || fd < 0)
+		return rc;
+	rc = check_store(l->path, &r, c->note, sizeof c->note, why, why_size);
 	if (rc != 0) {
 		close(fd);
 		return rc;

@@ -332,6 +332,15 @@ int loy_ledger_flush_async(struct loy_ledger *l, bool *async) LOY_MUST_USE;
  */
 int loy_ledger_checkpoint(struct loy_ledger *l) LOY_MUST_USE;
 
+/* Before anything reads the store in dir: where the machine stopped
+ * during an asynchronous flush, rolls data.mdb back to its last
+ * transaction on disk (ledger/checkpoint.c), saying so in note (empty when
+ * nothing was done). Opening for writing does the same. Returns 0, or
+ * LOY_ECORRUPT (a store the checkpoint cannot vouch for) / LOY_EIO with
+ * the reason and the way out in why. */
+int loy_ledger_recover(const char *dir, char *note, size_t note_size, char *why,
+		       size_t why_size) LOY_MUST_USE;
+
 /* What opening the store repaired (a roll-back after a machine crash), for
  * the log; NULL when nothing. */
 const char *loy_ledger_open_note(struct loy_ledger *l);

@@ -134,6 +134,10 @@ struct loy_node {
 	uint64_t history_at_ms;
 	/* ledger thread: data_dir/unsynced is written (node_flush.c) */
 	bool unsynced_marked;
+	/* test failpoint (LOYD_TEST_HOLD_SYNC in the environment): no pool
+	 * job waits for an asynchronous flush, so each next commit does, and
+	 * a kill -9 lands with one not on disk (tests/integration) */
+	bool test_hold_sync;
 
 	/* What the status command shows. */
 	uint64_t tip_height;

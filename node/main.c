@@ -7,6 +7,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "ledger/ledger.h"
 #include "node/config.h"
 #include "node/node.h"
 #include "node/store_check.h"
@@ -136,7 +137,7 @@ int main(int argc, char **argv)
 	struct loy_node_params params;
 	struct main_ctx m = {0};
 	const char *config = NULL;
-	char err[1024], pass[1024];
+	char err[1024], pass[1024], note[512];
 	int c, check = 0, skip_store_check = 0, rv;
 	uv_loop_t *loop;
 
@@ -177,6 +178,17 @@ int main(int argc, char **argv)
 	}
 	if (read_passphrase(&cfg, pass, sizeof pass) != 0)
 		return 2;
+	/* a roll-back after a machine crash comes before any reading */
+	rv = loy_ledger_recover(cfg.data_dir, note, sizeof note, err,
+				sizeof err);
+	if (rv != 0 || note[0]) {
+		fprintf(stderr, "loyd: %s: %s\n", cfg.data_dir,
+			rv != 0 ? err : note);
+		if (rv != 0) {
+			loy_wipe(pass, sizeof pass);
+			return 1;
+		}
+	}
 	if (!skip_store_check) {
 		rv = loy_store_check(cfg.data_dir, cfg.map_size_mb << 20, err,
 				     sizeof err);

@@ -517,6 +517,11 @@ int loy_node_start(uv_loop_t *loop, const struct loy_node_params *p,
 	rv = open_ledger(n, err, err_size);
 	if (rv != 0)
 		goto fail;
+	n->test_hold_sync = getenv("LOYD_TEST_HOLD_SYNC") != NULL;
+	if (n->test_hold_sync)
+		LOG_WARN(&n->log, "node",
+			 "test failpoint LOYD_TEST_HOLD_SYNC: asynchronous "
+			 "flushes reach the disk only at the next commit");
 	ml.max_txs = n->cfg.mempool_max_txs;
 	ml.max_bytes = (size_t)n->cfg.mempool_max_txs * 1024u;
 	ml.max_per_signer = n->cfg.mempool_max_per_signer;

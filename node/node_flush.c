@@ -158,7 +158,7 @@ static void sync_queue(struct loy_node *n)
 
 void loy_node_flush_log(struct loy_node *n, const struct loy_flush_stat *st)
 {
-	if (st->background && !n->stopping)
+	if (st->background && !n->stopping && !n->test_hold_sync)
 		sync_queue(n);
 	if (st->flushed && st->blocks > 0) {
 		loy_timing_add(&n->timing, LOY_T_FLUSH, st->ms * 1000u);

@@ -19,6 +19,7 @@
 #include "ledger/query_kinds.h"
 #include "node/peer.h"
 #include "node/serve_limit.h"
+#include "tests/checkpoint_fake.h"
 #include "tests/integration/itest.h"
 #include "tests/integration/itest_int.h"
 #include "wire/crypto.h"
@@ -262,6 +263,53 @@ static void test_kill9_and_catch_up(void)
 	CHECK(it_wait_converged(&cl, h, 20000),
 	      "node 4 catches up to height %ld", h);
 	fprintf(stderr, "itest: kill -9 recovery: %.2f s\n", secs() - t0);
+}
+
+/* A power cut before node 3's last flush reached the disk. Node 3 runs
+ * with the failpoint that leaves each asynchronous flush unsynced until
+ * the next commit, is killed (-9) under load with one pending, and the
+ * crash is staged: its checkpoint reads as an earlier boot's and data.mdb
+ * loses the pages appended after the last transaction on disk. It rolls
+ * data.mdb back, says so, applies both block log files, and agrees with
+ * the others. */
+static void test_machine_crash(void)
+{
+	struct load l = {.node = 1};
+	char dir[sizeof cl.nodes[0].dir + 8];
+	uint64_t x, t;
+	long h;
+
+	snprintf(dir, sizeof dir, "%s/data", cl.nodes[2].dir);
+	CHECK(it_node_signal(&cl, 3, SIGTERM) >= 0, "stop node 3");
+	usleep(500000);
+	setenv("LOYD_TEST_HOLD_SYNC", "1", 1);
+	CHECK(it_node_start(&cl, 3) == 0, "restart node 3, syncs held");
+	unsetenv("LOYD_TEST_HOLD_SYNC");
+	CHECK(it_wait_converged(&cl, it_height(&cl, 1, NULL), 20000),
+	      "node 3 in step");
+	pthread_create(&l.thread, NULL, load_main, &l);
+	usleep(800000);
+	CHECK(it_node_signal(&cl, 3, SIGKILL) >= 0,
+	      "kill -9 node 3 under load");
+	usleep(300000);
+	l.stop = 1;
+	pthread_join(l.thread, NULL);
+	CHECK(l.ok == l.sent && l.sent > 0,
+	      "load during the kill: %d of %d committed", l.ok, l.sent);
+	x = ckpt_fake_newest_txn(dir);
+	t = ckpt_fake_durable(dir);
+	CHECK(t > 0 && x == t + 1,
+	      "node 3 died with a flush not on disk: data.mdb at %llu, "
+	      "checkpoint %llu",
+	      (unsigned long long)x, (unsigned long long)t);
+	CHECK(ckpt_fake_crash_before_sync(dir) == 0,
+	      "stage the power cut in node 3's data directory");
+	h = it_height(&cl, 1, NULL);
+	CHECK(it_node_start(&cl, 3) == 0, "restart node 3");
+	CHECK(it_wait_converged(&cl, h, 20000),
+	      "node 3 rolls back, then catches up to height %ld", h);
+	CHECK(log_has(3, "rolled data.mdb back to its transaction"),
+	      "node 3 says it rolled data.mdb back");
 }
 
 static void test_leader_killed(void)
@@ -534,6 +582,7 @@ int main(int argc, char **argv)
 	test_pipelining_client();
 	test_waiting_submits_bounded();
 	test_kill9_and_catch_up();
+	test_machine_crash();
 	test_leader_killed();
 	test_sigterm();
 	test_wiped_node_syncs();

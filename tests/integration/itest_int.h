@@ -3,6 +3,7 @@
 #ifndef LOY_ITEST_INT_H
 #define LOY_ITEST_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tests/integration/itest.h"
@@ -17,6 +18,9 @@ double secs(void);
 /* Submits count fresh customer registrations to node i and waits for the
  * commits. Returns how many were acknowledged committed. */
 int submit_batch(int i, uint32_t count, int timeout_ms);
+
+/* Whether node i's log has line (once the node has written it). */
+bool log_has(int i, const char *line);
 
 /* itest_shed.c: what a node sheds from hostile peers and clients. */
 void test_sync_flood(void);

@@ -20,8 +20,7 @@
 #include "wire/sync.h"
 #include "wire/tx.h"
 
-/* Whether node i's log has line (once the node has written it). */
-static bool log_has(int i, const char *line)
+bool log_has(int i, const char *line)
 {
 	char path[sizeof cl.nodes[0].dir + 16], buf[1024];
 	bool found = false;

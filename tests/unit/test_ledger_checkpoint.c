@@ -12,10 +12,9 @@
 #define NBLOCKS 12
 #include "tests/unit/test_ledger_chain.h"
 
-#include "wire/boot_id.h"
+#include "tests/checkpoint_fake.h"
 
-#define SLOT     512
-#define REC_BODY (8 + 8 + 8 + LOY_BOOT_ID_SIZE)
+#define SLOT 512
 
 static bool exists(const char *dir, const char *name)
 {
@@ -23,52 +22,6 @@ static bool exists(const char *dir, const char *name)
 	struct stat st;
 	snprintf(p, sizeof p, "%s/%s", dir, name);
 	return stat(p, &st) == 0;
-}
-
-/* Rewrites the boot id of every valid record of dir/checkpoint, as if an
- * earlier boot had written it (the machine has restarted since). */
-static void checkpoint_from_earlier_boot(const char *dir)
-{
-	char p[600];
-	int fd, changed = 0;
-	snprintf(p, sizeof p, "%s/checkpoint", dir);
-	fd = open(p, O_RDWR);
-	assert_true(fd >= 0);
-	for (int k = 0; k < 2; k++) {
-		uint8_t b[REC_BODY + 16];
-		if (pread(fd, b, sizeof b, k * SLOT) != (ssize_t)sizeof b ||
-		    memcmp(b, "LOYCKPT1", 8) != 0)
-			continue;
-		memset(b + 24, 0, LOY_BOOT_ID_SIZE);
-		memcpy(b + 24, "an-earlier-boot", 15);
-		crypto_generichash(b + REC_BODY, 16, b, REC_BODY, NULL, 0);
-		assert_int_equal(pwrite(fd, b, sizeof b, k * SLOT), sizeof b);
-		changed++;
-	}
-	assert_true(changed > 0);
-	close(fd);
-}
-
-/* data.mdb loses every page after the last one of its older meta page's
- * tree: pages the newest transaction appended that never reached the disk.
- */
-static void lose_appended_pages(const char *dir)
-{
-	char p[600];
-	uint8_t m[2][152];
-	int fd, older;
-	snprintf(p, sizeof p, "%s/data.mdb", dir);
-	fd = open(p, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, m[0], sizeof m[0], 0), sizeof m[0]);
-	assert_int_equal(pread(fd, m[1], sizeof m[1], 4096), sizeof m[1]);
-	uint64_t t0, t1, last;
-	memcpy(&t0, m[0] + 144, 8);
-	memcpy(&t1, m[1] + 144, 8);
-	older = t0 < t1 ? 0 : 1;
-	memcpy(&last, m[older] + 136, 8);
-	assert_int_equal(ftruncate(fd, (off_t)(last + 1) * 4096), 0);
-	close(fd);
 }
 
 /* A child applies blocks 1..durable and flushes durably, then
@@ -213,8 +166,7 @@ static void test_machine_crash(void **state)
 	build_chain(f, ch);
 	fresh(d);
 	run_then_die(d, ch, 3, 7, 10);
-	checkpoint_from_earlier_boot(d->dir);
-	lose_appended_pages(d->dir);
+	assert_int_equal(ckpt_fake_crash_before_sync(d->dir), 0);
 
 	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
 	assert_non_null(loy_ledger_open_note(d->l));
@@ -273,7 +225,7 @@ static void test_refused(void **state)
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	checkpoint_from_earlier_boot(d->dir);
+	assert_true(ckpt_fake_earlier_boot(d->dir) > 0);
 	assert_int_equal(
 	    loy_ledger_open(d->dir, LOY_LEDGER_GROUP, 0, &l, err, sizeof err),
 	    LOY_ECORRUPT);
