@@ -106,4 +106,29 @@ static uint64_t tip_elsewhere(struct loy_ledger *l)
 	return r.tip;
 }
 
+/* A fresh store in d's directory, at genesis, closed. */
+static void reopen_fresh(struct fx *d)
+{
+	if (d->l)
+		loy_ledger_close(d->l);
+	d->l = NULL;
+	fx_rmdir(d->dir);
+	assert_int_equal(mkdir(d->dir, 0700), 0);
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	assert_int_equal(loy_ledger_init_genesis(d->l, &d->g), 0);
+	loy_ledger_close(d->l);
+	d->l = NULL;
+}
+
+/* Closes d's ledger if open and frees a test's fixtures. */
+static void teardown(struct fx *f, struct chain *ch, struct fx *d)
+{
+	if (d->l)
+		loy_ledger_close(d->l);
+	d->l = NULL;
+	chain_free(ch);
+	fx_free(d);
+	fx_free(f);
+}
+
 #endif

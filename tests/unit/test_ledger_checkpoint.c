@@ -55,19 +55,6 @@ static void run_then_die(struct fx *d, struct chain *ch, uint64_t durable,
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-static void fresh(struct fx *d)
-{
-	if (d->l)
-		loy_ledger_close(d->l);
-	d->l = NULL;
-	fx_rmdir(d->dir);
-	assert_int_equal(mkdir(d->dir, 0700), 0);
-	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
-	assert_int_equal(loy_ledger_init_genesis(d->l, &d->g), 0);
-	loy_ledger_close(d->l);
-	d->l = NULL;
-}
-
 static void replay_to(struct fx *d, const struct chain *ch, uint32_t want,
 		      uint64_t tip)
 {
@@ -90,7 +77,7 @@ static void test_async_flush(void **state)
 	uint32_t blocks, txs;
 	(void)state;
 	build_chain(f, ch);
-	fresh(d);
+	reopen_fresh(d);
 	assert_false(exists(d->dir, "checkpoint"));
 
 	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
@@ -125,11 +112,7 @@ static void test_async_flush(void **state)
 	assert_null(loy_ledger_open_note(d->l));
 	assert_tip(d->l, ch, 9);
 	replay_to(d, ch, 0, 9);
-	loy_ledger_close(d->l);
-	d->l = NULL;
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
+	teardown(f, ch, d);
 }
 
 /* The process dies after an asynchronous flush, before its checkpoint:
@@ -141,17 +124,13 @@ static void test_process_crash(void **state)
 	struct chain *ch = calloc(1, sizeof *ch);
 	(void)state;
 	build_chain(f, ch);
-	fresh(d);
+	reopen_fresh(d);
 	run_then_die(d, ch, 3, 7, 10);
 	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
 	assert_null(loy_ledger_open_note(d->l));
 	assert_tip(d->l, ch, 7);
 	replay_to(d, ch, 3, 10);
-	loy_ledger_close(d->l);
-	d->l = NULL;
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
+	teardown(f, ch, d);
 }
 
 /* The machine stops after an asynchronous flush, before its checkpoint,
@@ -164,7 +143,7 @@ static void test_machine_crash(void **state)
 	struct chain *ch = calloc(1, sizeof *ch);
 	(void)state;
 	build_chain(f, ch);
-	fresh(d);
+	reopen_fresh(d);
 	run_then_die(d, ch, 3, 7, 10);
 	assert_int_equal(ckpt_fake_crash_before_sync(d->dir), 0);
 
@@ -182,11 +161,7 @@ static void test_machine_crash(void **state)
 	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
 	assert_null(loy_ledger_open_note(d->l));
 	replay_to(d, ch, 0, NBLOCKS);
-	loy_ledger_close(d->l);
-	d->l = NULL;
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
+	teardown(f, ch, d);
 }
 
 /* Where the checkpoint cannot vouch for the store, it is refused with the
@@ -204,7 +179,7 @@ static void test_refused(void **state)
 	int st;
 	(void)state;
 	build_chain(f, ch);
-	fresh(d);
+	reopen_fresh(d);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -243,9 +218,7 @@ static void test_refused(void **state)
 	    loy_ledger_open(d->dir, LOY_LEDGER_GROUP, 0, &l, err, sizeof err),
 	    LOY_ECORRUPT);
 	assert_non_null(strstr(err, "checkpoint: damaged"));
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
+	teardown(f, ch, d);
 }
 
 int main(void)

@@ -148,17 +148,6 @@ static void test_kill9_group_commit(void **state)
 	kill9_rounds(1);
 }
 
-/* Closes d's ledger if open and frees a test's fixtures. */
-static void teardown(struct fx *f, struct chain *ch, struct fx *d)
-{
-	if (d->l)
-		loy_ledger_close(d->l);
-	d->l = NULL;
-	chain_free(ch);
-	fx_free(d);
-	fx_free(f);
-}
-
 /* Applies blocks 1..n into a group of a fresh store in group mode, then
  * "crashes" (the handle is dropped unflushed in a child). Returns the
  * store's directory owner. */
@@ -197,19 +186,6 @@ static void group_then_crash_from(struct fx *d, struct chain *ch, uint64_t n,
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
-
-static void reopen_fresh(struct fx *d)
-{
-	if (d->l)
-		loy_ledger_close(d->l);
-	d->l = NULL;
-	fx_rmdir(d->dir);
-	assert_int_equal(mkdir(d->dir, 0700), 0);
-	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
-	assert_int_equal(loy_ledger_init_genesis(d->l, &d->g), 0);
-	loy_ledger_close(d->l);
-	d->l = NULL;
 }
 
 /* Replays the block log of d's store; returns the tip after it. */
