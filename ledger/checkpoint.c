@@ -116,6 +116,10 @@ static int file_write(struct loy_ledger *l, uint64_t txnid)
 	char boot[LOY_BOOT_ID_SIZE];
 	uint64_t seq = c->seq + 1;
 
+	/* never backwards: a sync that read its txnid before a later one
+	 * finished must not claim less than that one did */
+	if (c->seq > 0 && txnid <= c->durable)
+		return 0;
 	loy_boot_id(boot);
 	memcpy(b, MAGIC, 8);
 	be64put(b + 8, seq);
@@ -179,8 +183,8 @@ static int metas_roll_back(int fd, const struct metas *m, unsigned from)
 
 /* Where data.mdb's newest transaction may not be on disk: rolls it back to
  * T when it is T + 1 and an earlier boot wrote the file. */
-static int check_store(const char *dir, const struct rec *r, char *note,
-		       size_t note_size, char *why, size_t why_size)
+static int check_store(const char *dir, const struct rec *r, uint64_t *newest,
+		       char *note, size_t note_size, char *why, size_t why_size)
 {
 	char path[4200];
 	struct metas m;
@@ -202,6 +206,7 @@ static int check_store(const char *dir, const struct rec *r, char *note,
 	}
 	newer = m.txnid[1] > m.txnid[0];
 	x = m.txnid[newer];
+	*newest = x;
 	if (x <= r->txnid || loy_same_boot(r->boot))
 		goto out; /* on disk, or the kernel still holds it */
 	if (x == r->txnid + 1 && m.txnid[newer ^ 1u] == r->txnid) {
@@ -264,6 +269,7 @@ int loy_ledger_recover(const char *dir, char *note, size_t note_size, char *why,
 		       size_t why_size)
 {
 	struct rec r;
+	uint64_t x = 0;
 	int fd, rc;
 
 	if (note_size > 0)
@@ -271,7 +277,7 @@ int loy_ledger_recover(const char *dir, char *note, size_t note_size, char *why,
 	rc = ckpt_file_open(dir, &fd, &r, why, why_size);
 	if (rc != 0 || fd < 0)
 		return rc;
-	rc = check_store(dir, &r, note, note_size, why, why_size);
+	rc = check_store(dir, &r, &x, note, note_size, why, why_size);
 	close(fd);
 	return rc;
 }
@@ -280,6 +286,7 @@ int ldg_ckpt_open(struct loy_ledger *l, bool rdonly, char *why, size_t why_size)
 {
 	struct ldg_ckpt *c = &l->ckpt;
 	struct rec r;
+	uint64_t x = 0;
 	int fd, rc;
 
 	/* A read-only open (an audit, perhaps of a copy made while the node
@@ -290,14 +297,17 @@ int ldg_ckpt_open(struct loy_ledger *l, bool rdonly, char *why, size_t why_size)
 	rc = ckpt_file_open(l->path, &fd, &r, why, why_size);
 	if (rc != 0 || fd < 0)
 		return rc;
-	rc = check_store(l->path, &r, c->note, sizeof c->note, why, why_size);
+	rc = check_store(l->path, &r, &x, c->note, sizeof c->note, why,
+			 why_size);
 	if (rc != 0) {
 		close(fd);
 		return rc;
 	}
 	c->fd = fd;
 	c->seq = r.seq;
-	c->durable = r.txnid;
+	/* a data.mdb older than the file (a new one after the old was moved
+	 * away, or one restored) starts the count again */
+	c->durable = x < r.txnid ? 0 : r.txnid;
 	return 0;
 }
 
@@ -350,7 +360,6 @@ static int settle(struct loy_ledger *l)
 	if (rc != 0)
 		return rc;
 	atomic_store(&c->pending, 0);
-	c->unsynced = false;
 	ldg_log_drop_spare(l);
 	return 0;
 }
@@ -375,9 +384,10 @@ int ldg_ckpt_after_commit(struct loy_ledger *l, bool durable)
 	struct ldg_ckpt *c = &l->ckpt;
 	int rc = 0;
 
+	if (!durable)
+		return 0;
 	pthread_mutex_lock(&c->lock);
-	c->unsynced = !durable;
-	if (durable && c->fd >= 0)
+	if (c->fd >= 0)
 		rc = file_write(l, last_txnid(l));
 	pthread_mutex_unlock(&c->lock);
 	return rc;
@@ -403,17 +413,16 @@ static int ckpt_create(struct loy_ledger *l)
 	int dfd, rc;
 
 	snprintf(path, sizeof path, "%s/" NAME, l->path);
-	c->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (c->fd < 0)
-		return ldg_fail(l, LOY_EIO, "ledger: %s: %s", path,
-				strerror(errno));
-	c->seq = 0;
 	pthread_mutex_lock(&c->lock);
-	rc = sync_to(l, x); /* whatever an earlier process left unsynced */
+	c->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	c->seq = 0;
+	c->durable = 0;
+	rc = c->fd < 0
+		 ? ldg_fail(l, LOY_EIO, "ledger: %s: %s", path, strerror(errno))
+		 : sync_to(l, x); /* what an earlier run left unsynced */
 	pthread_mutex_unlock(&c->lock);
 	if (rc != 0)
 		return rc;
-	c->unsynced = false;
 	/* the file's name, durably */
 	dfd = open(l->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	rc = dfd >= 0 && fsync(dfd) == 0 ? 0 : -1;

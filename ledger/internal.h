@@ -163,8 +163,6 @@ struct ldg_ckpt {
 	/* txnid of the asynchronous flush not yet on disk (0: none); the
 	 * writer thread sets it, whichever thread syncs clears it */
 	atomic_uint_fast64_t pending;
-	/* a commit since the last sync did not wait for the disk */
-	bool unsynced;
 	char note[400]; /* what opening the store repaired, until read */
 };
 

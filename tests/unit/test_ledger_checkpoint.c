@@ -112,6 +112,24 @@ static void test_async_flush(void **state)
 	assert_null(loy_ledger_open_note(d->l));
 	assert_tip(d->l, ch, 9);
 	replay_to(d, ch, 0, 9);
+	assert_int_equal(ckpt_fake_durable(d->dir),
+			 ckpt_fake_newest_txn(d->dir));
+	loy_ledger_close(d->l);
+	d->l = NULL;
+
+	/* data.mdb moved away, the checkpoint left behind: the new store's
+	 * count starts again rather than stay under the old one's */
+	char p[600];
+	snprintf(p, sizeof p, "%s/data.mdb", d->dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(fx_open_dir(d, d->dir, LOY_LEDGER_GROUP), 0);
+	assert_int_equal(loy_ledger_init_genesis(d->l, &d->g), 0);
+	assert_int_equal(apply_h(d->l, ch, 1, LOY_APPLY_GROUP), 0);
+	assert_int_equal(loy_ledger_flush_async(d->l, &async), 0);
+	assert_true(async);
+	assert_int_equal(loy_ledger_checkpoint(d->l), 0);
+	assert_int_equal(ckpt_fake_durable(d->dir),
+			 ckpt_fake_newest_txn(d->dir));
 	teardown(f, ch, d);
 }
 
