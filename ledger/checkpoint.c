@@ -410,7 +410,7 @@ static int ckpt_create(struct loy_ledger *l)
 	struct ldg_ckpt *c = &l->ckpt;
 	char path[4200];
 	uint64_t x = last_txnid(l);
-	int dfd, rc;
+	int rc;
 
 	snprintf(path, sizeof path, "%s/" NAME, l->path);
 	pthread_mutex_lock(&c->lock);
@@ -424,11 +424,7 @@ static int ckpt_create(struct loy_ledger *l)
 	if (rc != 0)
 		return rc;
 	/* the file's name, durably */
-	dfd = open(l->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	rc = dfd >= 0 && fsync(dfd) == 0 ? 0 : -1;
-	if (dfd >= 0)
-		close(dfd);
-	if (rc != 0)
+	if (loy_sync_dir(l->path) != 0)
 		return ldg_fail(l, LOY_EIO, "ledger: %s: sync: %s", l->path,
 				strerror(errno));
 	return 0;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wire/boot_id.h"
 #include "wire/error.h"
 
 #define MAGIC     "LOYCS001"
@@ -389,7 +390,7 @@ static int convert_old(struct loy_persist_file *f, const char *dir,
 {
 	char tmp[1100];
 	struct loy_persist_file t = {.fd = -1, .seq = 0};
-	int dfd, rv;
+	int rv;
 
 	if (path_of(tmp, sizeof tmp, dir, FILE_NAME ".tmp") != 0)
 		return LOY_EINVAL;
@@ -405,14 +406,11 @@ static int convert_old(struct loy_persist_file *f, const char *dir,
 			 strerror(errno));
 		rv = LOY_EIO;
 	}
-	dfd = rv == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (rv == 0 && (dfd < 0 || fsync(dfd) != 0)) {
+	if (rv == 0 && loy_sync_dir(dir) != 0) {
 		snprintf(err, err_size, "persist: fsync %s: %s", dir,
 			 strerror(errno));
 		rv = LOY_EIO;
 	}
-	if (dfd >= 0)
-		close(dfd);
 	if (rv != 0) {
 		close(t.fd);
 		return rv;

@@ -29,7 +29,7 @@ int loy_same_boot(const char *id)
 	return strcmp(mine, "unknown") != 0 && strcmp(mine, id) == 0;
 }
 
-static int sync_dir(const char *dir)
+int loy_sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rv;
 
@@ -55,7 +55,7 @@ int loy_boot_mark(const char *dir, const char *name)
 	ok = fd >= 0 && dprintf(fd, "%s\n", id) > 0 && fsync(fd) == 0;
 	if (fd >= 0)
 		close(fd);
-	return ok && sync_dir(dir) == 0 ? 0 : -1;
+	return ok && loy_sync_dir(dir) == 0 ? 0 : -1;
 }
 
 int loy_boot_mark_read(const char *dir, const char *name,
@@ -91,5 +91,5 @@ int loy_boot_unmark(const char *dir, const char *name)
 	}
 	if (unlink(path) != 0 && errno != ENOENT)
 		return -1;
-	return sync_dir(dir);
+	return loy_sync_dir(dir);
 }

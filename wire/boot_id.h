@@ -26,6 +26,10 @@ int loy_boot_mark(const char *dir, const char *name);
 int loy_boot_mark_read(const char *dir, const char *name,
 		       char id[LOY_BOOT_ID_SIZE]);
 
+/* fsync of directory dir, so that a file created or removed in it stays
+ * so. Returns 0, or -1 with errno. */
+int loy_sync_dir(const char *dir);
+
 /* Removes dir/name (no error when absent) and fsyncs dir. Returns 0, or -1
  * with errno. */
 int loy_boot_unmark(const char *dir, const char *name);
