@@ -300,6 +300,75 @@ static void test_transactions_by_hash(void **state)
 	fx_free(f);
 }
 
+#define MANY   12 /* customers 100.., one reward each per block */
+#define ROUNDS 3
+
+/* Blocks of many transactions, indexed a few puts per call: the index
+ * advances in whole blocks, and every account's history and every
+ * transaction come out as they went in (a round is sorted by table and
+ * key before it is written). */
+static void test_indexed_in_rounds(void **state)
+{
+	struct fx *f = fx_new(2, 0);
+	uint8_t hashes[ROUNDS][MANY][LOY_HASH_SIZE];
+	uint64_t first, tip, indexed = 0, was;
+	struct loy_history_item it[PAGE];
+	unsigned calls = 0;
+	char err[256];
+	(void)state;
+	for (unsigned c = 0; c < MANY; c++)
+		fx_register(f, 100 + c);
+	fx_rule(f, 0, 1, 1, 0);
+	assert_int_equal(loy_ledger_tip(f->l, &first, NULL, NULL, NULL), 0);
+	for (unsigned r = 0; r < ROUNDS; r++) {
+		struct loy_buf b[MANY];
+		for (unsigned c = 0; c < MANY; c++) {
+			struct loy_tx tx;
+			fx_tx(f, &tx, LOY_TX_REWARD_ISSUE, 0);
+			memcpy(tx.u.reward_issue.customer,
+			       fx_key(f, 100 + c)->id, LOY_ID_SIZE);
+			tx.u.reward_issue.purchase = 1 + r * MANY + c;
+			snprintf(tx.u.reward_issue.reference,
+				 sizeof tx.u.reward_issue.reference, "r%u-%u",
+				 r, c);
+			fx_enc(f, &tx, 0, &b[c]);
+			loy_tx_hash(hashes[r][c], b[c].data, b[c].len);
+		}
+		assert_int_equal(fx_commit(f, b, MANY), 0);
+	}
+	assert_int_equal(loy_ledger_tip(f->l, &tip, NULL, NULL, NULL), 0);
+	do {
+		was = indexed;
+		assert_int_equal(loy_ledger_history_index(f->l, 5, &indexed,
+							  err, sizeof err),
+				 0);
+		assert_true(indexed > was);
+		calls++;
+	} while (indexed < tip);
+	assert_int_equal(indexed, tip);
+	assert_true(calls > 3); /* a budget of 5 puts: a few blocks a call */
+	for (unsigned c = 0; c < MANY; c++) {
+		assert_int_equal(history_of(f, 100 + c, it, PAGE), ROUNDS + 1);
+		for (unsigned r = 0; r < ROUNDS; r++) {
+			const struct loy_history_item *x = &it[ROUNDS - 1 - r];
+			struct loy_tx_status st;
+			assert_int_equal(x->height, first + 1 + r);
+			assert_int_equal(x->position, c);
+			assert_int_equal(x->delta, 1 + r * MANY + c);
+			assert_memory_equal(x->hash, hashes[r][c],
+					    LOY_HASH_SIZE);
+			assert_int_equal(loy_ledger_tx(f->l, hashes[r][c], &st),
+					 0);
+			assert_int_equal(st.height, first + 1 + r);
+			assert_int_equal(st.position, c);
+			assert_memory_equal(st.signer, fx_key(f, 0)->id,
+					    LOY_ID_SIZE);
+		}
+		assert_int_equal(it[ROUNDS].kind, LOY_TX_CUSTOMER_REGISTER);
+	}
+	fx_free(f);
+}
+
 /* A read-only store (the auditor's) has no index to write. */
 static void test_read_only_store(void **state)
 {
@@ -334,6 +403,7 @@ int main(void)
 	    cmocka_unit_test(test_rebuilt_for_another_chain),
 	    cmocka_unit_test(test_rebuilt_when_damaged),
 	    cmocka_unit_test(test_transactions_by_hash),
+	    cmocka_unit_test(test_indexed_in_rounds),
 	    cmocka_unit_test(test_read_only_store),
 	};
 	if (loy_crypto_init() != 0)
