@@ -492,19 +492,20 @@ static int reward_issue(struct cli *c, int argc, char **argv)
 static int reward_reverse(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_usage u = {
-	    "loyctl reward reverse --issue-tx HASH --reference REF [--reason "
+	    "loyctl reward reverse --issue-ref REF --reference REF [--reason "
 	    "TEXT]",
 	    "A refund or return: the issuing member takes back the points of "
 	    "an\n"
-	    "earlier reward issue. Rejected if the customer already spent "
-	    "them.",
-	    "  --issue-tx HASH   the reward issue transaction\n"
+	    "earlier reward issue, named by that issue's reference (the "
+	    "receipt).\n"
+	    "Rejected if the customer already spent them.",
+	    "  --issue-ref REF   the reference the reward issue was given\n"
 	    "  --reference REF   this reversal's own unique reference\n"
 	    "  --reason TEXT     why (default 'refund')\n",
-	    "  loyctl reward reverse --issue-tx 9ab0...ef --reference "
+	    "  loyctl reward reverse --issue-ref receipt-0042 --reference "
 	    "refund-0001 --key node1/validator.key\n"};
 	const char *issue = NULL, *ref = NULL, *reason = NULL;
-	const struct cli_opt opts[] = {{"issue-tx", OPT_STR, &issue},
+	const struct cli_opt opts[] = {{"issue-ref", OPT_STR, &issue},
 				       {"reference", OPT_STR, &ref},
 				       {"reason", OPT_STR, &reason},
 				       {NULL, 0, NULL}};
@@ -512,12 +513,12 @@ static int reward_reverse(struct cli *c, int argc, char **argv)
 	struct loy_tx_reward_reverse *b = &tx.u.reward_reverse;
 
 	PARSE(opts);
-	NEED(issue, "issue-tx");
+	NEED(issue, "issue-ref");
 	NEED(ref, "reference");
 	tx_init(&tx, LOY_TX_REWARD_REVERSE);
-	if (cli_parse_hash(issue, b->issue_tx) != 0)
-		return bad(c, &u, "--issue-tx (64 hex digits)", issue);
-	if (str_field(c, &u, b->reference, sizeof b->reference, ref,
+	if (str_field(c, &u, b->issue_ref, sizeof b->issue_ref, issue,
+		      "issue-ref") ||
+	    str_field(c, &u, b->reference, sizeof b->reference, ref,
 		      "reference") ||
 	    str_field(c, &u, b->reason, sizeof b->reason,
 		      reason ? reason : "refund", "reason"))

@@ -24,7 +24,6 @@ const char *const ldg_db_names[LDB_COUNT] = {
     [LDB_RULES] = "rules",
     [LDB_PARTS] = "partnerships",
     [LDB_PMEMBERS] = "partners",
-    [LDB_ISSUES] = "issues",
     [LDB_PROPOSALS] = "proposals",
     [LDB_VOTES] = "votes",
     [LDB_BATCHES] = "batches",

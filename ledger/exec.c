@@ -119,6 +119,40 @@ int ldg_ref_claim(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
 		       LOY_HASH_SIZE);
 }
 
+int ldg_ref_put_issue(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
+		      const char *ref, const uint8_t hash[LOY_HASH_SIZE],
+		      const uint8_t *issue)
+{
+	uint8_t k[LOY_ID_SIZE + LOY_REF_MAX], v[LOY_HASH_SIZE + LDG_ISSUE_LEN];
+	memcpy(v, hash, LOY_HASH_SIZE);
+	memcpy(v + LOY_HASH_SIZE, issue, LDG_ISSUE_LEN);
+	return ldg_put(&x->t, LDB_REFS, k, ref_key(k, owner, ref), v, sizeof v);
+}
+
+int ldg_ref_issue(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
+		  const char *ref, struct ldg_issue *is,
+		  uint8_t hash[LOY_HASH_SIZE])
+{
+	uint8_t k[LOY_ID_SIZE + LOY_REF_MAX];
+	size_t klen = ref_key(k, owner, ref);
+	MDB_val v;
+	int rc;
+	if (!ref[0])
+		return LOY_ENOTFOUND;
+	rc = ldg_get(&x->t, LDB_REFS, k, klen, &v);
+	if (rc != 0)
+		return rc;
+	/* the reference of another kind of transaction */
+	if (v.mv_size == LOY_HASH_SIZE)
+		return LOY_ENOTFOUND;
+	if (v.mv_size != LOY_HASH_SIZE + LDG_ISSUE_LEN)
+		return ldg_damaged(x->t.l, LDB_REFS, k, klen,
+				   "has a reference record of a bad size");
+	MDB_val d = {LDG_ISSUE_LEN, (uint8_t *)v.mv_data + LOY_HASH_SIZE};
+	memcpy(hash, v.mv_data, LOY_HASH_SIZE);
+	return ldg_issue_dec(is, &d);
+}
+
 int ldg_daily_touch(struct ldg_exec *x, const uint8_t member[LOY_ID_SIZE],
 		    uint64_t issued, uint64_t redeemed, const uint8_t *customer)
 {

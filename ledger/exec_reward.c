@@ -427,14 +427,11 @@ int ldg_exec_reward_issue(struct ldg_exec *x)
 	if (rc == 0)
 		rc = lot_add(x, b->customer, member, points, false);
 	if (rc == 0)
-		rc = ldg_put(&x->t, LDB_ISSUES, x->hash, LOY_HASH_SIZE, buf,
-			     sizeof buf);
-	if (rc == 0)
 		rc = position_update(x, member, f_issued, points);
 	if (rc == 0)
 		rc = ldg_totals_put(&x->t, &tt);
 	if (rc == 0)
-		rc = ldg_ref_claim(x, member, b->reference);
+		rc = ldg_ref_put_issue(x, member, b->reference, x->hash, buf);
 	if (rc == 0)
 		rc = ldg_daily_touch(x, member, points, 0, b->customer);
 	memcpy(x->other, b->customer, LOY_ID_SIZE);
@@ -449,20 +446,21 @@ int ldg_exec_reward_reverse(struct ldg_exec *x)
 {
 	const struct loy_tx_reward_reverse *b = &x->tx->u.reward_reverse;
 	uint8_t member[LOY_ID_SIZE], buf[LDG_ISSUE_LEN], k[2 * LOY_ID_SIZE];
+	uint8_t issue_tx[LOY_HASH_SIZE];
 	struct ldg_account cust;
 	struct ldg_totals tt;
 	struct ldg_issue is;
 	uint64_t lot;
-	MDB_val v;
 	int rc = ldg_acting_member(x, true, member);
 	if (rc != 0)
 		return rc;
-	rc = ldg_get(&x->t, LDB_ISSUES, b->issue_tx, LOY_HASH_SIZE, &v);
+	/* the member's own reference: only its own issues can be named */
+	rc = ldg_ref_issue(x, member, b->issue_ref, &is, issue_tx);
 	if (rc == LOY_ENOTFOUND)
 		return ldg_reject(x, LOY_REJ_UNKNOWN_ISSUE,
-				  "no such reward.issue");
-	if (rc == 0)
-		rc = ldg_issue_dec(&is, &v);
+				  "no reward.issue of this member has "
+				  "reference \"%s\"",
+				  b->issue_ref);
 	if (rc != 0)
 		return rc;
 	if (memcmp(is.issuer, member, LOY_ID_SIZE) != 0)
@@ -502,8 +500,7 @@ int ldg_exec_reward_reverse(struct ldg_exec *x)
 	if (rc == 0)
 		rc = lot_add(x, is.customer, member, is.points, true);
 	if (rc == 0)
-		rc = ldg_put(&x->t, LDB_ISSUES, b->issue_tx, LOY_HASH_SIZE, buf,
-			     sizeof buf);
+		rc = ldg_ref_put_issue(x, member, b->issue_ref, issue_tx, buf);
 	if (rc == 0)
 		rc = position_update(x, member, f_reversed, is.points);
 	if (rc == 0)

@@ -17,7 +17,7 @@
  * history and the transaction index are one record per block
  * (block_history), indexed per account and per hash in history.mdb
  * (history.c). A store of another version is refused at open. */
-#define LDG_SCHEMA 3u
+#define LDG_SCHEMA 4u
 
 /* Named databases. Records are fixed layouts of big-endian integers and
  * byte strings written field by field (ledger/store.c), never structs.
@@ -40,11 +40,12 @@ enum ldb {
 	LDB_VALSETS,   /* height8 (first height it applies to) -> n4, keys */
 	LDB_POSITIONS, /* member id20 -> settlement position */
 	LDB_LOTS,      /* customer id20 || issuer id20 -> points (u64) */
-	LDB_REFS,      /* owner id20 || reference -> tx hash */
+	/* owner id20 || reference -> tx hash, and for a reward.issue its
+	 * issue record after it (reward.reverse names the issue by it) */
+	LDB_REFS,
 	LDB_RULES,     /* member id20 -> rule */
 	LDB_PARTS,     /* partnership name -> partnership */
 	LDB_PMEMBERS,  /* name || 0 || member id20 -> flags */
-	LDB_ISSUES,    /* reward.issue tx hash -> issue record */
 	LDB_PROPOSALS, /* member.propose tx hash -> proposal */
 	LDB_VOTES,     /* proposal hash || voter id20 -> approve (1 byte) */
 	LDB_BATCHES,   /* coupon.issue tx hash -> batch */
@@ -571,6 +572,18 @@ int ldg_ref_check(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
 		  const char *ref);
 int ldg_ref_claim(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
 		  const char *ref);
+/* A reward.issue's claim of its reference, and each later change of its
+ * issue record: the reference keeps the issue tx's hash and, after it,
+ * the record (LDG_ISSUE_LEN bytes of issue). */
+int ldg_ref_put_issue(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
+		      const char *ref, const uint8_t hash[LOY_HASH_SIZE],
+		      const uint8_t *issue);
+/* The issue record and tx hash of owner's reward.issue with reference
+ * ref: 0, LOY_ENOTFOUND (no such reference, or not a reward.issue's), or
+ * an error. */
+int ldg_ref_issue(struct ldg_exec *x, const uint8_t owner[LOY_ID_SIZE],
+		  const char *ref, struct ldg_issue *is,
+		  uint8_t hash[LOY_HASH_SIZE]);
 /* Daily aggregate update for a member (issued/redeemed deltas and whether a
  * customer was active). */
 int ldg_daily_touch(struct ldg_exec *x, const uint8_t member[LOY_ID_SIZE],

@@ -144,14 +144,23 @@ static struct mem *mem_of(struct mems *m, const uint8_t id[LOY_ID_SIZE])
 	return &m->v[m->n++];
 }
 
-static int on_issue(struct inv *v, const MDB_val *k, const MDB_val *d,
-		    void *ctx)
+/* A reference record: a transaction's hash, and a reward.issue's issue
+ * record after it, whose issuer owns the reference. */
+static int on_ref(struct inv *v, const MDB_val *k, const MDB_val *d, void *ctx)
 {
 	struct ldg_issue is;
 	struct mem *m;
-	(void)k;
-	if (ldg_issue_dec(&is, d) != 0)
+	MDB_val rec = {LDG_ISSUE_LEN, (uint8_t *)d->mv_data + LOY_HASH_SIZE};
+	if (k->mv_size <= LOY_ID_SIZE)
+		return bad(v, "malformed reference key");
+	if (d->mv_size == LOY_HASH_SIZE)
+		return 0;
+	if (d->mv_size != LOY_HASH_SIZE + LDG_ISSUE_LEN ||
+	    ldg_issue_dec(&is, &rec) != 0)
 		return bad(v, "malformed issue record");
+	if (memcmp(is.issuer, k->mv_data, LOY_ID_SIZE) != 0)
+		return bad(v, "an issue record under another member's "
+			      "reference");
 	m = mem_of(ctx, is.issuer);
 	if (!m)
 		return LOY_ENOMEM;
@@ -358,7 +367,7 @@ static int check(struct inv *v)
 			   (unsigned long long)tt.issued,
 			   (unsigned long long)tt.reversed,
 			   (unsigned long long)tt.redeemed);
-	rc = each(v, LDB_ISSUES, on_issue, &ms);
+	rc = each(v, LDB_REFS, on_ref, &ms);
 	if (rc == 0)
 		rc = each(v, LDB_POSITIONS, on_position, &ms);
 	for (size_t i = 0; rc == 0 && i < ms.n; i++)

@@ -143,7 +143,7 @@ json_t *loy_tx_json(const struct loy_tx *tx)
 	}
 	case LOY_TX_REWARD_REVERSE: {
 		const struct loy_tx_reward_reverse *b = &tx->u.reward_reverse;
-		set_hex(o, "issue_tx", b->issue_tx, LOY_HASH_SIZE);
+		set_str(o, "issue_ref", b->issue_ref);
 		set_str(o, "reference", b->reference);
 		set_str(o, "reason", b->reason);
 		break;

@@ -168,7 +168,7 @@ static int encode_body(const struct loy_tx *tx, struct loy_w *w)
 	case LOY_TX_REWARD_REVERSE: {
 		const struct loy_tx_reward_reverse *b = &tx->u.reward_reverse;
 		loy_w_array(w, 3);
-		loy_w_bin(w, b->issue_tx, LOY_HASH_SIZE);
+		loy_w_str(w, b->issue_ref);
 		loy_w_str(w, b->reference);
 		loy_w_str(w, b->reason);
 		return 0;
@@ -373,7 +373,7 @@ static void decode_body(struct loy_r *r, struct loy_tx *tx)
 	}
 	case LOY_TX_REWARD_REVERSE: {
 		struct loy_tx_reward_reverse *b = &tx->u.reward_reverse;
-		loy_r_bin_fixed(r, b->issue_tx, LOY_HASH_SIZE);
+		loy_r_str(r, b->issue_ref, LOY_REF_MAX + 1);
 		loy_r_str(r, b->reference, LOY_REF_MAX + 1);
 		loy_r_str(r, b->reason, LOY_MEMO_MAX + 1);
 		return;

@@ -119,9 +119,10 @@ struct loy_tx_reward_issue {
 };
 
 /* reward.reverse: the issuing member takes back the points of an earlier
- * reward.issue (by its tx hash); never below zero. */
+ * reward.issue, named by that issue's reference (a refund names the
+ * receipt); never below zero. */
 struct loy_tx_reward_reverse {
-	uint8_t issue_tx[LOY_HASH_SIZE];
+	char issue_ref[LOY_REF_MAX + 1];
 	char reference[LOY_REF_MAX + 1];
 	char reason[LOY_MEMO_MAX + 1];
 };

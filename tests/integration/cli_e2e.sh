@@ -176,6 +176,17 @@ check "offline batch again: nothing new" grep -q "0 committed now, 2 already on 
 js=$("$loyctl" --json balance "$alice")
 check "offline rewards counted once" has "$js" balance 60
 
+# --- a return: reward reverse names the issue by its reference ---
+check "reverse offline-2 by its reference" "$loyctl" --key "$A" reward reverse --issue-ref offline-2 --reference e2e-rev1
+js=$("$loyctl" --json balance "$alice")
+check "reversed points taken back" has "$js" balance 52
+out=$("$loyctl" --key "$A" reward reverse --issue-ref e2e-1 --reference e2e-rev2 2>&1)
+rc=$?
+check "reversing spent points refused with exit 1" test $rc -eq 1
+check "reversal refusal says how many are unspent" grep -q "only 52 of them are unspent" <<<"$out"
+out=$("$loyctl" --key "$A" reward reverse --issue-ref no-such-receipt --reference e2e-rev3 2>&1)
+check "reversal of an unknown reference names it" grep -q 'reference "no-such-receipt"' <<<"$out"
+
 # --- audit on every node, and on a tampered copy ---
 for i in 1 2 3 4; do
 	check "audit node$i" "$loyctl" audit --data-dir "$dir/net/node$i/data" --genesis "$dir/net/genesis.json"

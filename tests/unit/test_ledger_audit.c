@@ -28,7 +28,7 @@ static unsigned pick(struct rng *r, unsigned n)
 struct world {
 	struct fx *f;
 	struct rng r;
-	uint8_t issues[4096][32];
+	char issues[4096][LOY_REF_MAX + 1]; /* reward.issue references */
 	unsigned nissues;
 	unsigned refn;
 	uint8_t roots[512][32];
@@ -84,8 +84,9 @@ static void random_tx(struct world *w, struct loy_buf *b)
 		k = m;
 		fx_tx(f, &tx, LOY_TX_REWARD_REVERSE, k);
 		if (w->nissues)
-			memcpy(tx.u.reward_reverse.issue_tx,
-			       w->issues[pick(&w->r, w->nissues)], 32);
+			memcpy(tx.u.reward_reverse.issue_ref,
+			       w->issues[pick(&w->r, w->nissues)],
+			       LOY_REF_MAX + 1);
 		ref(w, tx.u.reward_reverse.reference, LOY_REF_MAX);
 		break;
 	default: { /* settle claim between two members */
@@ -105,7 +106,8 @@ static void random_tx(struct world *w, struct loy_buf *b)
 	if (tx.kind == LOY_TX_REWARD_ISSUE) {
 		fx_enc(f, &tx, k, b);
 		if (w->nissues < 4096)
-			loy_tx_hash(w->issues[w->nissues++], b->data, b->len);
+			memcpy(w->issues[w->nissues++],
+			       tx.u.reward_issue.reference, LOY_REF_MAX + 1);
 	} else {
 		fx_enc(f, &tx, k, b);
 	}

@@ -283,12 +283,12 @@ static void test_partnerships(void **state)
 	fx_free(f);
 }
 
-static int reverse(struct fx *f, unsigned by, const uint8_t h[32],
+static int reverse(struct fx *f, unsigned by, const char *issue,
 		   const char *ref)
 {
 	struct loy_tx tx;
 	fx_tx(f, &tx, LOY_TX_REWARD_REVERSE, by);
-	memcpy(tx.u.reward_reverse.issue_tx, h, 32);
+	snprintf(tx.u.reward_reverse.issue_ref, 16, "%s", issue);
 	snprintf(tx.u.reward_reverse.reference, 16, "%s", ref);
 	return fx_one(f, &tx, by);
 }
@@ -296,21 +296,30 @@ static int reverse(struct fx *f, unsigned by, const uint8_t h[32],
 static void test_reverse(void **state)
 {
 	struct fx *f = fx_new(2, 0);
-	uint8_t h1[32], h2[32], zero[32] = {0};
 	(void)state;
 	fx_register(f, C);
 	fx_rule(f, M0, 1, 1, 0);
-	assert_int_equal(fx_issue(f, M0, C, 100, "s1", "buy", h1), 0);
-	assert_int_equal(fx_issue(f, M0, C, 30, "s2", "buy", h2), 0);
-	assert_int_equal(reverse(f, M1, h1, "r"), LOY_REJ_NOT_AUTHORIZED);
-	assert_int_equal(reverse(f, M0, zero, "r"), LOY_REJ_UNKNOWN_ISSUE);
+	fx_rule(f, M1, 1, 1, 0);
+	assert_int_equal(fx_issue(f, M0, C, 100, "s1", "buy", NULL), 0);
+	assert_int_equal(fx_issue(f, M0, C, 30, "s2", "buy", NULL), 0);
 	assert_int_equal(fx_redeem(f, C, M1, 60, "x"), 0);
-	/* 70 left: reversing the 100 would go below zero */
-	assert_int_equal(reverse(f, M0, h1, "r"), LOY_REJ_POINTS_SPENT);
-	assert_int_equal(reverse(f, M0, h2, "s1"), LOY_REJ_DUPLICATE_REFERENCE);
-	assert_int_equal(reverse(f, M0, h2, "r"), 0);
+	assert_int_equal(fx_issue(f, M1, C, 5, "m1", "buy", NULL), 0);
+	/* a reference names only the signer's own issue */
+	assert_int_equal(reverse(f, M1, "s1", "r"), LOY_REJ_UNKNOWN_ISSUE);
+	assert_int_equal(reverse(f, M0, "m1", "r"), LOY_REJ_UNKNOWN_ISSUE);
+	assert_int_equal(reverse(f, M0, "nope", "r"), LOY_REJ_UNKNOWN_ISSUE);
+	assert_int_equal(reverse(f, M0, "", "r"), LOY_REJ_UNKNOWN_ISSUE);
+	/* 70 of M0's points left: reversing the 100 would go below zero */
+	assert_int_equal(reverse(f, M0, "s1", "r"), LOY_REJ_POINTS_SPENT);
+	assert_int_equal(reverse(f, M0, "s2", "s1"),
+			 LOY_REJ_DUPLICATE_REFERENCE);
+	assert_int_equal(reverse(f, M0, "s2", "r"), 0);
+	assert_int_equal(fx_balance(f, C), 45);
+	assert_int_equal(reverse(f, M0, "s2", "r2"), LOY_REJ_ALREADY_REVERSED);
+	/* a reversal's own reference is not an issue */
+	assert_int_equal(reverse(f, M0, "r", "r3"), LOY_REJ_UNKNOWN_ISSUE);
+	assert_int_equal(reverse(f, M1, "m1", "mr"), 0);
 	assert_int_equal(fx_balance(f, C), 40);
-	assert_int_equal(reverse(f, M0, h2, "r2"), LOY_REJ_ALREADY_REVERSED);
 	fx_invariants(f);
 	fx_free(f);
 }

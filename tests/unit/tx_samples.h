@@ -72,7 +72,7 @@ static inline void sample_tx(struct loy_tx *tx, unsigned kind)
 		strcpy(tx->u.reward_issue.reason, "purchase");
 		break;
 	case LOY_TX_REWARD_REVERSE:
-		memset(tx->u.reward_reverse.issue_tx, 0x45, LOY_HASH_SIZE);
+		strcpy(tx->u.reward_reverse.issue_ref, "receipt-0001");
 		strcpy(tx->u.reward_reverse.reference, "refund-0001");
 		strcpy(tx->u.reward_reverse.reason, "returned goods");
 		break;
