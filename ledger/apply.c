@@ -12,11 +12,10 @@
 static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 		       const struct ldg_tip *tp, const struct loy_block *b,
 		       const struct loy_cert *c, const uint8_t bhash[32],
-		       unsigned flags)
+		       const uint8_t root[LOY_HASH_SIZE], unsigned flags)
 {
 	const struct loy_block_header *h = &b->header;
 	uint8_t keys[LOY_MAX_VALIDATORS][LOY_PUBKEY_SIZE];
-	uint8_t root[LOY_HASH_SIZE];
 	uint32_t nv, i;
 	unsigned long long ht = (unsigned long long)h->height;
 	int rc;
@@ -38,7 +37,6 @@ static int check_block(struct loy_ledger *l, struct ldg_txn *t,
 	if (h->time_ms < tp->time_ms)
 		return ldg_fail(l, LOY_EINVAL,
 				"ledger: block %llu: time goes backwards", ht);
-	loy_tx_root(root, b->txs, b->tx_count);
 	if (memcmp(root, h->tx_root, LOY_HASH_SIZE) != 0)
 		return ldg_fail(l, LOY_EINVAL,
 				"ledger: block %llu: transaction root does not "
@@ -158,13 +156,24 @@ static int put_block(struct loy_ledger *l, struct ldg_txn *t,
 static int apply_staged(struct loy_ledger *l, const struct loy_block *b,
 			const struct loy_cert *c, const uint8_t bhash[32],
 			const uint8_t *block, size_t block_len,
-			const uint8_t *cert, size_t cert_len, unsigned flags,
+			const uint8_t *cert, size_t cert_len,
+			const uint8_t (*hashes)[LOY_HASH_SIZE], unsigned flags,
 			struct loy_tx_result *res)
 {
 	struct ldg_stage *st = &l->stage;
 	struct ldg_txn t = {.l = l, .txn = st->txn, .ws = st->ws};
 	struct ldg_tip tp;
+	uint8_t root[LOY_HASH_SIZE];
 	int rc, mrc;
+
+	/* the transactions executed, as their hashes say: their root then
+	 * is the stage's */
+	if (b->tx_count == st->n &&
+	    (st->n == 0 ||
+	     memcmp(hashes, st->hashes, st->n * sizeof *st->hashes) == 0))
+		memcpy(root, st->tx_root, LOY_HASH_SIZE);
+	else
+		loy_tx_root_hashed(root, hashes, b->tx_count);
 
 	l->errmsg[0] = '\0';
 	if (loy_ledger_damage(l)) {
@@ -178,7 +187,7 @@ static int apply_staged(struct loy_ledger *l, const struct loy_block *b,
 		ldg_fail(l, rc, "ledger: apply block %llu: tip: %s",
 			 (unsigned long long)b->header.height, ldg_why(l, rc));
 	if (rc == 0)
-		rc = check_block(l, &t, &tp, b, c, bhash, flags);
+		rc = check_block(l, &t, &tp, b, c, bhash, root, flags);
 	if (rc == 0)
 		rc = put_block(l, &t, b, bhash, st->root, block, block_len,
 			       cert, cert_len);
@@ -195,6 +204,7 @@ static int apply_staged(struct loy_ledger *l, const struct loy_block *b,
 	ldg_ws_free(st->ws);
 	free(st->ws);
 	free(st->results);
+	free(st->hashes);
 	memset(st, 0, sizeof *st);
 	if (mrc != 0)
 		return ldg_fail(
@@ -215,6 +225,7 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	struct ldg_tip tp;
 
 	struct loy_tx_result *res = results;
+	uint8_t(*hashes)[LOY_HASH_SIZE] = NULL;
 	uint8_t bhash[LOY_HASH_SIZE], root[LOY_HASH_SIZE], kb[8], tip[80];
 	uint32_t bad = 0;
 	unsigned long long ht;
@@ -244,6 +255,15 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	rc = loy_block_header_hash(&b.header, bhash);
 	if (rc != 0)
 		goto out_block;
+	/* each transaction hashed once: for the tx root and execution */
+	hashes = malloc((b.tx_count ? b.tx_count : 1) * sizeof *hashes);
+	if (hashes == NULL) {
+		rc = ldg_fail(l, LOY_ENOMEM,
+			      "ledger: apply block %llu: no memory", ht);
+		goto out_block;
+	}
+	for (uint32_t i = 0; i < b.tx_count; i++)
+		loy_tx_hash(hashes[i], b.txs[i].data, b.txs[i].len);
 	if (!res && b.tx_count > 0) {
 		res = malloc(b.tx_count * sizeof *res);
 		if (!res) {
@@ -259,7 +279,8 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 	    memcmp(l->stage.tx_root, b.header.tx_root, LOY_HASH_SIZE) == 0 &&
 	    memcmp(l->stage.root, b.header.state_root, LOY_HASH_SIZE) == 0) {
 		rc = apply_staged(l, &b, c, bhash, block, block_len, cert,
-				  cert_len, flags, res);
+				  cert_len, (const uint8_t(*)[32])hashes, flags,
+				  res);
 		goto out_res;
 	}
 	/* A block joining the group goes straight into it (see
@@ -277,12 +298,14 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			 ldg_why(l, rc));
 		goto abort;
 	}
-	rc = check_block(l, &t, &tp, &b, c, bhash, flags);
+	loy_tx_root_hashed(root, (const uint8_t(*)[32])hashes, b.tx_count);
+	rc = check_block(l, &t, &tp, &b, c, bhash, root, flags);
 	if (rc != 0)
 		goto abort;
 	wrote = true;
 	rc = ldg_run_block(
-	    &t, &tp, b.txs, b.tx_count, b.header.time_ms,
+	    &t, &tp, b.txs, (const uint8_t(*)[32])hashes, b.tx_count,
+	    b.header.time_ms,
 	    (flags & LOY_APPLY_VERIFY_SIGS) ? LOY_EXEC_VERIFY_SIGS : 0, res,
 	    root, &bad);
 	if (rc == LOY_EREJECTED) {
@@ -337,6 +360,7 @@ out_res:
 	if (res != results)
 		free(res);
 out_block:
+	free(hashes);
 	loy_block_free(&b);
 	free(c);
 	return rc;

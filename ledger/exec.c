@@ -287,7 +287,8 @@ static int record(struct ldg_exec *x)
 
 /* Runs one transaction. Returns 0 with res->code set (OK, a rejection,
  * or an invalid code; invalid ones wrote nothing), or a store error. */
-static int exec_one(struct ldg_exec *x, const struct loy_buf *b, unsigned flags,
+static int exec_one(struct ldg_exec *x, const struct loy_buf *b,
+		    const uint8_t *known_hash, unsigned flags,
 		    struct loy_tx_result *res)
 {
 	struct loy_tx tx;
@@ -329,7 +330,10 @@ static int exec_one(struct ldg_exec *x, const struct loy_buf *b, unsigned flags,
 			 (unsigned long long)last + 1);
 		goto out;
 	}
-	loy_tx_hash(hash, b->data, b->len);
+	if (known_hash)
+		memcpy(hash, known_hash, LOY_HASH_SIZE);
+	else
+		loy_tx_hash(hash, b->data, b->len);
 	x->tx = &tx;
 	x->hash = hash;
 	x->delta = 0;
@@ -378,8 +382,9 @@ int ldg_tip_read(struct ldg_txn *t, struct ldg_tip *tp)
  * its state root. *bad is the position of the first invalid transaction
  * when LOY_EREJECTED is returned. */
 int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
-		  const struct loy_buf *txs, uint32_t n, uint64_t time_ms,
-		  unsigned flags, struct loy_tx_result *res,
+		  const struct loy_buf *txs,
+		  const uint8_t (*hashes)[LOY_HASH_SIZE], uint32_t n,
+		  uint64_t time_ms, unsigned flags, struct loy_tx_result *res,
 		  uint8_t root[LOY_HASH_SIZE], uint32_t *bad)
 {
 	struct ldg_exec x;
@@ -393,7 +398,8 @@ int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
 	for (uint32_t i = 0; i < n; i++) {
 		size_t hist_mark = x.hist_len;
 		x.pos = pos;
-		rc = exec_one(&x, &txs[i], flags, &res[i]);
+		rc = exec_one(&x, &txs[i], hashes ? hashes[i] : NULL, flags,
+			      &res[i]);
 		if (rc != 0)
 			goto out;
 		if (res[i].code != LOY_REJ_OK &&
@@ -437,6 +443,7 @@ void ldg_stage_drop(struct loy_ledger *l)
 	ldg_ws_free(st->ws);
 	free(st->ws);
 	free(st->results);
+	free(st->hashes);
 	memset(st, 0, sizeof *st);
 }
 
@@ -545,18 +552,19 @@ void ldg_group_drop(struct loy_ledger *l)
  * (heap-allocated) on success. */
 static int stage_keep(struct loy_ledger *l, struct ldg_txn *t,
 		      struct ldg_ws *ws, const struct ldg_tip *tp,
-		      const struct loy_buf *txs, uint32_t n, uint64_t time_ms,
-		      const struct loy_tx_result *results,
+		      const struct loy_buf *txs,
+		      const uint8_t (*hashes)[LOY_HASH_SIZE], uint32_t n,
+		      uint64_t time_ms, const struct loy_tx_result *results,
 		      const uint8_t root[LOY_HASH_SIZE])
 {
 	struct ldg_stage *st = &l->stage;
-	struct loy_buf *kept = malloc((n ? n : 1) * sizeof *kept);
 	uint32_t k = 0;
 
 	st->results = malloc((n ? n : 1) * sizeof *st->results);
+	st->hashes = malloc((n ? n : 1) * sizeof *st->hashes);
 	st->ws = malloc(sizeof *st->ws);
-	if (kept == NULL || st->results == NULL || st->ws == NULL) {
-		free(kept);
+	if (st->hashes == NULL || st->results == NULL || st->ws == NULL) {
+		free(st->hashes);
 		free(st->results);
 		free(st->ws);
 		memset(st, 0, sizeof *st);
@@ -566,12 +574,14 @@ static int stage_keep(struct loy_ledger *l, struct ldg_txn *t,
 		if (results[i].code != LOY_REJ_OK &&
 		    results[i].code <= LOY_REJ_INVALID_MAX)
 			continue;
-		kept[k] = txs[i];
+		if (hashes)
+			memcpy(st->hashes[k], hashes[i], LOY_HASH_SIZE);
+		else
+			loy_tx_hash(st->hashes[k], txs[i].data, txs[i].len);
 		st->results[k] = results[i];
 		k++;
 	}
-	loy_tx_root(st->tx_root, kept, k);
-	free(kept);
+	loy_tx_root_hashed(st->tx_root, (const uint8_t(*)[32])st->hashes, k);
 	*st->ws = *ws;
 	st->txn = t->txn;
 	st->n = k;
@@ -586,6 +596,16 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 		       uint32_t n, uint64_t time_ms, unsigned flags,
 		       struct loy_tx_result *results,
 		       uint8_t state_root[LOY_HASH_SIZE])
+{
+	return loy_ledger_execute_hashed(l, txs, NULL, n, time_ms, flags,
+					 results, state_root);
+}
+
+int loy_ledger_execute_hashed(struct loy_ledger *l, const struct loy_buf *txs,
+			      const uint8_t (*hashes)[LOY_HASH_SIZE],
+			      uint32_t n, uint64_t time_ms, unsigned flags,
+			      struct loy_tx_result *results,
+			      uint8_t state_root[LOY_HASH_SIZE])
 {
 	struct ldg_ws ws;
 	struct ldg_txn t = {.l = l, .ws = &ws};
@@ -611,8 +631,8 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 			      (unsigned long long)tp.time_ms);
 		goto out;
 	}
-	rc = ldg_run_block(&t, &tp, txs, n, time_ms, flags, results, state_root,
-			   &bad);
+	rc = ldg_run_block(&t, &tp, txs, hashes, n, time_ms, flags, results,
+			   state_root, &bad);
 	if (rc == LOY_EREJECTED)
 		ldg_fail(l, rc, "ledger: execute block %llu: tx %u invalid: %s",
 			 (unsigned long long)tp.height + 1, bad,
@@ -620,8 +640,8 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 	else if (rc != 0)
 		ldg_fail_in(l, rc, "execute", tp.height + 1);
 	if (rc == 0 && (flags & LOY_EXEC_STAGE) &&
-	    stage_keep(l, &t, &ws, &tp, txs, n, time_ms, results, state_root) ==
-		0)
+	    stage_keep(l, &t, &ws, &tp, txs, hashes, n, time_ms, results,
+		       state_root) == 0)
 		return 0; /* the stage owns the transaction and write set */
 out:
 	mdb_txn_abort(t.txn);

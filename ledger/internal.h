@@ -81,6 +81,7 @@ struct ldg_stage {
 	uint8_t tx_root[32], root[32];
 	uint32_t n;                    /* transactions in the block */
 	struct loy_tx_result *results; /* n, in block order */
+	uint8_t (*hashes)[32];         /* n: what the block must hold */
 };
 
 /* Group commit (LOY_LEDGER_GROUP): blocks applied with LOY_APPLY_GROUP
@@ -636,8 +637,9 @@ int ldg_tip_read(struct ldg_txn *t, struct ldg_tip *tp);
 
 /* Executes a block's transactions on txn after tip tp (see exec.c). */
 int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
-		  const struct loy_buf *txs, uint32_t n, uint64_t time_ms,
-		  unsigned flags, struct loy_tx_result *res,
+		  const struct loy_buf *txs,
+		  const uint8_t (*hashes)[LOY_HASH_SIZE], uint32_t n,
+		  uint64_t time_ms, unsigned flags, struct loy_tx_result *res,
 		  uint8_t root[LOY_HASH_SIZE], uint32_t *bad);
 
 /* The damage message for LOY_ECORRUPT, else the code's text. */

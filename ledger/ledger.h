@@ -244,6 +244,14 @@ int loy_ledger_execute(struct loy_ledger *l, const struct loy_buf *txs,
 		       uint32_t n, uint64_t time_ms, unsigned flags,
 		       struct loy_tx_result *results,
 		       uint8_t state_root[LOY_HASH_SIZE]) LOY_MUST_USE;
+/* The same with each transaction's hash (loy_tx_hash of txs[i]) given in
+ * hashes[i], where the caller has them: a block's transactions are hashed
+ * once per node, not at every step. */
+int loy_ledger_execute_hashed(struct loy_ledger *l, const struct loy_buf *txs,
+			      const uint8_t (*hashes)[LOY_HASH_SIZE],
+			      uint32_t n, uint64_t time_ms, unsigned flags,
+			      struct loy_tx_result *results,
+			      uint8_t state_root[LOY_HASH_SIZE]) LOY_MUST_USE;
 
 /* Checks one encoded transaction against the committed state as if it were
  * the first in the next block at time_ms (mempool admission, client

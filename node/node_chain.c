@@ -64,31 +64,27 @@ void loy_node_staged_free(struct loy_staged_results *s)
 	free(s);
 }
 
-/* Takes over blk and results (both reset); NULL when out of memory (then
- * the commit is told to clients after the apply, as for a fetched block). */
+/* Takes over blk, results and the tx hashes (all reset); NULL when out of
+ * memory (then the commit is told to clients after the apply, as for a
+ * fetched block). */
 static struct loy_staged_results *staged_make(uint64_t height,
 					      const uint8_t hash[LOY_HASH_SIZE],
 					      struct loy_block *blk,
-					      struct loy_tx_result **results)
+					      struct loy_tx_result **results,
+					      uint8_t (**hashes)[LOY_HASH_SIZE])
 {
 	struct loy_staged_results *s = calloc(1, sizeof *s);
-	uint32_t n = blk->tx_count ? blk->tx_count : 1;
 
-	if (s != NULL)
-		s->hashes = calloc(n, sizeof *s->hashes);
-	if (s == NULL || s->hashes == NULL) {
-		free(s);
+	if (s == NULL)
 		return NULL;
-	}
 	s->height = height;
 	memcpy(s->hash, hash, LOY_HASH_SIZE);
 	s->block = *blk;
 	memset(blk, 0, sizeof *blk);
 	s->results = *results;
 	*results = NULL;
-	for (uint32_t i = 0; i < s->block.tx_count; i++)
-		loy_tx_hash(s->hashes[i], s->block.txs[i].data,
-			    s->block.txs[i].len);
+	s->hashes = *hashes;
+	*hashes = NULL;
 	return s;
 }
 
@@ -123,8 +119,9 @@ struct build_job {
 };
 
 /* The staged results of the block just built: its included transactions'
- * results, in block order. */
-static void build_stage(struct build_job *b, const struct loy_block *blk)
+ * results, in block order. Takes over hashes (the included ones'). */
+static void build_stage(struct build_job *b, const struct loy_block *blk,
+			uint8_t (**hashes)[LOY_HASH_SIZE])
 {
 	struct loy_block copy;
 	struct loy_tx_result *res;
@@ -143,7 +140,7 @@ static void build_stage(struct build_job *b, const struct loy_block *blk)
 		free(res);
 		return;
 	}
-	b->staged = staged_make(b->height, hash, &copy, &res);
+	b->staged = staged_make(b->height, hash, &copy, &res, hashes);
 	loy_block_free(&copy);
 	free(res);
 }
@@ -153,16 +150,27 @@ static void build_run(struct loy_job *j)
 	struct build_job *b = (struct build_job *)j;
 	struct loy_node *n = j->node;
 	struct loy_block blk;
+	uint8_t(*hashes)[LOY_HASH_SIZE];
 	uint32_t k = 0;
 
 	memset(&blk, 0, sizeof blk);
 	b->t_run = loy_node_now_ms();
-	b->rv = loy_ledger_execute(n->ledger, b->txs, b->n_txs, b->time_ms,
-				   LOY_EXEC_SKIP_INVALID | LOY_EXEC_STAGE,
-				   b->results, blk.header.state_root);
+	/* each transaction hashed once: execution, the root, the stage */
+	hashes = malloc((b->n_txs ? b->n_txs : 1) * sizeof *hashes);
+	if (hashes == NULL) {
+		b->rv = LOY_ENOMEM;
+		return;
+	}
+	for (uint32_t i = 0; i < b->n_txs; i++)
+		loy_tx_hash(hashes[i], b->txs[i].data, b->txs[i].len);
+	b->rv = loy_ledger_execute_hashed(
+	    n->ledger, b->txs, (const uint8_t(*)[32])hashes, b->n_txs,
+	    b->time_ms, LOY_EXEC_SKIP_INVALID | LOY_EXEC_STAGE, b->results,
+	    blk.header.state_root);
 	if (b->rv != 0) {
 		snprintf(b->err, sizeof b->err, "%s",
 			 loy_ledger_errmsg(n->ledger));
+		free(hashes);
 		return;
 	}
 	/* Invalid transactions (codes 1..19) are left out; rejected ones stay
@@ -170,12 +178,15 @@ static void build_run(struct loy_job *j)
 	blk.txs = calloc(b->n_txs ? b->n_txs : 1, sizeof *blk.txs);
 	if (blk.txs == NULL) {
 		b->rv = LOY_ENOMEM;
+		free(hashes);
 		return;
 	}
 	for (uint32_t i = 0; i < b->n_txs; i++)
 		if (b->results[i].code == LOY_REJ_OK ||
-		    b->results[i].code > LOY_REJ_INVALID_MAX)
+		    b->results[i].code > LOY_REJ_INVALID_MAX) {
+			memmove(hashes[k], hashes[i], LOY_HASH_SIZE);
 			blk.txs[k++] = b->txs[i];
+		}
 	blk.tx_count = k;
 	b->n_included = k;
 	snprintf(blk.header.chain_id, sizeof blk.header.chain_id, "%s",
@@ -185,10 +196,12 @@ static void build_run(struct loy_job *j)
 	blk.header.time_ms = b->time_ms;
 	memcpy(blk.header.prev_hash, b->prev_hash, LOY_HASH_SIZE);
 	memcpy(blk.header.proposer, b->proposer, LOY_PUBKEY_SIZE);
-	loy_tx_root(blk.header.tx_root, blk.txs, blk.tx_count);
+	loy_tx_root_hashed(blk.header.tx_root, (const uint8_t(*)[32])hashes,
+			   blk.tx_count);
 	b->rv = loy_block_encode(&blk, &b->block);
 	if (b->rv == 0)
-		build_stage(b, &blk);
+		build_stage(b, &blk, &hashes);
+	free(hashes);
 	free(blk.txs); /* the bufs themselves belong to b->txs */
 	b->t_ran = loy_node_now_ms();
 }
@@ -307,6 +320,7 @@ struct check_job {
 	uint8_t hash[LOY_HASH_SIZE];
 	struct loy_buf block;
 	uint8_t *known; /* per tx: 1 if already verified (in our mempool) */
+	uint8_t (*hashes)[LOY_HASH_SIZE]; /* per tx, when known is set */
 	uint32_t n_known;
 	struct loy_staged_results *staged;
 	int ok;
@@ -320,6 +334,7 @@ static void check_run(struct loy_job *j)
 	struct loy_node *n = j->node;
 	struct loy_block blk;
 	struct loy_tx_result *results = NULL;
+	uint8_t(*hashes)[LOY_HASH_SIZE] = NULL;
 	uint8_t root[LOY_HASH_SIZE], hh[LOY_HASH_SIZE];
 	int rv;
 
@@ -340,7 +355,22 @@ static void check_run(struct loy_job *j)
 		snprintf(c->why, sizeof c->why, "wrong chain or height");
 		goto out;
 	}
-	loy_tx_root(root, blk.txs, blk.tx_count);
+	/* each transaction hashed once (by mark_known, of the same bytes),
+	 * for the root, the verified cache, execution and notifications */
+	if (c->hashes != NULL && c->n_known == blk.tx_count) {
+		hashes = c->hashes;
+		c->hashes = NULL;
+	} else {
+		hashes =
+		    malloc((blk.tx_count ? blk.tx_count : 1) * sizeof *hashes);
+		if (hashes == NULL) {
+			snprintf(c->why, sizeof c->why, "out of memory");
+			goto out;
+		}
+		for (uint32_t i = 0; i < blk.tx_count; i++)
+			loy_tx_hash(hashes[i], blk.txs[i].data, blk.txs[i].len);
+	}
+	loy_tx_root_hashed(root, (const uint8_t(*)[32])hashes, blk.tx_count);
 	if (memcmp(root, blk.header.tx_root, LOY_HASH_SIZE) != 0) {
 		snprintf(c->why, sizeof c->why, "transaction root mismatch");
 		goto out;
@@ -352,10 +382,9 @@ static void check_run(struct loy_job *j)
 	 * meet once instead of checking the same ones side by side. */
 	for (uint32_t i = blk.tx_count; i-- > 0;) {
 		struct loy_tx tx;
-		uint8_t th[LOY_HASH_SIZE];
+		const uint8_t *th = hashes[i];
 		if (i < c->n_known && c->known[i])
 			continue;
-		loy_tx_hash(th, blk.txs[i].data, blk.txs[i].len);
 		if (loy_vcache_has(&n->verified, th))
 			continue;
 		if (loy_tx_decode(&tx, blk.txs[i].data, blk.txs[i].len) != 0) {
@@ -393,9 +422,9 @@ static void check_run(struct loy_job *j)
 		}
 	}
 	/* staged: if this block commits, applying it reuses this execution */
-	rv = loy_ledger_execute(n->ledger, blk.txs, blk.tx_count,
-				blk.header.time_ms, LOY_EXEC_STAGE, results,
-				root);
+	rv = loy_ledger_execute_hashed(
+	    n->ledger, blk.txs, (const uint8_t(*)[32])hashes, blk.tx_count,
+	    blk.header.time_ms, LOY_EXEC_STAGE, results, root);
 	if (rv != 0) {
 		snprintf(c->why, sizeof c->why, "%s",
 			 loy_ledger_errmsg(n->ledger));
@@ -406,9 +435,10 @@ static void check_run(struct loy_job *j)
 		goto out;
 	}
 	c->ok = 1;
-	c->staged = staged_make(c->height, c->hash, &blk, &results);
+	c->staged = staged_make(c->height, c->hash, &blk, &results, &hashes);
 out:
 	c->t_ran = loy_node_now_ms();
+	free(hashes);
 	free(results);
 	loy_block_free(&blk);
 }
@@ -445,6 +475,7 @@ static void check_done(struct loy_job *j)
 	loy_buf_free(&c->block);
 	loy_node_staged_free(c->staged);
 	free(c->known);
+	free(c->hashes);
 	free(c);
 }
 
@@ -457,13 +488,20 @@ static void mark_known(struct loy_node *n, struct check_job *c)
 	if (loy_block_decode(&blk, c->block.data, c->block.len) != 0)
 		return;
 	c->known = calloc(blk.tx_count ? blk.tx_count : 1, 1);
-	if (c->known != NULL) {
+	c->hashes =
+	    malloc((blk.tx_count ? blk.tx_count : 1) * sizeof *c->hashes);
+	if (c->known != NULL && c->hashes != NULL) {
 		c->n_known = blk.tx_count;
 		for (uint32_t i = 0; i < blk.tx_count; i++) {
-			uint8_t h[LOY_HASH_SIZE];
-			loy_tx_hash(h, blk.txs[i].data, blk.txs[i].len);
-			c->known[i] = loy_mempool_has(n->mempool, h);
+			loy_tx_hash(c->hashes[i], blk.txs[i].data,
+				    blk.txs[i].len);
+			c->known[i] = loy_mempool_has(n->mempool, c->hashes[i]);
 		}
+	} else {
+		free(c->known);
+		free(c->hashes);
+		c->known = NULL;
+		c->hashes = NULL;
 	}
 	loy_block_free(&blk);
 }

@@ -243,12 +243,18 @@ void loy_block_free(struct loy_block *b)
  * Transaction Merkle root
  * --------------------------------------------------------------------- */
 
-static void merkle_leaf(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *tx)
+/* A leaf is the hash of 0x00 || the tx hash: from txs[i], or hashes[i]
+ * where the caller has them. */
+static void merkle_leaf(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
+			const uint8_t (*hashes)[LOY_HASH_SIZE], uint32_t i)
 {
 	uint8_t in[1 + LOY_HASH_SIZE];
 
 	in[0] = 0x00;
-	loy_hash(in + 1, tx->data, tx->len);
+	if (hashes)
+		memcpy(in + 1, hashes[i], LOY_HASH_SIZE);
+	else
+		loy_hash(in + 1, txs[i].data, txs[i].len);
 	loy_hash(out, in, sizeof in);
 }
 
@@ -267,8 +273,8 @@ static void merkle_node(uint8_t out[LOY_HASH_SIZE],
 /* Pairing level by level and promoting an odd last node gives the same tree
  * as a stack that merges equal-height neighbours as leaves arrive and folds
  * the rest right to left at the end; the stack needs no allocation. */
-void loy_tx_root(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
-		 uint32_t n)
+static void tx_root(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
+		    const uint8_t (*hashes)[LOY_HASH_SIZE], uint32_t n)
 {
 	uint8_t stack[33][LOY_HASH_SIZE];
 	uint8_t height[33];
@@ -279,7 +285,7 @@ void loy_tx_root(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
 		return;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		merkle_leaf(stack[top], &txs[i]);
+		merkle_leaf(stack[top], txs, hashes, i);
 		height[top++] = 0;
 		while (top >= 2 && height[top - 1] == height[top - 2]) {
 			merkle_node(stack[top - 2], stack[top - 2],
@@ -293,6 +299,18 @@ void loy_tx_root(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
 		top--;
 	}
 	memcpy(out, stack[0], LOY_HASH_SIZE);
+}
+
+void loy_tx_root(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
+		 uint32_t n)
+{
+	tx_root(out, txs, NULL, n);
+}
+
+void loy_tx_root_hashed(uint8_t out[LOY_HASH_SIZE],
+			const uint8_t (*hashes)[LOY_HASH_SIZE], uint32_t n)
+{
+	tx_root(out, NULL, hashes, n);
 }
 
 /* ---------------------------------------------------------------------

@@ -95,6 +95,10 @@ void loy_block_free(struct loy_block *b);
  * root of no transactions is all zeroes. */
 void loy_tx_root(uint8_t out[LOY_HASH_SIZE], const struct loy_buf *txs,
 		 uint32_t n);
+/* The same root from the transactions' hashes (loy_tx_hash), where the
+ * caller has them already: a block's transactions are hashed once. */
+void loy_tx_root_hashed(uint8_t out[LOY_HASH_SIZE],
+			const uint8_t (*hashes)[LOY_HASH_SIZE], uint32_t n);
 
 int loy_vote_encode(const struct loy_vote *v, struct loy_buf *out) LOY_MUST_USE;
 int loy_vote_decode(struct loy_vote *v, const uint8_t *data,

@@ -74,10 +74,64 @@ static void test_staged_apply_matches_plain(void **state)
 	assert_string_equal(ra[1].msg, rb[1].msg);
 }
 
+/* A block with the staged block's header but other transactions (the
+ * same two, swapped) does not commit the stage: its tx root is checked
+ * even where the header matches. The real block then applies. */
+static void test_stage_not_taken_for_other_txs(void **state)
+{
+	struct fx *f = fx_new(2, 0);
+	struct loy_buf txs[2], blk, cert, forged;
+	uint8_t sks[2][LOY_SECKEY_SIZE], root[LOY_HASH_SIZE];
+	struct loy_tx_result res[2], sres[2];
+	struct loy_block b;
+	uint64_t h0, h;
+	(void)state;
+	fx_register(f, 100);
+	fx_rule(f, 0, 1, 1, 0);
+	assert_int_equal(fx_issue(f, 0, 100, 100, "p1", "buy", NULL), 0);
+	make_txs(f, txs);
+	memcpy(sks[0], fx_key(f, 0)->sk, 64);
+	memcpy(sks[1], fx_key(f, 1)->sk, 64);
+	assert_int_equal(loy_ledger_build_block(
+			     f->l, txs, 2, f->time_ms, 0, sks[0],
+			     (const uint8_t(*)[64])sks, 2, &blk, &cert, res),
+			 0);
+	assert_int_equal(loy_ledger_execute(f->l, txs, 2, f->time_ms,
+					    LOY_EXEC_STAGE, sres, root),
+			 0);
+	assert_int_equal(loy_block_decode(&b, blk.data, blk.len), 0);
+	{
+		struct loy_buf t = b.txs[0];
+		b.txs[0] = b.txs[1];
+		b.txs[1] = t;
+	}
+	assert_int_equal(loy_block_encode(&b, &forged), 0);
+	loy_block_free(&b);
+	assert_int_equal(loy_ledger_tip(f->l, &h0, NULL, NULL, NULL), 0);
+	assert_int_equal(loy_ledger_apply_block(f->l, forged.data, forged.len,
+						cert.data, cert.len, 0, NULL),
+			 LOY_EINVAL);
+	assert_non_null(strstr(loy_ledger_errmsg(f->l), "transaction root"));
+	assert_int_equal(loy_ledger_tip(f->l, &h, NULL, NULL, NULL), 0);
+	assert_int_equal(h, h0);
+	assert_int_equal(loy_ledger_apply_block(f->l, blk.data, blk.len,
+						cert.data, cert.len, 0, res),
+			 0);
+	assert_int_equal(res[1].code, LOY_REJ_INSUFFICIENT_POINTS);
+	fx_invariants(f);
+	loy_buf_free(&forged);
+	loy_buf_free(&blk);
+	loy_buf_free(&cert);
+	for (int i = 0; i < 2; i++)
+		loy_buf_free(&txs[i]);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_staged_apply_matches_plain),
+	    cmocka_unit_test(test_stage_not_taken_for_other_txs),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;

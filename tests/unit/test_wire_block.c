@@ -301,11 +301,19 @@ static void test_tx_root(void **state)
 	}
 	loy_tx_root(a, txs, 0);
 	assert_memory_equal(a, zero, 32);
+	loy_tx_root_hashed(a, NULL, 0);
+	assert_memory_equal(a, zero, 32);
 	for (uint32_t n = 1; n <= 40; n++) {
+		uint8_t hashes[40][32];
 		loy_tx_root(a, txs, n);
 		ref_root(b, txs, n);
 		assert_memory_equal(a, b, 32);
 		loy_tx_root(b, txs, n); /* deterministic */
+		assert_memory_equal(a, b, 32);
+		/* from the hashes the caller has: the same root */
+		for (uint32_t i = 0; i < n; i++)
+			loy_hash(hashes[i], txs[i].data, txs[i].len);
+		loy_tx_root_hashed(b, (const uint8_t(*)[32])hashes, n);
 		assert_memory_equal(a, b, 32);
 	}
 	/* order matters; a leaf is not an inner node */
