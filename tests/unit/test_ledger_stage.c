@@ -11,14 +11,12 @@ static void make_txs(struct fx *f, struct loy_buf *b)
 	fx_redeem_tx(f, &b[1], 100, 0, 60, "r2");
 }
 
-static void run(int staged, int spoil, uint8_t root_out[LOY_HASH_SIZE],
-		struct loy_tx_result res_out[2])
+/* A customer with 100 points, and the block of make_txs built and
+ * certified (not applied). */
+static void build(struct fx *f, struct loy_buf txs[2], struct loy_buf *blk,
+		  struct loy_buf *cert, struct loy_tx_result res[2])
 {
-	struct fx *f = fx_new(2, 0);
-	struct loy_buf txs[2], blk, cert;
-	uint8_t sks[2][LOY_SECKEY_SIZE], root[LOY_HASH_SIZE];
-	struct loy_tx_result res[2], sres[2];
-	uint64_t h;
+	uint8_t sks[2][LOY_SECKEY_SIZE];
 
 	fx_register(f, 100);
 	fx_rule(f, 0, 1, 1, 0);
@@ -28,8 +26,20 @@ static void run(int staged, int spoil, uint8_t root_out[LOY_HASH_SIZE],
 	memcpy(sks[1], fx_key(f, 1)->sk, 64);
 	assert_int_equal(loy_ledger_build_block(
 			     f->l, txs, 2, f->time_ms, 0, sks[0],
-			     (const uint8_t(*)[64])sks, 2, &blk, &cert, res),
+			     (const uint8_t(*)[64])sks, 2, blk, cert, res),
 			 0);
+}
+
+static void run(int staged, int spoil, uint8_t root_out[LOY_HASH_SIZE],
+		struct loy_tx_result res_out[2])
+{
+	struct fx *f = fx_new(2, 0);
+	struct loy_buf txs[2], blk, cert;
+	uint8_t root[LOY_HASH_SIZE];
+	struct loy_tx_result res[2], sres[2];
+	uint64_t h;
+
+	build(f, txs, &blk, &cert, res);
 	if (staged) {
 		assert_int_equal(loy_ledger_execute(f->l, txs, 2, f->time_ms,
 						    LOY_EXEC_STAGE, sres, root),
@@ -81,21 +91,12 @@ static void test_stage_not_taken_for_other_txs(void **state)
 {
 	struct fx *f = fx_new(2, 0);
 	struct loy_buf txs[2], blk, cert, forged;
-	uint8_t sks[2][LOY_SECKEY_SIZE], root[LOY_HASH_SIZE];
+	uint8_t root[LOY_HASH_SIZE];
 	struct loy_tx_result res[2], sres[2];
 	struct loy_block b;
 	uint64_t h0, h;
 	(void)state;
-	fx_register(f, 100);
-	fx_rule(f, 0, 1, 1, 0);
-	assert_int_equal(fx_issue(f, 0, 100, 100, "p1", "buy", NULL), 0);
-	make_txs(f, txs);
-	memcpy(sks[0], fx_key(f, 0)->sk, 64);
-	memcpy(sks[1], fx_key(f, 1)->sk, 64);
-	assert_int_equal(loy_ledger_build_block(
-			     f->l, txs, 2, f->time_ms, 0, sks[0],
-			     (const uint8_t(*)[64])sks, 2, &blk, &cert, res),
-			 0);
+	build(f, txs, &blk, &cert, res);
 	assert_int_equal(loy_ledger_execute(f->l, txs, 2, f->time_ms,
 					    LOY_EXEC_STAGE, sres, root),
 			 0);
