@@ -211,7 +211,9 @@ static int check_schema(struct loy_ledger *l, MDB_txn *txn, bool rdonly,
 	}
 	if (v.mv_size != 4 || be32get(v.mv_data) != LDG_SCHEMA) {
 		snprintf(why, n,
-			 "the store has format %u; this loyd needs format %u",
+			 "the store has format %u; this loyd needs format %u: "
+			 "move the data directory away and let the node "
+			 "resync from its peers",
 			 v.mv_size == 4 ? be32get(v.mv_data) : 0, LDG_SCHEMA);
 		return LOY_ECORRUPT;
 	}

@@ -568,6 +568,36 @@ static void test_old_format_refused(void **state)
 	fx_free(f);
 }
 
+/* A tagged store of an earlier format (3: issue records keyed by hash) is
+ * refused with the way out. */
+static void test_earlier_tagged_format_refused(void **state)
+{
+	struct fx *f = fx_new(2, 0);
+	char err[512] = "";
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t three[4 + LOY_STORE_TAG_SIZE] = {0, 0, 0, 3};
+	MDB_val k = {6, "schema"}, v = {sizeof three, three};
+	(void)state;
+	build_chain(f);
+	fx_close(f);
+	loy_store_tag(three + 4, "meta", "schema", 6, three, 4);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(fx_reopen(f, err, sizeof err), LOY_ECORRUPT);
+	if (strstr(err, "format 3; this loyd needs format 4") == NULL ||
+	    strstr(err, "resync") == NULL)
+		fail_msg("open says \"%s\"", err);
+	fx_free(f);
+}
+
 /* A store that reaches its map size stops with what to do about it. */
 static void test_map_full_says_what_to_do(void **state)
 {
@@ -608,6 +638,7 @@ int main(void)
 	    cmocka_unit_test(test_broken_page_refused),
 	    cmocka_unit_test(test_damaged_free_list_refused),
 	    cmocka_unit_test(test_old_format_refused),
+	    cmocka_unit_test(test_earlier_tagged_format_refused),
 	    cmocka_unit_test(test_map_full_says_what_to_do),
 	};
 	if (loy_crypto_init() != 0)
