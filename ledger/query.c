@@ -65,6 +65,26 @@ int loy_ledger_nonce(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 	return rend(&t, rc == LOY_ENOTFOUND ? 0 : rc);
 }
 
+int loy_ledger_nonces(struct loy_ledger *l, const uint8_t (*ids)[LOY_ID_SIZE],
+		      uint32_t n, uint64_t *nonces)
+{
+	struct ldg_txn t;
+	int rc = rbegin(l, &t);
+	for (uint32_t i = 0; i < n; i++)
+		nonces[i] = 0;
+	if (rc != 0)
+		return rc;
+	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		rc = ldg_u64_get(&t, LDB_NONCES, ids[i], LOY_ID_SIZE,
+				 &nonces[i]);
+		if (rc == LOY_ENOTFOUND) {
+			nonces[i] = 0;
+			rc = 0;
+		}
+	}
+	return rend(&t, rc);
+}
+
 int loy_ledger_block(struct loy_ledger *l, uint64_t height,
 		     struct loy_buf *block, struct loy_buf *cert)
 {

@@ -36,6 +36,11 @@ int loy_ledger_balance(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 /* The last nonce a signer used (0 if none): the next tx uses nonce + 1. */
 int loy_ledger_nonce(struct loy_ledger *l, const uint8_t id[LOY_ID_SIZE],
 		     uint64_t *nonce) LOY_MUST_USE;
+/* The last used nonces of n signers (0 for one that has none), read in
+ * one read transaction: admission asks for a batch's at once. Returns 0
+ * or the store's error. */
+int loy_ledger_nonces(struct loy_ledger *l, const uint8_t (*ids)[LOY_ID_SIZE],
+		      uint32_t n, uint64_t *nonces) LOY_MUST_USE;
 
 struct loy_tx_status {
 	uint64_t height;

@@ -21,6 +21,10 @@ struct admit_item {
 	const char *why; /* static text */
 	int verify;      /* needs a signature check on the pool */
 	bool checked;    /* its signature was verified here (pool thread) */
+	/* decoded by precheck, kept for the pool when verify is set: the
+	 * canonical decode runs once per admission */
+	bool decoded;
+	struct loy_tx tx;
 };
 
 /* Signature checks of a batch are split into parts of at most this many
@@ -55,49 +59,53 @@ static void admit_run(struct loy_job *j)
 	struct admit_part *part = (struct admit_part *)j;
 	struct admit_job *a = part->a;
 
+	uint32_t pass[ADMIT_PART], npass = 0;
+	uint8_t ids[ADMIT_PART][LOY_ID_SIZE];
+	uint64_t last[ADMIT_PART];
+
 	if (part->lo == 0)
 		a->t_run = loy_node_now_ms();
 	for (uint32_t i = part->lo; i < part->hi; i++) {
 		struct admit_item *it = &a->items[i];
-		struct loy_tx tx;
+		const struct loy_tx *tx = &it->tx;
 		if (!it->verify)
 			continue;
-		if (loy_tx_decode(&tx, it->bytes.data, it->bytes.len) != 0) {
+		if (!it->decoded) { /* precheck keeps what it sends here */
 			it->code = LOY_EMALFORMED;
 			it->why = "malformed transaction";
 			continue;
 		}
 		it->checked = !loy_vcache_has(&a->node->verified, it->hash);
-		if (it->checked && loy_tx_verify_encoded(&tx, it->bytes.data,
+		if (it->checked && loy_tx_verify_encoded(tx, it->bytes.data,
 							 it->bytes.len) != 0) {
 			it->code = LOY_EBADSIG;
 			it->why = "bad signature";
 		} else {
 			loy_vcache_add(&a->node->verified, it->hash);
-			/* a replayed or already committed nonce never gets in;
-			 * nor does one so far ahead it would sit here forever
-			 */
-			uint8_t id[LOY_ID_SIZE];
-			uint64_t last = 0;
-			int rv;
-			loy_tx_signer_id(&tx, id);
-			rv = loy_ledger_nonce(a->node->ledger, id, &last);
-			if (rv == 0 || rv == LOY_ENOTFOUND) {
-				if (tx.nonce <= last) {
-					it->code = LOY_EREJECTED;
-					it->why = "nonce already used (a "
-						  "replay, or a transaction "
-						  "that is already committed)";
-				} else if (tx.nonce - last >
-					   a->node->cfg
-					       .mempool_max_per_signer) {
-					it->code = LOY_EREJECTED;
-					it->why = "nonce too far ahead of the "
-						  "signer's last committed one";
-				}
+			loy_tx_signer_id(tx, ids[npass]);
+			pass[npass++] = i;
+		}
+	}
+	/* A replayed or already committed nonce never gets in; nor does one
+	 * so far ahead it would sit here forever. The part's signers are
+	 * read at once; where the store cannot say, execution decides. */
+	if (npass > 0 &&
+	    loy_ledger_nonces(a->node->ledger, (const uint8_t(*)[20])ids, npass,
+			      last) == 0) {
+		for (uint32_t k = 0; k < npass; k++) {
+			struct admit_item *it = &a->items[pass[k]];
+			if (it->tx.nonce <= last[k]) {
+				it->code = LOY_EREJECTED;
+				it->why = "nonce already used (a replay, or a "
+					  "transaction that is already "
+					  "committed)";
+			} else if (it->tx.nonce - last[k] >
+				   a->node->cfg.mempool_max_per_signer) {
+				it->code = LOY_EREJECTED;
+				it->why = "nonce too far ahead of the signer's "
+					  "last committed one";
 			}
 		}
-		loy_tx_free(&tx);
 	}
 	a->t_ran = loy_node_now_ms();
 }
@@ -259,8 +267,11 @@ static void admit_finish(struct admit_job *a)
 	if (a->t_queued_us != 0)
 		loy_timing_add(&n->timing, LOY_T_ADMIT,
 			       loy_timing_now_us() - a->t_queued_us);
-	for (uint32_t i = 0; i < a->count; i++)
+	for (uint32_t i = 0; i < a->count; i++) {
 		loy_buf_free(&a->items[i].bytes);
+		if (a->items[i].decoded)
+			loy_tx_free(&a->items[i].tx);
+	}
 	LOG_DEBUG(&n->log, "txs",
 		  "admitted %u of %u txs from %s: waited %llu ms, took %llu ms",
 		  added, a->count, a->gossip ? "a client" : "a peer",
@@ -283,26 +294,28 @@ static void admit_finish(struct admit_job *a)
 /* Cheap checks on the loop thread: decodes, right chain, not known. */
 static void precheck(struct loy_node *n, struct admit_item *it)
 {
-	struct loy_tx tx;
+	struct loy_tx *tx = &it->tx;
 
 	loy_tx_hash(it->hash, it->bytes.data, it->bytes.len);
-	if (loy_tx_decode(&tx, it->bytes.data, it->bytes.len) != 0) {
+	if (loy_tx_decode(tx, it->bytes.data, it->bytes.len) != 0) {
 		it->code = LOY_EMALFORMED;
 		it->why = "malformed transaction (not the canonical encoding "
 			  "of a known kind)";
 		return;
 	}
-	if (strcmp(tx.chain_id, n->genesis.chain_id) != 0) {
+	if (strcmp(tx->chain_id, n->genesis.chain_id) != 0) {
 		it->code = LOY_EINVAL;
 		it->why = "transaction is for another chain";
 	} else if (loy_mempool_has(n->mempool, it->hash)) {
 		it->why = "already pending"; /* code 0: nothing to do */
 	} else {
-		memcpy(it->signer, tx.signer, LOY_PUBKEY_SIZE);
-		it->nonce = tx.nonce;
+		memcpy(it->signer, tx->signer, LOY_PUBKEY_SIZE);
+		it->nonce = tx->nonce;
 		it->verify = 1;
+		it->decoded = true; /* the pool verifies it */
+		return;
 	}
-	loy_tx_free(&tx);
+	loy_tx_free(tx);
 }
 
 /* Whether a peer's batch may wait for its checks (GOSSIP_KIB_PER_PEER);

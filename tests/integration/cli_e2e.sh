@@ -176,6 +176,16 @@ check "offline batch again: nothing new" grep -q "0 committed now, 2 already on 
 js=$("$loyctl" --json balance "$alice")
 check "offline rewards counted once" has "$js" balance 60
 
+# --- admission refuses a used nonce and one far ahead (checked per batch) ---
+"$loyctl" sign --out "$dir/replay.txt" --nonce 1 --chain-id e2e-chain --key "$A" \
+	reward issue --customer "$alice" --purchase 3 --reference replay-1 >/dev/null
+out=$("$loyctl" submit "$dir/replay.txt" 2>&1)
+check "a used nonce is refused at admission" grep -q "nonce already used" <<<"$out"
+"$loyctl" sign --out "$dir/ahead.txt" --nonce 1000000 --chain-id e2e-chain --key "$A" \
+	reward issue --customer "$alice" --purchase 3 --reference ahead-1 >/dev/null
+out=$("$loyctl" submit "$dir/ahead.txt" 2>&1)
+check "a nonce far ahead is refused at admission" grep -q "nonce too far ahead" <<<"$out"
+
 # --- a return: reward reverse names the issue by its reference ---
 check "reverse offline-2 by its reference" "$loyctl" --key "$A" reward reverse --issue-ref offline-2 --reference e2e-rev1
 js=$("$loyctl" --json balance "$alice")
