@@ -218,6 +218,16 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			   size_t cert_len, unsigned flags,
 			   struct loy_tx_result *results)
 {
+	return loy_ledger_apply_block_hashed(l, block, block_len, cert,
+					     cert_len, flags, NULL, results);
+}
+
+int loy_ledger_apply_block_hashed(struct loy_ledger *l, const uint8_t *block,
+				  size_t block_len, const uint8_t *cert,
+				  size_t cert_len, unsigned flags,
+				  const uint8_t (*given)[LOY_HASH_SIZE],
+				  struct loy_tx_result *results)
+{
 	struct loy_block b;
 	struct loy_cert *c;
 	struct ldg_ws ws;
@@ -262,8 +272,11 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			      "ledger: apply block %llu: no memory", ht);
 		goto out_block;
 	}
-	for (uint32_t i = 0; i < b.tx_count; i++)
-		loy_tx_hash(hashes[i], b.txs[i].data, b.txs[i].len);
+	if (given)
+		memcpy(hashes, given, b.tx_count * sizeof *hashes);
+	else
+		for (uint32_t i = 0; i < b.tx_count; i++)
+			loy_tx_hash(hashes[i], b.txs[i].data, b.txs[i].len);
 	if (!res && b.tx_count > 0) {
 		res = malloc(b.tx_count * sizeof *res);
 		if (!res) {

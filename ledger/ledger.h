@@ -297,6 +297,13 @@ int loy_ledger_apply_block(struct loy_ledger *l, const uint8_t *block,
 			   size_t block_len, const uint8_t *cert,
 			   size_t cert_len, unsigned flags,
 			   struct loy_tx_result *results) LOY_MUST_USE;
+/* The same with each transaction's hash (loy_tx_hash, in block order)
+ * given in hashes, as the caller computed them from these bytes. */
+int loy_ledger_apply_block_hashed(struct loy_ledger *l, const uint8_t *block,
+				  size_t block_len, const uint8_t *cert,
+				  size_t cert_len, unsigned flags,
+				  const uint8_t (*hashes)[LOY_HASH_SIZE],
+				  struct loy_tx_result *results) LOY_MUST_USE;
 
 /* Makes every commit so far durable (after LOY_APPLY_NO_SYNC commits).
  * Safe to call from another thread while a write transaction runs: it only

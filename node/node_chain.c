@@ -590,12 +590,12 @@ static void apply_run(struct loy_job *j)
 		 * touch is written once. Blocks caught up from peers are not
 		 * logged: the cluster holds them, and no consensus record is
 		 * written until a flush has them (loy_node_fetched_applied). */
-		a->rv = loy_ledger_apply_block(
+		a->rv = loy_ledger_apply_block_hashed(
 		    n->ledger, a->block.data, a->block.len, a->cert.data,
 		    a->cert.len,
 		    LOY_APPLY_TRUST_CERT | LOY_APPLY_GROUP |
 			(a->fetched ? LOY_APPLY_UNLOGGED : 0),
-		    a->results);
+		    (const uint8_t(*)[LOY_HASH_SIZE])a->hashes, a->results);
 		joined = a->rv == 0;
 		a->visible = !joined;
 		if (a->rv != 0) {

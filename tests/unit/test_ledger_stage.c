@@ -128,11 +128,58 @@ static void test_stage_not_taken_for_other_txs(void **state)
 	fx_free(f);
 }
 
+/* A block applied with the hashes its caller computed: the same outcome
+ * as a plain apply; a hash that is not its transaction's fails the tx root
+ * check and changes nothing. */
+static void test_apply_with_given_hashes(void **state)
+{
+	struct fx *f = fx_new(2, 0);
+	struct loy_buf txs[2], blk, cert;
+	struct loy_tx_result res[2];
+	uint8_t hashes[2][LOY_HASH_SIZE], root[LOY_HASH_SIZE],
+	    plain[LOY_HASH_SIZE];
+	struct loy_tx_result pres[2];
+	struct loy_block b;
+	uint64_t h0, h;
+	(void)state;
+	run(0, 0, plain, pres);
+	build(f, txs, &blk, &cert, res);
+	assert_int_equal(loy_block_decode(&b, blk.data, blk.len), 0);
+	for (uint32_t i = 0; i < b.tx_count; i++)
+		loy_tx_hash(hashes[i], b.txs[i].data, b.txs[i].len);
+	loy_block_free(&b);
+	assert_int_equal(loy_ledger_tip(f->l, &h0, NULL, NULL, NULL), 0);
+	hashes[1][0] ^= 1;
+	assert_int_equal(loy_ledger_apply_block_hashed(
+			     f->l, blk.data, blk.len, cert.data, cert.len, 0,
+			     (const uint8_t(*)[32])hashes, res),
+			 LOY_EINVAL);
+	assert_non_null(strstr(loy_ledger_errmsg(f->l), "transaction root"));
+	assert_int_equal(loy_ledger_tip(f->l, &h, NULL, NULL, NULL), 0);
+	assert_int_equal(h, h0);
+	hashes[1][0] ^= 1;
+	assert_int_equal(loy_ledger_apply_block_hashed(
+			     f->l, blk.data, blk.len, cert.data, cert.len, 0,
+			     (const uint8_t(*)[32])hashes, res),
+			 0);
+	assert_int_equal(loy_ledger_tip(f->l, &h, NULL, root, NULL), 0);
+	assert_int_equal(h, h0 + 1);
+	assert_memory_equal(root, plain, LOY_HASH_SIZE);
+	assert_int_equal(res[1].code, pres[1].code);
+	fx_invariants(f);
+	loy_buf_free(&blk);
+	loy_buf_free(&cert);
+	for (int i = 0; i < 2; i++)
+		loy_buf_free(&txs[i]);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_staged_apply_matches_plain),
 	    cmocka_unit_test(test_stage_not_taken_for_other_txs),
+	    cmocka_unit_test(test_apply_with_given_hashes),
 	};
 	if (loy_crypto_init() != 0)
 		return 1;
