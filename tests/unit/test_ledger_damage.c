@@ -541,27 +541,36 @@ static void test_damaged_free_list_refused(void **state)
 
 /* The intact store passes the full check; an old-format store (schema 1,
  * no tags) is refused with a message that says so. */
+/* Writes the store format record of a closed store (value v as stored,
+ * tag or none) with LMDB itself. */
+static void put_schema(const char *dir, MDB_val *v)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {6, "schema"};
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
 static void test_old_format_refused(void **state)
 {
 	struct fx *f = fx_new(2, 0);
 	char err[512] = "";
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
 	uint8_t one[4] = {0, 0, 0, 1};
-	MDB_val k = {6, "schema"}, v = {4, one};
+	MDB_val v = {4, one};
 	(void)state;
 	build_chain(f);
 	assert_int_equal(loy_ledger_verify_store(f->l, err, sizeof err), 0);
 	fx_close(f);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
-	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	put_schema(f->dir, &v);
 	assert_int_equal(fx_reopen(f, err, sizeof err), LOY_ECORRUPT);
 	if (strstr(err, "format 1") == NULL)
 		fail_msg("open says \"%s\"", err);
@@ -574,23 +583,13 @@ static void test_earlier_tagged_format_refused(void **state)
 {
 	struct fx *f = fx_new(2, 0);
 	char err[512] = "";
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
 	uint8_t three[4 + LOY_STORE_TAG_SIZE] = {0, 0, 0, 3};
-	MDB_val k = {6, "schema"}, v = {sizeof three, three};
+	MDB_val v = {sizeof three, three};
 	(void)state;
 	build_chain(f);
 	fx_close(f);
 	loy_store_tag(three + 4, "meta", "schema", 6, three, 4);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
-	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	put_schema(f->dir, &v);
 	assert_int_equal(fx_reopen(f, err, sizeof err), LOY_ECORRUPT);
 	if (strstr(err, "format 3; this loyd needs format 4") == NULL ||
 	    strstr(err, "resync") == NULL)

@@ -30,6 +30,17 @@ static void build(struct fx *f, struct loy_buf txs[2], struct loy_buf *blk,
 			 0);
 }
 
+/* Frees what build made, and the fixture. */
+static void drop(struct fx *f, struct loy_buf txs[2], struct loy_buf *blk,
+		 struct loy_buf *cert)
+{
+	loy_buf_free(blk);
+	loy_buf_free(cert);
+	for (int i = 0; i < 2; i++)
+		loy_buf_free(&txs[i]);
+	fx_free(f);
+}
+
 static void run(int staged, int spoil, uint8_t root_out[LOY_HASH_SIZE],
 		struct loy_tx_result res_out[2])
 {
@@ -64,11 +75,7 @@ static void run(int staged, int spoil, uint8_t root_out[LOY_HASH_SIZE],
 						    NULL),
 			     0);
 	fx_invariants(f);
-	loy_buf_free(&blk);
-	loy_buf_free(&cert);
-	for (int i = 0; i < 2; i++)
-		loy_buf_free(&txs[i]);
-	fx_free(f);
+	drop(f, txs, &blk, &cert);
 }
 
 static void test_staged_apply_matches_plain(void **state)
@@ -121,11 +128,7 @@ static void test_stage_not_taken_for_other_txs(void **state)
 	assert_int_equal(res[1].code, LOY_REJ_INSUFFICIENT_POINTS);
 	fx_invariants(f);
 	loy_buf_free(&forged);
-	loy_buf_free(&blk);
-	loy_buf_free(&cert);
-	for (int i = 0; i < 2; i++)
-		loy_buf_free(&txs[i]);
-	fx_free(f);
+	drop(f, txs, &blk, &cert);
 }
 
 /* A block applied with the hashes its caller computed: the same outcome
@@ -167,11 +170,7 @@ static void test_apply_with_given_hashes(void **state)
 	assert_memory_equal(root, plain, LOY_HASH_SIZE);
 	assert_int_equal(res[1].code, pres[1].code);
 	fx_invariants(f);
-	loy_buf_free(&blk);
-	loy_buf_free(&cert);
-	for (int i = 0; i < 2; i++)
-		loy_buf_free(&txs[i]);
-	fx_free(f);
+	drop(f, txs, &blk, &cert);
 }
 
 int main(void)
