@@ -181,10 +181,21 @@ static int order_check(struct loy_ledger *l, enum ldb db, const void *key,
 	return 0;
 }
 
-int ldg_cursor_open(struct ldg_txn *t, enum ldb db, MDB_cursor **c)
+static int cursor_open(struct ldg_txn *t, enum ldb db, MDB_cursor **c)
 {
 	int mrc = mdb_cursor_open(t->txn, t->l->dbi[db], c);
 	return mrc ? ldg_read_err(t->l, db, NULL, 0, mrc) : 0;
+}
+
+int ldg_cursor_open(struct ldg_txn *t, enum ldb db, MDB_cursor **c)
+{
+	/* a scan sees the block's changes to its table */
+	if (t->wc) {
+		int rc = ldg_wc_flush(t->wc, t, (int)db);
+		if (rc != 0)
+			return rc;
+	}
+	return cursor_open(t, db, c);
 }
 
 /* One cursor move and the check of where it lands. */
@@ -263,7 +274,9 @@ static int absent_check(struct ldg_txn *t, enum ldb db, const void *key,
 	MDB_cursor *c;
 	MDB_val k = {klen, (void *)key}, v, w[4]; /* keys around the place */
 	bool have[4] = {false, false, false, false};
-	int rc = ldg_cursor_open(t, db, &c);
+	/* The store's records only: a change the block cache holds is not
+	 * there yet, but a key it knows never comes here. */
+	int rc = cursor_open(t, db, &c);
 
 	if (rc != 0)
 		return rc;
@@ -303,52 +316,90 @@ int ldg_get(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
 	    MDB_val *val)
 {
 	MDB_val k = {klen, (void *)key};
-	int mrc = mdb_get(t->txn, t->l->dbi[db], &k, val);
+	int mrc, rc;
 
+	if (t->wc) {
+		rc = ldg_wc_get(t->wc, db, key, klen, val);
+		if (rc != 1)
+			return rc;
+	}
+	mrc = mdb_get(t->txn, t->l->dbi[db], &k, val);
 	if (mrc == 0)
-		return tag_open(t->l, db, &k, val);
-	if (mrc == MDB_NOTFOUND)
-		return absent_check(t, db, key, klen);
-	return ldg_read_err(t->l, db, key, klen, mrc);
+		rc = tag_open(t->l, db, &k, val);
+	else if (mrc == MDB_NOTFOUND)
+		rc = absent_check(t, db, key, klen);
+	else
+		return ldg_read_err(t->l, db, key, klen, mrc);
+	if (t->wc && (rc == 0 || rc == LOY_ENOTFOUND))
+		ldg_wc_remember(t->wc, db, key, klen, rc == 0 ? val : NULL);
+	return rc;
 }
 
-int ldg_put(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
-	    const void *val, size_t vlen)
+int ldg_store_write(struct ldg_txn *t, enum ldb db, const void *key,
+		    size_t klen, const void *val, size_t vlen, bool del)
 {
 	MDB_val k = {klen, (void *)key}, v = {vlen + TAG, NULL};
 	uint8_t tag[TAG];
 	int rc;
 
-	/* the tag first: val must not be read once the put moved pages */
-	loy_store_tag(tag, ldg_db_names[db], key, klen, val, vlen);
-	if (t->ws && db < LDB_HASHED_COUNT)
-		ldg_ws_record(t->ws, db, key, klen, val, vlen, false);
 	t->l->writes++;
-	rc = mdb_put(t->txn, t->l->dbi[db], &k, &v, MDB_RESERVE);
+	if (del) {
+		rc = mdb_del(t->txn, t->l->dbi[db], &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			return LOY_ENOTFOUND;
+	} else {
+		/* the tag first: val must not be read once the put moved
+		 * pages */
+		loy_store_tag(tag, ldg_db_names[db], key, klen, val, vlen);
+		rc = mdb_put(t->txn, t->l->dbi[db], &k, &v, MDB_RESERVE);
+	}
 	if (rc != 0)
 		return ldg_fail(t->l, ldg_read_err(t->l, db, key, klen, rc),
-				"put %s: %s%s", ldg_db_names[db],
-				mdb_strerror(rc), full_hint(rc));
-	if (vlen)
-		memcpy(v.mv_data, val, vlen);
-	memcpy((uint8_t *)v.mv_data + vlen, tag, TAG);
+				"%s %s: %s%s", del ? "del" : "put",
+				ldg_db_names[db], mdb_strerror(rc),
+				full_hint(rc));
+	if (!del) {
+		if (vlen)
+			memcpy(v.mv_data, val, vlen);
+		memcpy((uint8_t *)v.mv_data + vlen, tag, TAG);
+	}
 	return 0;
+}
+
+int ldg_put(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
+	    const void *val, size_t vlen)
+{
+	if (t->ws && db < LDB_HASHED_COUNT)
+		ldg_ws_record(t->ws, db, key, klen, val, vlen, false);
+	if (t->wc) {
+		int rc = ldg_wc_write(t->wc, db, key, klen, val, vlen, false);
+		if (rc != 1)
+			return rc;
+	}
+	return ldg_store_write(t, db, key, klen, val, vlen, false);
 }
 
 int ldg_del(struct ldg_txn *t, enum ldb db, const void *key, size_t klen)
 {
-	MDB_val k = {klen, (void *)key};
-	int rc = mdb_del(t->txn, t->l->dbi[db], &k, NULL);
-	t->l->writes++;
-	if (rc == MDB_NOTFOUND)
+	MDB_val v;
+	int rc;
+
+	/* Deleting a missing key changes nothing, the write set included.
+	 * The block cache first learns whether it is there. */
+	if (t->wc) {
+		rc = ldg_get(t, db, key, klen, &v);
+		if (rc == 0)
+			rc = ldg_wc_write(t->wc, db, key, klen, NULL, 0, true);
+		if (rc == 1)
+			rc = ldg_store_write(t, db, key, klen, NULL, 0, true);
+	} else {
+		rc = ldg_store_write(t, db, key, klen, NULL, 0, true);
+	}
+	if (rc == LOY_ENOTFOUND)
 		return 0;
-	if (rc != 0)
-		return ldg_fail(t->l, ldg_read_err(t->l, db, key, klen, rc),
-				"del %s: %s%s", ldg_db_names[db],
-				mdb_strerror(rc), full_hint(rc));
-	if (t->ws && db < LDB_HASHED_COUNT)
+	if (rc == 0 && t->ws && db < LDB_HASHED_COUNT)
 		ldg_ws_record(t->ws, db, key, klen, NULL, 0, true);
-	return 0;
+	return rc;
 }
 
 int ldg_check_ends(struct ldg_txn *t)

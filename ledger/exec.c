@@ -395,6 +395,10 @@ int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
 	x.t = *t;
 	x.height = tp->height + 1;
 	x.time_ms = time_ms;
+	if (!t->l->wc)
+		t->l->wc = ldg_wc_new(LDG_WC_ENTRIES);
+	if (t->l->wc && ldg_wc_begin(t->l->wc))
+		x.t.wc = t->l->wc; /* else the block runs on the store alone */
 	for (uint32_t i = 0; i < n; i++) {
 		size_t hist_mark = x.hist_len;
 		x.pos = pos;
@@ -415,6 +419,11 @@ int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
 		}
 		pos++;
 	}
+	if (x.t.wc) {
+		rc = ldg_wc_flush(x.t.wc, &x.t, -1);
+		if (rc != 0)
+			goto out;
+	}
 	if (x.valset_dirty) {
 		rc = ldg_valset_write(t, x.height + 1);
 		if (rc != 0)
@@ -429,6 +438,8 @@ int ldg_run_block(struct ldg_txn *t, const struct ldg_tip *tp,
 	}
 	rc = ldg_state_root(t->ws, x.height, tp->root, root);
 out:
+	if (x.t.wc)
+		ldg_wc_end(x.t.wc);
 	free(x.hist);
 	return rc;
 }

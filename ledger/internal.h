@@ -176,8 +176,9 @@ struct loy_ledger {
 	/* the thread that opened the group: its reads see the group */
 	atomic_bool writer_known;
 	pthread_t writer;
-	char *path;      /* the data directory */
-	uint64_t writes; /* puts and deletes so far (writer thread) */
+	char *path;        /* the data directory */
+	uint64_t writes;   /* puts and deletes so far (writer thread) */
+	struct ldg_wc *wc; /* the block cache, made by the first block */
 	MDB_env *env;
 	MDB_dbi dbi[LDB_COUNT];
 	unsigned flags;
@@ -428,7 +429,45 @@ struct ldg_txn {
 	struct ldg_ws
 	    *ws;       /* NULL: writes are not recorded (genesis uses one) */
 	bool borrowed; /* txn is the group's: ldg_rend leaves it open */
+	/* the block cache while a block executes (ldg_run_block), else
+	 * NULL: gets and puts go to the store */
+	struct ldg_wc *wc;
 };
+
+/* --- the block cache (ledger/wcache.c) ---
+ *
+ * While a block executes, ldg_get serves records it has seen from memory
+ * and ldg_put/ldg_del keep the new value there; the store gets each
+ * changed record once, in key order, when the block ends (ldg_wc_flush)
+ * or before a cursor opens on its table. Only one block uses a cache at
+ * a time (ldg_wc_begin says whether it is free). Records larger than
+ * these go to the store directly. */
+#define LDG_WC_KEY_MAX 96u
+#define LDG_WC_VAL_MAX 96u
+#define LDG_WC_ENTRIES 32768u /* about 7 MiB when full */
+struct ldg_wc;
+struct ldg_wc *ldg_wc_new(size_t max_entries);
+void ldg_wc_free(struct ldg_wc *wc);
+/* Empties it for a new block; false if another block holds it. */
+bool ldg_wc_begin(struct ldg_wc *wc);
+void ldg_wc_end(struct ldg_wc *wc);
+/* 0 (*val valid until the next write), LOY_ENOTFOUND, or 1: not known,
+ * ask the store. */
+int ldg_wc_get(struct ldg_wc *wc, unsigned db, const void *key, size_t klen,
+	       MDB_val *val);
+/* What the store holds (val NULL: absent), as just read from it. */
+void ldg_wc_remember(struct ldg_wc *wc, unsigned db, const void *key,
+		     size_t klen, const MDB_val *val);
+/* A put or delete: 0 kept, 1 the caller writes it to the store (too big,
+ * or the cache is full), or LOY_ENOMEM. */
+int ldg_wc_write(struct ldg_wc *wc, unsigned db, const void *key, size_t klen,
+		 const void *val, size_t vlen, bool del);
+/* Writes the changes of table only_db (-1: all) to the store. */
+int ldg_wc_flush(struct ldg_wc *wc, struct ldg_txn *t, int only_db);
+/* A put (with its tag) or delete straight to the store, not recorded in
+ * the write set: what the cache's flush uses. */
+int ldg_store_write(struct ldg_txn *t, enum ldb db, const void *key,
+		    size_t klen, const void *val, size_t vlen, bool del);
 
 /* A read transaction: the group's on the writer thread while it holds
  * blocks (any stage is dropped: a parent cannot be read beside a child),

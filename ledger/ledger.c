@@ -378,6 +378,7 @@ void loy_ledger_close(struct loy_ledger *l)
 	pthread_mutex_destroy(&l->hist.lock);
 	pthread_mutex_destroy(&l->ckpt.lock);
 	mdb_env_close(l->env);
+	ldg_wc_free(l->wc);
 	free(l->path);
 	free(l);
 }
@@ -392,6 +393,7 @@ int ldg_rbegin(struct loy_ledger *l, struct ldg_txn *t)
 {
 	t->l = l;
 	t->ws = NULL;
+	t->wc = NULL;
 	t->borrowed = false;
 	if (ldg_reads_group(l) && l->group.txn != NULL && l->group.blocks > 0) {
 		ldg_stage_drop(l);
