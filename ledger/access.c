@@ -369,13 +369,14 @@ int ldg_store_write(struct ldg_txn *t, enum ldb db, const void *key,
 int ldg_put(struct ldg_txn *t, enum ldb db, const void *key, size_t klen,
 	    const void *val, size_t vlen)
 {
-	if (t->ws && db < LDB_HASHED_COUNT)
-		ldg_ws_record(t->ws, db, key, klen, val, vlen, false);
+	/* kept by the block cache: its flush writes it to the write set */
 	if (t->wc) {
 		int rc = ldg_wc_write(t->wc, db, key, klen, val, vlen, false);
 		if (rc != 1)
 			return rc;
 	}
+	if (t->ws && db < LDB_HASHED_COUNT)
+		ldg_ws_record(t->ws, db, key, klen, val, vlen, false);
 	return ldg_store_write(t, db, key, klen, val, vlen, false);
 }
 
@@ -385,16 +386,16 @@ int ldg_del(struct ldg_txn *t, enum ldb db, const void *key, size_t klen)
 	int rc;
 
 	/* Deleting a missing key changes nothing, the write set included.
-	 * The block cache first learns whether it is there. */
+	 * The block cache first learns whether it is there, and keeps the
+	 * delete like a put. */
 	if (t->wc) {
 		rc = ldg_get(t, db, key, klen, &v);
 		if (rc == 0)
 			rc = ldg_wc_write(t->wc, db, key, klen, NULL, 0, true);
-		if (rc == 1)
-			rc = ldg_store_write(t, db, key, klen, NULL, 0, true);
-	} else {
-		rc = ldg_store_write(t, db, key, klen, NULL, 0, true);
+		if (rc != 1)
+			return rc == LOY_ENOTFOUND ? 0 : rc;
 	}
+	rc = ldg_store_write(t, db, key, klen, NULL, 0, true);
 	if (rc == LOY_ENOTFOUND)
 		return 0;
 	if (rc == 0 && t->ws && db < LDB_HASHED_COUNT)

@@ -458,8 +458,9 @@ int ldg_wc_get(struct ldg_wc *wc, unsigned db, const void *key, size_t klen,
 /* What the store holds (val NULL: absent), as just read from it. */
 void ldg_wc_remember(struct ldg_wc *wc, unsigned db, const void *key,
 		     size_t klen, const MDB_val *val);
-/* A put or delete: 0 kept, 1 the caller writes it to the store (too big,
- * or the cache is full), or LOY_ENOMEM. */
+/* A put or delete: 0 kept (its flush records it in the write set), or 1:
+ * the caller writes it to the store and the write set (too big, or the
+ * cache is full). */
 int ldg_wc_write(struct ldg_wc *wc, unsigned db, const void *key, size_t klen,
 		 const void *val, size_t vlen, bool del);
 /* Writes the changes of table only_db (-1: all) to the store. */

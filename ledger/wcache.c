@@ -13,7 +13,11 @@
  * table keyed by SipHash (a random key per cache) of table and key:
  * references are chosen by members, and a keyed hash gives them no way
  * to make lookups collide. Nothing ever iterates the index: the dirty
- * entries are written in (table, key) order. */
+ * entries are written in (table, key) order.
+ *
+ * The flush also records each changed record in the block's write set
+ * (root.c), once, with its last value: the net change the root hashes,
+ * which the write set otherwise had to sort out of every put. */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +316,11 @@ int ldg_wc_flush(struct ldg_wc *wc, struct ldg_txn *t, int only_db)
 					     e->vlen, e->state == ST_ABSENT);
 			if (rc == LOY_ENOTFOUND)
 				rc = 0; /* put and deleted within the block */
+			/* the net change, as ldg_put would have recorded it */
+			if (rc == 0 && t->ws && db < LDB_HASHED_COUNT)
+				ldg_ws_record(t->ws, db, e->key, e->klen,
+					      e->val, e->vlen,
+					      e->state == ST_ABSENT);
 		}
 		if (rc != 0)
 			return rc;
