@@ -50,6 +50,18 @@ struct ldg_wc {
 	size_t cap;      /* power of two, at least twice used */
 	struct wce *dirty[LDB_COUNT];
 	size_t ndirty[LDB_COUNT];
+	/* The last entries found or added, and the last key not found with
+	 * its hash: a handler reads a record, then writes it, and a miss is
+	 * followed by the fill of what the store said, so most lookups need
+	 * no hash (SipHash is most of a lookup's cost). */
+	struct wce *recent[4];
+	unsigned recent_next;
+	struct {
+		bool valid;
+		uint8_t db, klen;
+		uint64_t h;
+		uint8_t key[LDG_WC_KEY_MAX];
+	} miss;
 	struct wce **sorted; /* flush scratch */
 	size_t sorted_cap;
 	atomic_flag busy;
@@ -87,6 +99,8 @@ bool ldg_wc_begin(struct ldg_wc *wc)
 		memset(wc->slots, 0, wc->cap * sizeof *wc->slots);
 	memset(wc->dirty, 0, sizeof wc->dirty);
 	memset(wc->ndirty, 0, sizeof wc->ndirty);
+	memset(wc->recent, 0, sizeof wc->recent); /* entries are reused */
+	wc->miss.valid = false;
 	return true;
 }
 
@@ -149,6 +163,11 @@ static bool grow_index(struct ldg_wc *wc)
 	return true;
 }
 
+static void remember_recent(struct ldg_wc *wc, struct wce *e)
+{
+	wc->recent[wc->recent_next++ % 4] = e;
+}
+
 /* A new entry for (db, key), or NULL when the cache is full (or memory
  * is short): the caller then goes to the store. */
 static struct wce *add(struct ldg_wc *wc, uint64_t h, unsigned db,
@@ -179,6 +198,7 @@ static struct wce *add(struct ldg_wc *wc, uint64_t h, unsigned db,
 	e->linked = false;
 	e->next_dirty = NULL;
 	memcpy(e->key, key, klen);
+	remember_recent(wc, e);
 	return e;
 }
 
@@ -187,14 +207,37 @@ static bool fits(size_t klen, size_t vlen)
 	return klen <= LDG_WC_KEY_MAX && vlen <= LDG_WC_VAL_MAX;
 }
 
+static bool same(unsigned db, size_t klen, const void *key, unsigned edb,
+		 size_t eklen, const uint8_t *ekey)
+{
+	return db == edb && klen == eklen && memcmp(key, ekey, klen) == 0;
+}
+
+/* The entry of (db, key), or NULL and *h, its hash, for add. */
 static struct wce *lookup(struct ldg_wc *wc, unsigned db, const void *key,
 			  size_t klen, uint64_t *h)
 {
-	*h = key_hash(wc, db, key, klen);
-	if (wc->cap == 0)
-		return NULL;
-	uint32_t s = *find(wc, *h, db, key, klen);
-	return s ? ent(wc, s - 1) : NULL;
+	for (unsigned i = 0; i < 4; i++) {
+		struct wce *e = wc->recent[i];
+		if (e && same(db, klen, key, e->db, e->klen, e->key))
+			return e;
+	}
+	if (wc->miss.valid &&
+	    same(db, klen, key, wc->miss.db, wc->miss.klen, wc->miss.key))
+		*h = wc->miss.h;
+	else
+		*h = key_hash(wc, db, key, klen);
+	uint32_t s = wc->cap ? *find(wc, *h, db, key, klen) : 0;
+	if (s) {
+		remember_recent(wc, ent(wc, s - 1));
+		return ent(wc, s - 1);
+	}
+	wc->miss.valid = true;
+	wc->miss.db = (uint8_t)db;
+	wc->miss.klen = (uint8_t)klen;
+	wc->miss.h = *h;
+	memcpy(wc->miss.key, key, klen);
+	return NULL;
 }
 
 int ldg_wc_get(struct ldg_wc *wc, unsigned db, const void *key, size_t klen,
