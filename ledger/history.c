@@ -252,7 +252,8 @@ static struct hput *round_add(struct hround *r)
 
 static int hput_cmp(const void *a, const void *b)
 {
-	const struct hput *x = a, *y = b;
+	const struct hput *x = *(struct hput *const *)a,
+			  *y = *(struct hput *const *)b;
 	int c;
 	if (x->table != y->table)
 		return x->table < y->table ? -1 : 1;
@@ -322,8 +323,14 @@ static int round_write(struct ldg_hist *h, struct loy_ledger *l,
 {
 	uint32_t i = 0;
 	int mrc = 0;
+	/* sorted by reference: moving 84-byte puts was most of the sort */
+	struct hput **by_key = malloc((r->n ? r->n : 1) * sizeof *by_key);
 
-	qsort(r->p, r->n, sizeof *r->p, hput_cmp);
+	if (by_key == NULL)
+		return ENOMEM;
+	for (uint32_t j = 0; j < r->n; j++)
+		by_key[j] = &r->p[j];
+	qsort(by_key, r->n, sizeof *by_key, hput_cmp);
 	do {
 		MDB_txn *w;
 		uint32_t end = r->n - i > BATCH_MAX ? i + BATCH_MAX : r->n;
@@ -332,7 +339,7 @@ static int round_write(struct ldg_hist *h, struct loy_ledger *l,
 		if (mrc != 0)
 			return mrc;
 		for (; mrc == 0 && i < end; i++) {
-			struct hput *x = &r->p[i];
+			struct hput *x = by_key[i];
 			MDB_val k = {KEY_SIZE, x->key}, d = {x->vlen, x->val};
 			mrc = mdb_put(w, x->table ? h->txs : h->idx, &k, &d, 0);
 		}
@@ -352,6 +359,7 @@ static int round_write(struct ldg_hist *h, struct loy_ledger *l,
 		else
 			mdb_txn_abort(w);
 	} while (mrc == 0 && i < r->n);
+	free(by_key);
 	return mrc;
 }
 
