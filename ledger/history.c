@@ -42,9 +42,9 @@
  * per transaction held a node with a million accounts at 220 MiB (about
  * 60 MiB without). */
 #define BATCH_MAX 2048u
-/* Puts gathered and sorted before they are written (about 8 MiB): three
- * seconds of make bench's peak, one run of the node's indexing. */
-#define ROUND_PUTS 98304u
+/* Puts gathered and sorted before they are written (about 2.6 MiB): a
+ * second of make bench's peak. */
+#define ROUND_PUTS 32768u
 
 static void remove_files(const struct loy_ledger *l)
 {
