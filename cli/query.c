@@ -215,6 +215,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			"validators    %lld, peers connected %zu\nmempool      "
 			" %lld\n"
 			"committed txs %lld\n"
+			"history       indexed to height %lld\n"
 			"clients       %lld (%lld not read from: too much in "
 			"progress), %lld submits waiting for commits\n"
 			"sync dropped  %lld requests (a peer asking too fast), "
@@ -229,8 +230,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			ival(p, "validators"),
 			json_array_size(json_object_get(p, "peers")),
 			ival(p, "mempool"), ival(p, "committed_txs"),
-			ival(p, "clients"), ival(p, "clients_paused"),
-			ival(p, "submits_waiting"),
+			ival(p, "history_height"), ival(p, "clients"),
+			ival(p, "clients_paused"), ival(p, "submits_waiting"),
 			ival(p, "sync_requests_dropped"),
 			ival(p, "sync_answers_unasked"),
 			ival(p, "gossip_batches_dropped"));

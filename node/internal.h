@@ -132,6 +132,7 @@ struct loy_node {
 	/* the account history index job (node_history.c) */
 	bool history_queued, history_failed;
 	uint64_t history_at_ms;
+	uint64_t history_height; /* the last height the index job reached */
 	/* ledger thread: data_dir/unsynced is written (node_flush.c) */
 	bool unsynced_marked;
 	/* test failpoint (LOYD_TEST_HOLD_SYNC in the environment): no pool

@@ -61,6 +61,8 @@ static void index_done(struct loy_job *j)
 	} else if (x->rv == 0) {
 		n->history_failed = false;
 	}
+	if (x->rv == 0)
+		n->history_height = x->height;
 	free(x);
 }
 

@@ -146,6 +146,10 @@ json_t *loy_node_status_json(struct loy_node *n)
 		json_object_set_new(o, "timing", timing_json(&n->timing));
 		json_object_set_new(o, "tx_signature_checks",
 				    u64_json(n->sig_checks));
+		/* how far behind the chain account history is being indexed
+		 * (queries catch up the rest themselves) */
+		json_object_set_new(o, "history_height",
+				    u64_json(n->history_height));
 		json_object_set_new(o, "process", process_json(n));
 	}
 	return o;

@@ -127,6 +127,16 @@ for f in height view leader state_root peers mempool process tx_signature_checks
 anon=$(printf '%s' "$js" | sed -n 's/^ *"rss_anon_kib": *\([0-9]*\).*/\1/p')
 peak=$(printf '%s' "$js" | sed -n 's/^ *"rss_anon_peak_kib": *\([0-9]*\).*/\1/p')
 check "status --json: private memory peak ($peak KiB) >= now ($anon KiB) > 0" test "${anon:-0}" -gt 0 -a "${peak:-0}" -ge "${anon:-0}"
+# the history index job follows the chain (within a second of a flush)
+for _ in $(seq 1 50); do
+	js=$("$loyctl" --json status)
+	hh=$(printf '%s' "$js" | sed -n 's/^ *"history_height": *\([0-9]*\).*/\1/p')
+	ht=$(printf '%s' "$js" | sed -n 's/^  "height": *\([0-9]*\).*/\1/p')
+	[ "${hh:-0}" -gt 0 ] && break
+	sleep 0.2
+done
+check "status --json: history indexed to height $hh of $ht" test "${hh:-0}" -gt 0 -a "${hh:-0}" -le "${ht:-0}"
+check "status: says how far history is indexed" sh -c "'$loyctl' status | grep -q '^history  *indexed to height [1-9]'"
 # status --wait-height: returns once the node reaches the height, over one
 # connection; gives up with exit 1 after --timeout
 h=$(printf '%s' "$js" | sed -n 's/^ *"height": *\([0-9]*\).*/\1/p' | head -n 1)
