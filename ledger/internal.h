@@ -120,6 +120,7 @@ struct ldg_hist {
 	MDB_dbi idx, txs, meta;
 	uint64_t indexed; /* the highest height whose entries it holds */
 	char note[160];   /* why it was last rebuilt, until read */
+	long writeback_s; /* CLOCK_MONOTONIC s of its last writeback start */
 };
 
 /* A block_history entry: id20 pos4 hash32 kind1 code2 delta8, for each
