@@ -361,7 +361,7 @@ static int round_write(struct ldg_hist *h, struct loy_ledger *l,
 
 		mrc = mdb_txn_begin(h->env, NULL, 0, &w);
 		if (mrc != 0)
-			return mrc;
+			break;
 		for (; mrc == 0 && i < end; i++) {
 			struct hput *x = by_key[i];
 			MDB_val k = {KEY_SIZE, x->key}, d = {x->vlen, x->val};
